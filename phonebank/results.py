@@ -1,0 +1,242 @@
+"""Results storage: every saved call, append-only, in CSV files the campaign can open.
+
+Layout: ``results/LIST/VOLUNTEER.csv`` — one file per volunteer per list, so volunteers on
+different machines (or a shared folder) never write the same file. Columns, in order::
+
+    row_id       unique id of this row (12 hex digits)
+    recorded_at  when the call was saved, ISO 8601 with UTC offset, campaign time zone
+    volunteer    volunteer email
+    list         list name
+    voter_id     the voter's id in lists/LIST.csv
+    phone        the number dialed (E.164)
+    code         response code id from scripts.yaml, or ``undo`` for a correcting row
+    answers      survey answers as ``question=answer;question=answer``
+    note         the volunteer's note (newlines flattened: one row is always one line)
+    language     script language used (en, es)
+    seconds      seconds the volunteer spent on the voter
+    callback_at  for call-back codes: when to call again (ISO 8601 with offset)
+    undoes       for ``undo`` rows: the row_id of the row it cancels
+
+Nothing is ever rewritten: a correction is a new ``undo`` row. Each append is one ``write`` of a
+whole line, under an exclusive ``flock``, followed by ``fsync`` — a saved call survives a crash.
+A process killed mid-write can leave a torn last line with no newline; the next append moves
+that fragment to ``VOLUNTEER.csv.torn`` (kept for inspection) before writing, so every row in a
+results file is whole. Readers skip a final line that has no newline (it may be a write in
+progress) and report it.
+
+``ResultsStore`` is the interface the rest of phonebank uses; ``CsvResultsStore`` is today's
+implementation (a PostgreSQL store can take its place later).
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .errors import DataError
+from .fsutil import ensure_private_dir, open_private_append
+
+RESULT_COLUMNS = (
+    "row_id", "recorded_at", "volunteer", "list", "voter_id", "phone", "code",
+    "answers", "note", "language", "seconds", "callback_at", "undoes",
+)
+HEADER_LINE = ",".join(RESULT_COLUMNS) + "\n"
+UNDO = "undo"
+_FILE_SAFE = re.compile(r"[^a-z0-9._@+-]")
+
+
+def new_row_id() -> str:
+    return secrets.token_hex(6)
+
+
+def encode_answers(answers: dict[str, str]) -> str:
+    return ";".join(f"{k}={v}" for k, v in answers.items() if v not in (None, ""))
+
+
+def decode_answers(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def flatten(text: str) -> str:
+    """One line, no control characters: a note can never split a row."""
+    return " ".join((text or "").replace("\x00", " ").split())
+
+
+@dataclass
+class ResultRow:
+    recorded_at: str
+    volunteer: str
+    list: str
+    voter_id: str
+    phone: str
+    code: str
+    answers: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+    language: str = "en"
+    seconds: int = 0
+    callback_at: str = ""
+    undoes: str = ""
+    row_id: str = field(default_factory=new_row_id)
+
+    def to_fields(self) -> list[str]:
+        return [
+            self.row_id, self.recorded_at, self.volunteer, self.list, self.voter_id, self.phone,
+            self.code, encode_answers(self.answers), flatten(self.note), self.language,
+            str(int(self.seconds)), self.callback_at, self.undoes,
+        ]
+
+    @classmethod
+    def from_fields(cls, row: list[str]) -> ResultRow:
+        f = dict(zip(RESULT_COLUMNS, row, strict=True))
+        return cls(
+            row_id=f["row_id"], recorded_at=f["recorded_at"], volunteer=f["volunteer"], list=f["list"],
+            voter_id=f["voter_id"], phone=f["phone"], code=f["code"], answers=decode_answers(f["answers"]),
+            note=f["note"], language=f["language"], seconds=int(f["seconds"] or 0),
+            callback_at=f["callback_at"], undoes=f["undoes"],
+        )
+
+
+def row_to_line(row: ResultRow) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row.to_fields())
+    return buf.getvalue().encode("utf-8")
+
+
+@dataclass
+class ReadProblems:
+    """What a reader skipped: a torn final line (maybe a write in progress) or damaged rows."""
+
+    torn: list[str] = field(default_factory=list)  # "file" for each torn/incomplete last line
+    bad: list[str] = field(default_factory=list)  # "file:line: reason"
+
+    def warnings(self) -> list[str]:
+        out = [f"{f}: last line is incomplete (a crash while saving?) — skipped" for f in self.torn]
+        return out + [f"{b} — skipped" for b in self.bad]
+
+
+def parse_lines(data: bytes, path: Path, first_line: int, problems: ReadProblems) -> Iterator[tuple[int, ResultRow]]:
+    """Parse complete result lines (``data`` must end at a newline). Yields (line number, row)."""
+    text = data.decode("utf-8", errors="replace")
+    for offset, line in enumerate(text.splitlines()):
+        lineno = first_line + offset
+        if not line.strip() or line + "\n" == HEADER_LINE:
+            continue
+        try:
+            fields = next(csv.reader([line]))
+            if len(fields) != len(RESULT_COLUMNS):
+                raise ValueError(f"{len(fields)} fields instead of {len(RESULT_COLUMNS)}")
+            row = ResultRow.from_fields(fields)
+            if not row.voter_id or not row.code:
+                raise ValueError("no voter_id or code")
+        except (ValueError, csv.Error) as exc:
+            problems.bad.append(f"{path}:{lineno}: damaged row ({exc})")
+            continue
+        yield lineno, row
+
+
+def read_results_file(path: Path, problems: ReadProblems, start: int = 0) -> tuple[list[ResultRow], int]:
+    """Read rows from byte ``start``; returns (rows, offset just after the last complete line)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            data = fh.read()
+    except FileNotFoundError:
+        return [], start
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror}) — check its permissions") from None
+    if start == 0 and data.startswith(b"\xef\xbb\xbf"):  # someone saved it from Excel with a BOM
+        data = data[3:]
+        start = 3
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        problems.torn.append(str(path))
+    first_line = 1 if start == 0 else 0  # line numbers are only exact for whole-file reads
+    rows = [r for _, r in parse_lines(data[:end], path, first_line, problems)]
+    return rows, start + end
+
+
+class ResultsStore(Protocol):
+    def append(self, row: ResultRow) -> None: ...
+
+    def read(self, list_name: str) -> tuple[list[ResultRow], ReadProblems]: ...
+
+
+class CsvResultsStore:
+    """Results as CSV files in the workspace's ``results/`` folder."""
+
+    def __init__(self, results_dir: Path):
+        self.results_dir = results_dir
+
+    def file_for(self, list_name: str, volunteer: str) -> Path:
+        safe = _FILE_SAFE.sub("_", volunteer.strip().lower()) or "unknown"
+        return self.results_dir / list_name / f"{safe}.csv"
+
+    def files(self, list_name: str) -> list[Path]:
+        d = self.results_dir / list_name
+        if not d.is_dir():
+            return []
+        return sorted(p for p in d.glob("*.csv") if not p.name.startswith("."))
+
+    def append(self, row: ResultRow) -> Path:
+        """Append one row durably. Returns the file written. Raises DataError if it cannot."""
+        path = self.file_for(row.list, row.volunteer)
+        line = row_to_line(row)
+        try:
+            ensure_private_dir(path.parent)
+            with open_private_append(path) as fh:
+                fd = fh.fileno()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    size = os.fstat(fd).st_size
+                    if size and os.pread(fd, 1, size - 1) != b"\n":
+                        size = _set_aside_torn_tail(path, fd, size)
+                    os.write(fd, (HEADER_LINE.encode() if size == 0 else b"") + line)
+                    os.fsync(fd)
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise DataError(f"{path}: could not save the call ({exc.strerror}) — check the disk and permissions; the call was NOT saved") from None
+        return path
+
+    def read(self, list_name: str) -> tuple[list[ResultRow], ReadProblems]:
+        problems = ReadProblems()
+        rows: list[ResultRow] = []
+        for path in self.files(list_name):
+            got, _ = read_results_file(path, problems)
+            rows.extend(got)
+        rows.sort(key=lambda r: r.recorded_at)
+        return rows, problems
+
+
+def _set_aside_torn_tail(path: Path, fd: int, size: int) -> int:
+    """Move a torn final fragment (no newline) to PATH.torn and truncate it off. Returns new size."""
+    chunk = min(size, 1 << 16)
+    tail = os.pread(fd, chunk, size - chunk)
+    cut = tail.rfind(b"\n")
+    keep = size - chunk + cut + 1 if cut >= 0 else 0
+    fragment = os.pread(fd, size - keep, keep)
+    with open_private_append(path.with_name(path.name + ".torn")) as torn:
+        torn.write(fragment + b"\n")
+        torn.flush()
+        os.fsync(torn.fileno())
+    os.ftruncate(fd, keep)
+    return keep
+
+
+def effective_rows(rows: list[ResultRow]) -> list[ResultRow]:
+    """Rows that still count: ``undo`` rows and the rows they cancel are dropped."""
+    undone = {r.undoes for r in rows if r.code == UNDO and r.undoes}
+    return [r for r in rows if r.code != UNDO and r.row_id not in undone]

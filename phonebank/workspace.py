@@ -1,0 +1,108 @@
+"""The workspace: one folder holding a campaign's script, lists, results and rosters.
+
+Layout (every path is relative to the workspace root)::
+
+    scripts.yaml            the call script, response codes and calling rules
+    lists/NAME.csv          call lists written by `phonebank import`
+    lists/NAME.rejects.csv  rows an import could not use, with line number and reason
+    results/NAME/*.csv      saved calls, one append-only file per volunteer per list
+    volunteers.csv          the volunteer roster (written by `phonebank register`)
+    do-not-call.csv         numbers never to call again, in any list
+    .phonebank/             derived index for fast calling; safe to delete, rebuilt from the CSVs
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import WorkspaceError
+from .fsutil import check_name, ensure_private_dir
+
+ENV_VAR = "PHONEBANK_WORKSPACE"
+SCRIPT_FILE = "scripts.yaml"
+LISTS_DIR = "lists"
+RESULTS_DIR = "results"
+ROSTER_FILE = "volunteers.csv"
+DNC_FILE = "do-not-call.csv"
+INDEX_DIR = ".phonebank"
+REJECTS_SUFFIX = ".rejects.csv"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def script_path(self) -> Path:
+        return self.root / SCRIPT_FILE
+
+    @property
+    def lists_dir(self) -> Path:
+        return self.root / LISTS_DIR
+
+    @property
+    def results_dir(self) -> Path:
+        return self.root / RESULTS_DIR
+
+    @property
+    def roster_path(self) -> Path:
+        return self.root / ROSTER_FILE
+
+    @property
+    def dnc_path(self) -> Path:
+        return self.root / DNC_FILE
+
+    @property
+    def index_dir(self) -> Path:
+        return ensure_private_dir(self.root / INDEX_DIR)
+
+    def list_path(self, name: str) -> Path:
+        return self.lists_dir / f"{check_name(name)}.csv"
+
+    def rejects_path(self, name: str) -> Path:
+        return self.lists_dir / f"{check_name(name)}{REJECTS_SUFFIX}"
+
+    def list_results_dir(self, name: str) -> Path:
+        return self.results_dir / check_name(name)
+
+    def list_names(self) -> list[str]:
+        """Names of the call lists in ``lists/``, sorted."""
+        if not self.lists_dir.is_dir():
+            return []
+        names = []
+        for p in self.lists_dir.glob("*.csv"):
+            if p.name.endswith(REJECTS_SUFFIX) or p.name.startswith("."):
+                continue
+            names.append(p.stem)
+        return sorted(names)
+
+    def results_files(self, name: str) -> list[Path]:
+        d = self.list_results_dir(name)
+        if not d.is_dir():
+            return []
+        return sorted(p for p in d.glob("*.csv") if not p.name.startswith("."))
+
+
+def find_workspace(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Workspace:
+    """Find the workspace: ``--workspace``, else $PHONEBANK_WORKSPACE, else the current folder."""
+    if explicit:
+        root, source = Path(explicit), "--workspace"
+    elif os.environ.get(ENV_VAR):
+        root, source = Path(os.environ[ENV_VAR]), ENV_VAR
+    else:
+        root, source = (cwd or Path.cwd()), "current folder"
+    root = root.expanduser()
+    if not root.is_dir():
+        raise WorkspaceError(
+            f"workspace {root} ({source}) is not a folder — create one with `phonebank init {root}` "
+            "or point --workspace at an existing one"
+        )
+    if not (root / SCRIPT_FILE).is_file():
+        where = "the current folder" if source == "current folder" else f"{root} (from {source})"
+        raise WorkspaceError(
+            f"no phonebank workspace in {where}: {SCRIPT_FILE} not found — cd into a workspace, "
+            f"pass --workspace DIR, set {ENV_VAR}, or create one with `phonebank init DIR`"
+        )
+    return Workspace(root.resolve())
