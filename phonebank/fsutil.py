@@ -42,9 +42,9 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def open_private_append(path: Path):
-    """Open ``path`` for binary append, creating it with mode 0600."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
-    return os.fdopen(fd, "ab")
+    """Open ``path`` for binary append (and pread), creating it with mode 0600."""
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+    return os.fdopen(fd, "a+b")
 
 
 @contextmanager

@@ -1,0 +1,164 @@
+"""`phonebank register` and `phonebank call`: the volunteer's commands.
+
+This module is on the volunteer's path: it must never import pandas (a test checks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from zoneinfo import ZoneInfo
+
+import click
+
+from .. import clock
+from ..errors import Aborted, UsageProblem
+from ..roster import (
+    Volunteer,
+    add_volunteer,
+    check_email,
+    check_name,
+    check_zip,
+    last_email,
+    read_roster,
+    remember_email,
+)
+from ..workspace import Workspace
+from .common import current_script, current_workspace, workspace_option
+
+
+def _prompter(plain: bool):
+    """Plain numbered prompts when asked, or when stdin/stdout is not a terminal."""
+    from ..prompts import PlainPrompter, QuestionaryPrompter
+
+    if plain or not sys.stdin.isatty() or not sys.stdout.isatty():
+        return PlainPrompter()
+    return QuestionaryPrompter()
+
+
+def _validator(check):
+    def validate(value: str) -> str | None:
+        try:
+            check(value)
+        except UsageProblem as exc:
+            return str(exc)
+        return None
+
+    return validate
+
+
+def register_volunteer(ws: Workspace, ui, tz: str, email: str | None = None) -> Volunteer:
+    """Ask for the four required fields and add the volunteer to the roster."""
+    ui.show("Register as a volunteer (all four fields are required).")
+    first = ui.text("First name:", validate=_validator(lambda v: check_name(v, "First name")))
+    last = ui.text("Last name:", validate=_validator(lambda v: check_name(v, "Last name")))
+    if email is None:
+        email = ui.text("Email:", validate=_validator(check_email))
+    zip_code = ui.text("ZIP code (5 digits):", validate=_validator(check_zip))
+    volunteer = Volunteer(
+        email=check_email(email), first_name=check_name(first, "First name"), last_name=check_name(last, "Last name"),
+        zip=check_zip(zip_code), registered_at=clock.now(ZoneInfo(tz)).isoformat(timespec="seconds"),
+    )
+    add_volunteer(ws.roster_path, volunteer)
+    ui.show(f"Welcome, {volunteer.first_name}! You are registered as {volunteer.email}.")
+    return volunteer
+
+
+def log_in(ws: Workspace, ui, email: str | None, tz: str) -> Volunteer:
+    """Find the volunteer by email (asked, or remembered), offering to register an unknown one."""
+    roster = read_roster(ws.roster_path)
+    if email is None:
+        remembered = last_email(ws.root)
+        if remembered and remembered in roster and ui.confirm(f"Log in as {remembered}?", True):
+            email = remembered
+    if email is None:
+        email = ui.text("Your email (new volunteers: the email you want to register):",
+                        validate=_validator(check_email))
+    email = check_email(email)
+    volunteer = roster.get(email)
+    if volunteer is None:
+        if not ui.confirm(f"No volunteer registered with {email}. Register now?", True):
+            raise UsageProblem(f"no volunteer registered with {email} — run `phonebank register` or check the spelling")
+        volunteer = register_volunteer(ws, ui, tz, email)
+    remember_email(ws.root, volunteer.email)
+    return volunteer
+
+
+def choose_list(ws: Workspace, ui, name: str | None) -> str:
+    names = ws.list_names()
+    if name:
+        if name not in names:
+            ws.list_path(name)  # rejects unsafe names with a clear message
+            raise UsageProblem(
+                f"no list named '{name}' — available: {', '.join(names) or 'none'}"
+                + ("" if names else "; an organizer imports one with `phonebank import SOURCE --list NAME`")
+            )
+        return name
+    if not names:
+        raise UsageProblem(
+            f"no call lists in {ws.lists_dir} — ask your organizer, or import one with `phonebank import SOURCE --list NAME`"
+        )
+    if len(names) == 1:
+        return names[0]
+    from ..session import Choice
+
+    return ui.choose("Which list are you calling?", [Choice(n, n) for n in names], default=names[0])
+
+
+def moving_clock() -> callable:
+    """`clock.now()` at start, then advancing with real time (PHONEBANK_NOW fixes only the start)."""
+    start, t0 = clock.now(), time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - t0)
+
+
+@click.command("register")
+@click.option("--plain", is_flag=True, help="Numbered prompts, no arrow keys (automatic when not a terminal).")
+@workspace_option
+def register(plain: bool) -> None:
+    """Register as a volunteer: first name, last name, email and ZIP code."""
+    ws = current_workspace()
+    script = current_script(ws)
+    ui = _prompter(plain)
+    try:
+        volunteer = register_volunteer(ws, ui, script.campaign.time_zone)
+    except Aborted:
+        raise Aborted("registration stopped; nothing was saved") from None
+    remember_email(ws.root, volunteer.email)
+
+
+@click.command("call")
+@click.option("--list", "list_name", metavar="NAME", help="List to call (asked when the workspace has several).")
+@click.option("--email", metavar="EMAIL", help="Log in with this email (default: the last one used here).")
+@click.option("--language", metavar="LANG", help="Script language, e.g. en or es (default: en).")
+@click.option("--plain", is_flag=True, help="Numbered prompts, no arrow keys (automatic when not a terminal).")
+@workspace_option
+def call(list_name: str | None, email: str | None, language: str | None, plain: bool) -> None:
+    """Call voters one at a time: read the script, code the call, save, next."""
+    from ..queue import CallQueue
+    from ..session import Session
+
+    ws = current_workspace()
+    script = current_script(ws)
+    language = language or script.campaign.languages[0]
+    if language not in script.campaign.languages:
+        raise UsageProblem(f"language '{language}' is not in this script — use one of: {', '.join(script.campaign.languages)}")
+    ui = _prompter(plain)
+    session = None
+    if list_name:
+        choose_list(ws, ui, list_name)  # a wrong --list fails before any question
+    try:
+        volunteer = log_in(ws, ui, email, script.campaign.time_zone)
+        name = choose_list(ws, ui, list_name)
+        queue = CallQueue(ws, script, name, moving_clock())
+        for warning in queue.problems.warnings()[:5]:
+            click.echo(f"Warning: {warning}", err=True)
+        ui.show(f"Calling list '{name}' as {volunteer.first_name} {volunteer.last_name} ({volunteer.email}). "
+                "Every saved call is written at once; quit any time.")
+        session = Session(script, queue, volunteer, ui, language)
+        session.run()
+    except Aborted as exc:
+        if session is not None:
+            ui.show("\n" + session.tally.summary())
+        raise Aborted(f"{exc}; every saved call is kept, the call being entered was not saved") from None
+    ui.show(session.tally.summary())

@@ -1,0 +1,465 @@
+"""The calling session: one volunteer stepping through voters, coding each call.
+
+UI-free: every question goes through a ``Prompter`` (``phonebank.prompts`` has the questionary one
+and the plain, screen-reader-friendly one), so the loop is tested with scripted answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from . import hours
+from .outcomes import parse_time
+from .queue import CallQueue, Offer
+from .render import pick, render, variables
+from .results import UNDO, ResultRow
+from .roster import Volunteer
+from .script import Code, Script
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    title: str
+    key: str | None = None  # a one-keystroke shortcut
+
+
+class Prompter(Protocol):
+    style: str  # "ansi" or "plain": how script markup is shown
+
+    def show(self, text: str) -> None: ...
+
+    def choose(self, message: str, choices: list[Choice], default: str | None = None) -> str: ...
+
+    def text(self, message: str, default: str = "", validate: Callable[[str], str | None] | None = None) -> str: ...
+
+    def confirm(self, message: str, default: bool = True) -> bool: ...
+
+
+@dataclass
+class Tally:
+    calls: int = 0
+    contacts: int = 0
+    supporters: int = 0
+    undecided: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, code: Code | None, sign: int = 1) -> None:
+        self.calls += sign
+        if code and code.contact:
+            self.contacts += sign
+            if code.support is not None and code.support <= 2:
+                self.supporters += sign
+            elif code.support == 3:
+                self.undecided += sign
+
+    def line(self) -> str:
+        return (f"Calls {self.calls} · Contacts {self.contacts} · Supporters {self.supporters} · "
+                f"Undecided {self.undecided}")
+
+    def summary(self) -> str:
+        minutes = int((time.monotonic() - self.started) // 60)
+        spent = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+        return (f"Session summary: {self.calls} calls, {self.contacts} contacts, {self.supporters} supporters, "
+                f"{self.undecided} undecided, {spent} on the phone. Thank you!")
+
+
+class Session:
+    """Runs the loop: offer a voter, walk the script, code the call, save it, repeat."""
+
+    def __init__(self, script: Script, queue: CallQueue, volunteer: Volunteer, prompter: Prompter,
+                 language: str = "en", clock: Callable[[], dt.datetime] | None = None):
+        self.script = script
+        self.queue = queue
+        self.volunteer = volunteer
+        self.ui = prompter
+        self.language = language
+        self.clock = clock or queue.clock
+        self.tz = ZoneInfo(script.campaign.time_zone)
+        self.tally = Tally()
+        self.skipped: set[str] = set()
+        self.current: Offer | None = None
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def run(self) -> Tally:
+        """Call until the volunteer quits or the list is done. Ctrl-C propagates after cleanup."""
+        try:
+            while True:
+                offer = self.queue.next_voter(self.volunteer.email, self.language, self.skipped)
+                if offer is None:
+                    if not self._nothing_to_call():
+                        break
+                    continue
+                self.current = offer
+                if not self._work_voter(offer):
+                    break
+        finally:
+            if self.current is not None:
+                self.queue.release(self.current.voter_id, self.volunteer.email)
+                self.current = None
+        return self.tally
+
+    def _nothing_to_call(self) -> bool:
+        """Tell the volunteer why no one is offered. True to look again, False to stop."""
+        c = self.queue.counts()
+        lines = ["No voters to call right now."]
+        if c.held_by_hours:
+            when = f" until {self._fmt_time(c.reopens_at)}" if c.reopens_at else ""
+            lines.append(f"{c.held_by_hours} voters are held back by calling hours{when} "
+                         f"({self.script.calling.hours.start}–{self.script.calling.hours.end} in the voter's time).")
+        if c.waiting:
+            when = f"; the next is due {self._fmt_time(c.next_due)}" if c.next_due else ""
+            lines.append(f"{c.waiting} voters are waiting for a retry or call-back{when}.")
+        if c.callable_now:
+            lines.append(f"{c.callable_now} voters are being called by other volunteers or were skipped.")
+        if not (c.held_by_hours or c.waiting or c.callable_now):
+            lines.append(f"The list is done: all {c.finished} voters are finished. Thank you!")
+            self.ui.show("\n".join(lines))
+            return False
+        lines.append("The list is done for now.")
+        self.ui.show("\n".join(lines))
+        choices = [Choice("again", "Look again", "a"), Choice("quit", "Quit", "q")]
+        if self.skipped:
+            choices.insert(1, Choice("unskip", "Bring back the voters I skipped", "b"))
+        pick_ = self.ui.choose("What next?", choices, default="quit")
+        if pick_ == "unskip":
+            self.skipped.clear()
+        return pick_ != "quit"
+
+    def _work_voter(self, offer: Offer) -> bool:
+        """Handle one voter until saved, skipped or quit. False when the volunteer quits."""
+        phone_index = 0
+        started = time.monotonic()
+        language = self.language
+        while True:
+            if not offer.phones:
+                self.queue.release(offer.voter_id, self.volunteer.email)
+                self.current = None
+                return True
+            phone_index = min(phone_index, len(offer.phones) - 1)
+            phone = offer.phones[phone_index]
+            self.ui.show(self.voter_screen(offer, phone_index, language))
+            action = self.ui.choose("Call the number above. Then:", self._voter_actions(offer, language),
+                                    default="script")
+            self.queue.renew(offer.voter_id, self.volunteer.email)
+            if action == "quit":
+                return False
+            if action == "skip":
+                self.skipped.add(offer.voter_id)
+                self.queue.release(offer.voter_id, self.volunteer.email)
+                self.current = None
+                return True
+            if action == "undo":
+                self._undo_last()
+                offer = self.queue.offer(offer.voter_id)
+                continue
+            if action == "language":
+                language = self._other_language(language)
+                continue
+            if action == "next_number":
+                phone_index = (phone_index + 1) % len(offer.phones)
+                continue
+            answers: dict[str, str] = {}
+            callback_at = ""
+            if action == "script":
+                answers = self._walk_script(offer, language, {})
+                code_id = self._choose_result(language)
+            elif action == "callback":
+                code_id = self._callback_code()
+                callback_at = self._ask_callback(offer)
+            else:  # a non-contact code chosen from the voter menu
+                code_id = self._choose_other(language) if action == "more" else action
+            if code_id is None:
+                continue
+            note = self.ui.text("Note (optional, Enter to skip):")
+            decision = self._confirm(offer, phone, code_id, answers, note, callback_at, language)
+            while decision.startswith("change"):
+                if decision == "change_result":
+                    code_id = self._choose_result(language) or code_id
+                elif decision == "change_answers":
+                    answers = self._walk_script(offer, language, answers)
+                elif decision == "change_note":
+                    note = self.ui.text("Note (optional):", default=note)
+                elif decision == "change_time":
+                    callback_at = self._ask_callback(offer)
+                decision = self._confirm(offer, phone, code_id, answers, note, callback_at, language)
+            if decision == "discard":
+                continue
+            code = self.script.code(code_id)
+            if code and code.effect == "callback" and not callback_at:
+                callback_at = self._ask_callback(offer)
+            self._save(offer, phone, code_id, answers, note, callback_at, language, started)
+            if code and code.effect == "final_for_number":
+                offer = self.queue.offer(offer.voter_id)
+                if offer.phones and self.ui.confirm(
+                    f"Try {self.full_name(offer)}'s next number ({self._fmt_phone(offer.phones[0])})?", True
+                ):
+                    self.queue.renew(offer.voter_id, self.volunteer.email)
+                    phone_index, started = 0, time.monotonic()
+                    continue
+            self.queue.release(offer.voter_id, self.volunteer.email)
+            self.current = None
+            return True
+
+    # -- menus ------------------------------------------------------------------------------------
+    def _voter_actions(self, offer: Offer, language: str) -> list[Choice]:
+        actions = [Choice("script", "Talking to the voter: start the script", "s")]
+        first = next((c for c in self.script.other_codes if c.effect == "retry"), None)
+        if first:
+            actions.append(Choice(first.id, pick(first.label, language), "n"))
+        actions += [
+            Choice("more", "Add Information: other results (wrong number, refused, moved, ...)", "i"),
+            Choice("callback", "Call back later (set a time)", "c"),
+        ]
+        if len(offer.phones) > 1:
+            actions.append(Choice("next_number", "Show the voter's next number", "t"))
+        if len(self.script.campaign.languages) > 1:
+            other = self._other_language(language)
+            actions.append(Choice("language", f"Switch the script to '{other}'", "l"))
+        actions += [
+            Choice("skip", "Skip this voter (back to the pool for others)", "k"),
+            Choice("undo", "Undo my last saved call", "u"),
+            Choice("quit", "Quit", "q"),
+        ]
+        return actions
+
+    def _other_language(self, language: str) -> str:
+        langs = self.script.campaign.languages
+        return langs[(langs.index(language) + 1) % len(langs)] if language in langs else langs[0]
+
+    def _choose_result(self, language: str) -> str | None:
+        keys = iter("123456789")
+        choices = [Choice(c.id, pick(c.label, language), next(keys, None)) for c in self.script.contact_codes]
+        choices += [Choice("more", "Add Information (non-contact results)...", "i"),
+                    Choice("back", "Back to the voter", "b")]
+        picked = self.ui.choose("Result of the call:", choices, default=choices[0].value)
+        if picked == "more":
+            return self._choose_other(language)
+        return None if picked == "back" else picked
+
+    def _choose_other(self, language: str) -> str | None:
+        letters = iter("abcdefghjkmnoprstvwxyz")
+        choices = [Choice(c.id, pick(c.label, language), next(letters, None)) for c in self.script.other_codes]
+        choices.append(Choice("back", "Back", "0"))
+        picked = self.ui.choose("Add Information:", choices)
+        return None if picked == "back" else picked
+
+    def _callback_code(self) -> str:
+        code = next((c for c in self.script.codes if c.effect == "callback"), None)
+        if code is None:
+            code = next(c for c in self.script.other_codes if c.effect == "retry")
+        return code.id
+
+    def _walk_script(self, offer: Offer, language: str, previous: dict[str, str]) -> dict[str, str]:
+        """Show the sections in order, asking each section's question and following its branches."""
+        values = self._values(offer, language)
+        answers: dict[str, str] = {}
+        section = self.script.sections[0] if self.script.sections else None
+        seen: set[str] = set()
+        while section is not None and section.id not in seen:
+            seen.add(section.id)
+            title = pick(section.title, language)
+            heading = f"— {title} —\n" if title else ""
+            self.ui.show(heading + render(pick(section.text, language), values, self.ui.style))
+            answer = None
+            if section.ask:
+                question = self.script.question(section.ask)
+                choices = [Choice(a.id, pick(a.label, language), str(i))
+                           for i, a in enumerate(question.answers, 1)]
+                choices.append(Choice("", "(no answer / skip this question)", "0"))
+                answer = self.ui.choose(pick(question.text, language), choices,
+                                        default=previous.get(question.id) or choices[0].value)
+                if answer:
+                    answers[question.id] = answer
+            section = self.script.next_section(section, answer or None)
+        return answers
+
+    def _confirm(self, offer: Offer, phone: str, code_id: str, answers: dict[str, str], note: str,
+                 callback_at: str, language: str) -> str:
+        code = self.script.code(code_id)
+        lines = ["This will be saved:",
+                 f"  Voter:   {self.full_name(offer)} ({offer.voter_id})",
+                 f"  Phone:   {self._fmt_phone(phone)}",
+                 f"  Result:  {pick(code.label, language) if code else code_id}"]
+        if callback_at:
+            lines.append(f"  Call back: {self._fmt_time(parse_time(callback_at))}")
+        for qid, aid in answers.items():
+            q = self.script.question(qid)
+            a = q.answer(aid) if q else None
+            lines.append(f"  {pick(q.text, language) if q else qid} {pick(a.label, language) if a else aid}")
+        lines.append(f"  Note:    {note or '(none)'}")
+        self.ui.show("\n".join(lines))
+        choices = [Choice("save", "Save Response", "s"), Choice("change_result", "Change the result", "r")]
+        if code and code.contact or answers:
+            choices.append(Choice("change_answers", "Change the survey answers", "a"))
+        if callback_at:
+            choices.append(Choice("change_time", "Change the call-back time", "t"))
+        choices += [Choice("change_note", "Change the note", "n"),
+                    Choice("discard", "Discard (save nothing, back to the voter)", "d")]
+        return self.ui.choose("Save?", choices, default="save")
+
+    # -- saving -----------------------------------------------------------------------------------
+    def _now(self) -> dt.datetime:
+        return self.clock().astimezone(self.tz)
+
+    def _save(self, offer: Offer, phone: str, code_id: str, answers: dict[str, str], note: str,
+              callback_at: str, language: str, started: float) -> None:
+        row = ResultRow(
+            recorded_at=self._now().isoformat(timespec="seconds"), volunteer=self.volunteer.email,
+            list=self.queue.list_name, voter_id=offer.voter_id, phone=phone, code=code_id, answers=answers,
+            note=note, language=language, seconds=int(time.monotonic() - started), callback_at=callback_at,
+        )
+        self.queue.record(row)
+        code = self.script.code(code_id)
+        self.tally.add(code)
+        self.ui.show(f"Saved: {pick(code.label, language) if code else code_id} for {self.full_name(offer)}. "
+                     f"{self.tally.line()}")
+
+    def _undo_last(self) -> None:
+        last = self.queue.last_saved(self.volunteer.email)
+        if last is None:
+            self.ui.show("Nothing to undo: you have no saved calls in this list.")
+            return
+        code = self.script.code(last.code)
+        label = pick(code.label, self.language) if code else last.code
+        when = self._fmt_time(parse_time(last.recorded_at))
+        if not self.ui.confirm(f"Undo '{label}' for voter {last.voter_id} saved {when}?", False):
+            return
+        row = ResultRow(recorded_at=self._now().isoformat(timespec="seconds"), volunteer=self.volunteer.email,
+                        list=self.queue.list_name, voter_id=last.voter_id, phone=last.phone, code=UNDO,
+                        undoes=last.row_id, language=self.language)
+        self.queue.record(row)
+        self.tally.add(code, -1)
+        self.ui.show(f"Undone. Voter {last.voter_id} is back in the list. {self.tally.line()}")
+
+    # -- call-back times ----------------------------------------------------------------------------
+    def _voter_tz(self, offer: Offer) -> ZoneInfo:
+        zones = hours.zones_for(offer.voter.get("zip", ""), offer.voter.get("state", ""), [])
+        return ZoneInfo(zones[0]) if len(zones) == 1 else self.tz
+
+    def _ask_callback(self, offer: Offer) -> str:
+        tz = self._voter_tz(offer)
+        now = self.clock().astimezone(tz)
+        result: dict[str, dt.datetime] = {}
+
+        def check(text: str) -> str | None:
+            try:
+                result["at"] = parse_callback(text, now)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        self.ui.text(f"Call back when? Voter's time now: {now:%a %H:%M} {now.tzname()}. "
+                     "Type e.g. 18:30, 6pm, tomorrow 10:00 or 2017-03-21 17:00:", validate=check)
+        return result["at"].isoformat(timespec="minutes")
+
+    # -- the screen -------------------------------------------------------------------------------
+    def full_name(self, offer: Offer) -> str:
+        v = offer.voter
+        return " ".join(p for p in (v.get("first_name", ""), v.get("last_name", "")) if p) or offer.voter_id
+
+    @staticmethod
+    def _fmt_phone(phone: str) -> str:
+        digits = re.sub(r"\D", "", phone)
+        if len(digits) == 11 and digits[0] == "1":
+            return f"({digits[1:4]}) {digits[4:7]}-{digits[7:]}"
+        return phone
+
+    def _fmt_time(self, moment: dt.datetime | None) -> str:
+        if moment is None:
+            return "?"
+        local = moment.astimezone(self.tz)
+        today = self._now().date()
+        day = "today" if local.date() == today else ("tomorrow" if local.date() == today + dt.timedelta(days=1)
+                                                      else f"{local:%a %b} {local.day}")
+        return f"{day} {local:%H:%M} {local.tzname()}"
+
+    def _values(self, offer: Offer, language: str) -> dict[str, str]:
+        voter = {k: offer.voter.get(k, "") for k in ("first_name", "last_name", "city", "zip", "state",
+                                                      "language", "age", "party")}
+        return variables(self.script, language, self._now().date(), voter, self.volunteer.as_vars())
+
+    def voter_screen(self, offer: Offer, phone_index: int, language: str) -> str:
+        v = offer.voter
+        now = self.clock()
+        phone = offer.phones[phone_index]
+        count = f"  (number {phone_index + 1} of {len(offer.phones)})" if len(offer.phones) > 1 else ""
+        out = ["", "=" * 60, self.tally.line(), "=" * 60]
+        out.append(f"{self.full_name(offer)}    {self._fmt_phone(phone)}{count}")
+        facts = []
+        for key, label in (("city", "City"), ("age", "Age"), ("language", "Language")):
+            if v.get(key):
+                facts.append(f"{label}: {v[key]}")
+        if offer.zones:
+            local = ", ".join(f"{now.astimezone(ZoneInfo(z)):%H:%M} {now.astimezone(ZoneInfo(z)).tzname()}"
+                              for z in offer.zones)
+            facts.append(f"Local time: {local}")
+        else:
+            facts.append("Local time: unknown time zone")
+        out.append("   ".join(facts))
+        if offer.history:
+            out.append("Earlier attempts:")
+            for row in offer.history[-5:]:
+                code = self.script.code(row.code)
+                label = pick(code.label, language) if code else row.code
+                out.append(f"  - {self._fmt_time(parse_time(row.recorded_at))} by {row.volunteer}: {label}"
+                           f" ({self._fmt_phone(row.phone)})")
+        values = self._values(offer, language)
+        reminders = [e for e in self.script.elections if e.reminder]
+        if reminders:
+            out.append("")
+            today = self._now().date()
+            for e in reminders:
+                days = (e.date - today).days
+                if days < 0 and e.ours:
+                    tag = "this election has passed"
+                else:
+                    tag = values[f"election.{e.id}.countdown"]
+                head = f"{pick(e.name, language)}: {values[f'election.{e.id}.weekday']}, {values[f'election.{e.id}.date']} ({tag})"
+                out.append("* " + head)
+                out.append("  " + render(pick(e.reminder, language), values, self.ui.style))
+        return "\n".join(out)
+
+
+_CLOCK_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+
+
+def parse_callback(text: str, now: dt.datetime) -> dt.datetime:
+    """Parse a call-back time typed by the volunteer, in ``now``'s time zone. Must be in the future."""
+    raw = " ".join(text.strip().lower().split())
+    if not raw:
+        raise ValueError("type a time, e.g. 18:30 or tomorrow 10:00")
+    day = now.date()
+    explicit_day = False
+    if raw.startswith("tomorrow"):
+        day, raw, explicit_day = day + dt.timedelta(days=1), raw[len("tomorrow"):].strip(), True
+    elif re.match(r"^\d{4}-\d{2}-\d{2}", raw):
+        try:
+            day = dt.date.fromisoformat(raw[:10])
+        except ValueError:
+            raise ValueError(f"'{text.strip()}' is not a date — use YYYY-MM-DD HH:MM") from None
+        raw, explicit_day = raw[10:].strip(), True
+    m = _CLOCK_RE.match(raw.replace(".", ""))
+    if not m:
+        raise ValueError(f"'{text.strip()}' is not a time — type e.g. 18:30, 6pm or tomorrow 10:00")
+    hour, minute, half = int(m.group(1)), int(m.group(2) or 0), m.group(3)
+    if half == "pm" and hour < 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        raise ValueError(f"'{text.strip()}' is not a time of day — type e.g. 18:30")
+    moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=now.tzinfo)
+    if moment <= now:
+        if explicit_day:
+            raise ValueError("that time has already passed — give a time in the future")
+        moment += dt.timedelta(days=1)
+    if moment - now > dt.timedelta(days=60):
+        raise ValueError("that is more than 60 days away — give a nearer time")
+    return moment

@@ -1,0 +1,99 @@
+"""End to end: the installed `phonebank call` in a real pseudo-terminal (questionary menus)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from callkit import make_workspace, read_rows, voter
+
+pexpect = pytest.importorskip("pexpect")
+
+VOTERS = [
+    voter("V1", "María", "García", "+12135550101"),
+    voter("V2", "José", "Hernández", "+12135550103"),
+    voter("V3", "Grace", "Kim", "+12135550104", "+13235550105", zip_code="90012"),
+    voter("V4", "Arman", "Petrosyan", "+18185550106", zip_code="90041"),
+]
+
+
+def phonebank_exe() -> str:
+    exe = Path(sys.executable).parent / "phonebank"
+    return str(exe) if exe.exists() else shutil.which("phonebank") or pytest.skip("phonebank is not installed")
+
+
+def spawn(ws, home):
+    env = {**os.environ, "PHONEBANK_HOME": str(home), "PHONEBANK_NOW": "2017-03-20T18:00:00-07:00",
+           "TERM": "xterm", "LANG": "C.UTF-8",
+           # a real terminal answers prompt_toolkit's cursor-position request at once; pexpect does not
+           "PROMPT_TOOLKIT_NO_CPR": "1"}
+    env.pop("PHONEBANK_WORKSPACE", None)
+    child = pexpect.spawn(phonebank_exe(), ["call", "--workspace", str(ws.root)], env=env, encoding="utf-8",
+                          timeout=20, dimensions=(60, 200))
+    return child
+
+
+def key(child, expect: str, keys: str) -> None:
+    child.expect(expect)
+    child.send(keys)
+
+
+def test_register_code_three_voters_quit_resume(tmp_path):
+    ws = make_workspace(tmp_path / "ws", VOTERS, volunteers=())
+    home = tmp_path / "home"
+    child = spawn(ws, home)
+    key(child, "Your email", "ana@example.org\r")
+    key(child, "Register now", "y")
+    key(child, "First name", "Ana\r")
+    key(child, "Last name", "Reyes\r")
+    key(child, "ZIP code", "90033\r")
+    # V1: a supporter with survey answers
+    key(child, "María García", "")
+    key(child, "Call the number above", "s\r")
+    key(child, "Knew about the April 4 election", "1\r")
+    key(child, "Bernie Sanders supporter", "1\r")
+    key(child, "Result of the call", "1\r")
+    key(child, "Note", "Yard sign\r")
+    key(child, "Save\\?", "\r")
+    # V2: not home
+    key(child, "José Hernández", "")
+    key(child, "Call the number above", "n\r")
+    key(child, "Note", "\r")
+    key(child, "Save\\?", "\r")
+    # V3: wrong number on the first of two phones; do not try the next one now
+    key(child, "Grace Kim", "")
+    key(child, "Call the number above", "i\r")
+    key(child, "Add Information", "d\r")
+    key(child, "Note", "\r")
+    key(child, "Save\\?", "\r")
+    key(child, "next number", "n")
+    key(child, "Arman Petrosyan", "")
+    key(child, "Call the number above", "q\r")
+    child.expect("Session summary: 3 calls, 1 contacts, 1 supporters, 0 undecided")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    rows = read_rows(ws)
+    assert [(r["volunteer"], r["voter_id"], r["phone"], r["code"], r["answers"], r["note"]) for r in rows] == [
+        ("ana@example.org", "V1", "+12135550101", "supporter", "aware_election=yes;bernie_2016=yes", "Yard sign"),
+        ("ana@example.org", "V2", "+12135550103", "not_home", "", ""),
+        ("ana@example.org", "V3", "+12135550104", "wrong_number", "", ""),
+    ]
+    assert all(r["recorded_at"].startswith("2017-03-20T18:0") and r["recorded_at"].endswith("-07:00") for r in rows)
+
+    # resume: remembered login, the list continues where it stands (V4 fresh, then V3's second number)
+    child = spawn(ws, home)
+    key(child, "Log in as ana@example.org", "y")
+    key(child, "Arman Petrosyan", "")
+    key(child, "Call the number above", "k\r")  # skip
+    key(child, "Grace Kim", "")
+    child.expect("323\\) 555-0105")
+    key(child, "Call the number above", "q\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert len(read_rows(ws)) == 3

@@ -1,0 +1,173 @@
+"""The calling loop, driven by scripted answers (no terminal needed)."""
+
+from __future__ import annotations
+
+
+import pytest
+from callkit import ANA, Clock, ScriptedPrompter, la, make_workspace, read_rows, voter
+
+from phonebank.errors import Aborted
+from phonebank.queue import CallQueue
+from phonebank.script import load_script
+from phonebank.session import Session, parse_callback
+
+
+@pytest.fixture
+def ws(tmp_path):
+    return make_workspace(tmp_path / "ws")
+
+
+def run(ws, answers, clock=None, language="en", list_name="test"):
+    clock = clock or Clock(la(2017, 3, 20, 18, 0))
+    script = load_script(ws.script_path)
+    ui = ScriptedPrompter(answers)
+    session = Session(script, CallQueue(ws, script, list_name, clock), ANA, ui, language)
+    tally = session.run()
+    return ui, tally
+
+
+SUPPORTER_WITH_ANSWERS = ["script", "yes", "yes", "supporter", "Wants a yard sign", "save"]
+
+
+def test_supporter_with_survey_answers_then_not_home_then_quit(ws):
+    ui, tally = run(ws, [*SUPPORTER_WITH_ANSWERS, "not_home", "", "save", "quit"])
+    rows = read_rows(ws)
+    assert [(r["voter_id"], r["code"], r["answers"], r["note"]) for r in rows] == [
+        ("V1", "supporter", "aware_election=yes;bernie_2016=yes", "Wants a yard sign"),
+        ("V2", "not_home", "", ""),
+    ]
+    first = rows[0]
+    assert first["volunteer"] == "ana@example.org" and first["list"] == "test"
+    assert first["phone"] == "+12135550101" and first["language"] == "en"
+    assert first["recorded_at"] == "2017-03-20T18:00:00-07:00"
+    assert (tally.calls, tally.contacts, tally.supporters, tally.undecided) == (2, 1, 1, 0)
+
+
+def test_screen_shows_voter_phone_for_reading_aloud_reminders_and_bold_key_question(ws):
+    ui, _ = run(ws, [*SUPPORTER_WITH_ANSWERS, "quit"])
+    screen = ui.screen
+    assert "María García    (213) 555-0101  (number 1 of 2)" in screen
+    assert "City: Los Angeles" in screen and "Age: 44" in screen and "Local time: 18:00 PDT" in screen
+    assert "Congressional Special Primary: Tuesday, April 4, 2017 (in 15 days)" in screen
+    assert "separate election" in screen
+    assert ">> Were you a supporter of Bernie Sanders in the Primary in 2016?" in screen
+    assert "Arturo Carmona was Bernie's Director of Latino Outreach" in screen  # the "yes" branch
+    assert "decades as a community organizer" not in screen
+    assert "Hi María, my name is Ana" in screen
+
+
+def test_no_branch_follows_the_organizer_text_and_election_past_is_never_negative(ws):
+    clock = Clock(la(2017, 4, 10, 18, 0))
+    ui, _ = run(ws, ["script", "no", "no", "undecided", "", "save", "quit"], clock=clock)
+    assert "decades as a community organizer" in ui.screen
+    assert "Director of Latino Outreach" not in ui.screen
+    assert "Congressional Special Primary: Tuesday, April 4, 2017 (this election has passed)" in ui.screen
+    assert "-6 days" not in ui.screen
+    assert read_rows(ws)[0]["answers"] == "aware_election=no;bernie_2016=no"
+
+
+def test_spanish_script(ws):
+    ui, _ = run(ws, ["script", "yes", "not_sure", "supporter", "", "save", "quit"], language="es")
+    assert "¿Usted apoyó a Bernie Sanders en la Primaria de 2016?" in ui.screen
+    assert "martes, 4 de abril de 2017 (faltan 15 días)" in ui.screen
+    assert read_rows(ws)[0]["language"] == "es"
+
+
+def test_wrong_number_on_first_phone_then_next_number(ws):
+    ui, _ = run(ws, ["more", "wrong_number", "", "save", True, *SUPPORTER_WITH_ANSWERS, "quit"])
+    rows = read_rows(ws)
+    assert [(r["voter_id"], r["phone"], r["code"]) for r in rows] == [
+        ("V1", "+12135550101", "wrong_number"), ("V1", "+13235550102", "supporter")]
+    assert "María García    (323) 555-0102" in ui.screen
+
+
+def test_change_an_answer_before_saving_and_discard(ws):
+    answers = ["script", "yes", "yes", "supporter", "", "change_result", "undecided", "change_answers",
+               "no", "not_sure", "save", "not_home", "", "discard", "quit"]
+    run(ws, answers)
+    rows = read_rows(ws)
+    assert [(r["code"], r["answers"]) for r in rows] == [("undecided", "aware_election=no;bernie_2016=not_sure")]
+
+
+def test_skip_gives_the_voter_back_and_moves_on(ws):
+    ui, _ = run(ws, ["skip", "not_home", "", "save", "quit"])
+    rows = read_rows(ws)
+    assert [(r["voter_id"], r["code"]) for r in rows] == [("V2", "not_home")]
+
+
+def test_call_back_at_a_time_in_the_voters_zone(ws):
+    run(ws, ["callback", "tomorrow 10:30", "", "save", "quit"])
+    row = read_rows(ws)[0]
+    assert (row["code"], row["callback_at"]) == ("call_back", "2017-03-21T10:30-07:00")
+
+
+def test_undo_appends_a_correcting_row(ws):
+    ui, tally = run(ws, ["more", "moved", "", "save", "undo", True, "quit"])
+    rows = read_rows(ws)
+    assert [r["code"] for r in rows] == ["moved", "undo"]
+    assert rows[1]["undoes"] == rows[0]["row_id"] and rows[1]["voter_id"] == "V1"
+    assert tally.calls == 0
+
+
+def test_done_for_now_explains_calling_hours(tmp_path):
+    ws = make_workspace(tmp_path / "ws", [voter("V1", "A", "B", "+12135550101")])
+    ui, _ = run(ws, ["quit"], clock=Clock(la(2017, 3, 20, 7, 0)))
+    assert "1 voters are held back by calling hours until today 09:00 PDT" in ui.screen
+
+
+def test_list_done_message(tmp_path):
+    ws = make_workspace(tmp_path / "ws", [voter("V1", "A", "B", "+12135550101")])
+    ui, tally = run(ws, ["more", "deceased", "", "save"])
+    assert "The list is done: all 1 voters are finished." in ui.screen
+    assert tally.calls == 1
+
+
+def test_ctrl_c_at_a_prompt_keeps_saved_calls_and_releases_the_voter(ws):
+    def interrupt(kind, message, options):
+        raise Aborted("stopped at a prompt (Ctrl-C)")
+
+    with pytest.raises(Aborted):
+        run(ws, [*SUPPORTER_WITH_ANSWERS, "script", "yes", interrupt])
+    assert [r["code"] for r in read_rows(ws)] == ["supporter"]
+    script = load_script(ws.script_path)
+    q = CallQueue(ws, script, "test", Clock(la(2017, 3, 20, 18, 1)))
+    assert q.next_voter("bo@example.org").voter_id == "V2"  # released, not stuck for 30 minutes
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("18:30", la(2017, 3, 20, 18, 30)),
+    ("6pm", la(2017, 3, 21, 18, 0)),
+    ("6:30 pm", la(2017, 3, 20, 18, 30)),
+    ("10:00", la(2017, 3, 21, 10, 0)),
+    ("tomorrow 9", la(2017, 3, 21, 9, 0)),
+    ("2017-03-25 17:00", la(2017, 3, 25, 17, 0)),
+])
+def test_parse_callback(text, expected):
+    assert parse_callback(text, la(2017, 3, 20, 18, 10)) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "type a time, e.g. 18:30 or tomorrow 10:00"),
+    ("soon", "'soon' is not a time — type e.g. 18:30, 6pm or tomorrow 10:00"),
+    ("25:00", "'25:00' is not a time of day — type e.g. 18:30"),
+    ("2017-03-01 10:00", "that time has already passed — give a time in the future"),
+    ("2017-13-01 10:00", "'2017-13-01 10:00' is not a date — use YYYY-MM-DD HH:MM"),
+])
+def test_parse_callback_errors(text, message):
+    with pytest.raises(ValueError) as err:
+        parse_callback(text, la(2017, 3, 20, 18, 10))
+    assert str(err.value) == message
+
+
+def test_seconds_on_the_voter_are_recorded(ws, monkeypatch):
+    import phonebank.session as session_mod
+
+    now = [100.0]
+    monkeypatch.setattr(session_mod.time, "monotonic", lambda: now[0])
+
+    def talk_42_seconds(kind, message, options):
+        now[0] = 142.0
+        return ""
+
+    run(ws, ["not_home", talk_42_seconds, "save", "quit"])
+    assert read_rows(ws)[0]["seconds"] == "42"
