@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 
 import click
@@ -89,6 +90,7 @@ def cli(ctx: click.Context, workspace: str | None) -> None:
 
 
 def main() -> None:
+    os.umask(0o077)  # every file phonebank creates holds voter or volunteer data: owner only
     try:
         cli.main(prog_name="phonebank")
     except KeyboardInterrupt:  # raised before a command took over, e.g. while importing

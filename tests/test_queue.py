@@ -193,3 +193,14 @@ def test_unknown_list_name_is_a_clear_error(ws, clock):
         queue_for(ws, clock, "nope")
     with pytest.raises(UsageProblem, match="invalid list name"):
         queue_for(ws, clock, "../../etc/passwd")
+
+
+def test_files_holding_voter_data_are_private(ws, clock):
+    q = queue_for(ws, clock)
+    save(q, q.next_voter(ANA.email), "refused", clock)
+    private = [ws.roster_path, ws.dnc_path, *ws.results_files("test"), q.db_path]
+    private += list(q.db_path.parent.glob("*.sqlite-*"))
+    assert len(private) >= 5
+    for path in private:
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
+    assert (ws.root / ".phonebank").stat().st_mode & 0o077 == 0
