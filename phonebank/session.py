@@ -403,6 +403,9 @@ class Session:
         else:
             facts.append("Local time: unknown time zone")
         out.append("   ".join(facts))
+        spoken = v.get("language", "")
+        if spoken in self.script.campaign.languages and spoken != language:
+            out.append(f"This voter's language is '{spoken}': choose 'Switch the script' to read it in '{spoken}'.")
         if offer.history:
             out.append("Earlier attempts:")
             for row in offer.history[-5:]:

@@ -97,3 +97,29 @@ def test_register_code_three_voters_quit_resume(tmp_path):
     child.close()
     assert child.exitstatus == 0
     assert len(read_rows(ws)) == 3
+
+
+def test_closed_terminal_releases_the_voter_and_keeps_saved_calls(tmp_path):
+    import signal
+
+    from callkit import ANA, Clock, la
+
+    from phonebank.queue import CallQueue
+    from phonebank.script import load_script
+
+    ws = make_workspace(tmp_path / "ws", VOTERS, volunteers=[ANA])
+    child = spawn(ws, tmp_path / "home")
+    key(child, "Your email", "ana@example.org\r")
+    key(child, "María García", "")
+    key(child, "Call the number above", "n\r")
+    key(child, "Note", "\r")
+    key(child, "Save\\?", "\r")
+    key(child, "José Hernández", "")
+    child.expect("Call the number above")
+    child.kill(signal.SIGHUP)  # the volunteer closes the terminal window
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130 or child.signalstatus is not None
+    assert [r["code"] for r in read_rows(ws)] == ["not_home"]
+    queue = CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 1)))
+    assert queue.next_voter("bo@example.org").voter_id == "V2"  # not stuck behind a 30-minute claim

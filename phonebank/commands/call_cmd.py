@@ -6,6 +6,7 @@ This module is on the volunteer's path: it must never import pandas (a test chec
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 import time
 from zoneinfo import ZoneInfo
@@ -112,6 +113,17 @@ def moving_clock() -> callable:
     return lambda: start + dt.timedelta(seconds=time.monotonic() - t0)
 
 
+def _stop_on_hangup() -> None:
+    """A closed terminal (SIGHUP) or a polite kill (SIGTERM) stops like Ctrl-C: the voter being
+    called is released at once instead of waiting for the claim to expire; saved calls are on disk."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, stop)
+
+
 @click.command("register")
 @click.option("--plain", is_flag=True, help="Numbered prompts, no arrow keys (automatic when not a terminal).")
 @workspace_option
@@ -145,6 +157,7 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
         raise UsageProblem(f"language '{language}' is not in this script — use one of: {', '.join(script.campaign.languages)}")
     ui = _prompter(plain)
     session = None
+    _stop_on_hangup()
     if list_name:
         choose_list(ws, ui, list_name)  # a wrong --list fails before any question
     try:
