@@ -50,31 +50,49 @@ def check_header(header: list[str], path: Path) -> None:
         )
 
 
-def read_list(path: Path) -> Iterator[dict[str, str]]:
-    """Yield each voter of a call list as a dict; ``phones`` holds the non-empty phones in order."""
-    try:
-        fh = open(path, encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise DataError(f"{path}: list not found — import it with `phonebank import SOURCE --list {path.stem}`") from None
-    with fh:
-        reader = csv.reader(fh)
+class ListRows:
+    """Rows of a call list as lists of strings, padded to the header's width (fast path)."""
+
+    def __init__(self, path: Path):
+        self.path = path
         try:
-            header = next(reader)
+            self._fh = open(path, encoding="utf-8-sig", newline="")
+        except FileNotFoundError:
+            raise DataError(f"{path}: list not found — import it with `phonebank import SOURCE --list {path.stem}`") from None
+        self._reader = csv.reader(self._fh)
+        try:
+            self.header = next(self._reader)
         except StopIteration:
+            self._fh.close()
             raise DataError(f"{path}: empty list file — re-import it with `phonebank import SOURCE --list {path.stem} --replace`") from None
         except (csv.Error, UnicodeDecodeError) as exc:
+            self._fh.close()
             raise DataError(f"{path}:1: unreadable ({exc}) — re-import the list") from None
-        check_header(header, path)
-        phones = [header.index(c) for c in phone_columns(header)]
-        width = len(header)
+        check_header(self.header, path)
+        self.phone_indexes = [self.header.index(c) for c in phone_columns(self.header)]
+
+    def __iter__(self) -> Iterator[list[str]]:
+        width = len(self.header)
+        reader = self._reader
         try:
-            for row in reader:
-                if not row:
-                    continue
-                if len(row) < width:
-                    row += [""] * (width - len(row))
-                voter = dict(zip(header, row, strict=False))
-                voter["phones"] = [row[i] for i in phones if row[i]]
-                yield voter
+            with self._fh:
+                for row in reader:
+                    if not row:
+                        continue
+                    if len(row) < width:
+                        row += [""] * (width - len(row))
+                    yield row
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}:{reader.line_num}: unreadable ({exc}) — re-import the list") from None
+            raise DataError(f"{self.path}:{reader.line_num}: unreadable ({exc}) — re-import the list") from None
+
+    def phones(self, row: list[str]) -> list[str]:
+        return [row[i] for i in self.phone_indexes if row[i]]
+
+
+def read_list(path: Path) -> Iterator[dict[str, str]]:
+    """Yield each voter of a call list as a dict; ``phones`` holds the non-empty phones in order."""
+    rows = ListRows(path)
+    for row in rows:
+        voter = dict(zip(rows.header, row, strict=False))
+        voter["phones"] = rows.phones(row)
+        yield voter

@@ -34,7 +34,7 @@ from pathlib import Path
 from . import hours
 from .dnc import append_dnc, read_dnc
 from .errors import DataError
-from .lists import read_list
+from .lists import ListRows
 from .outcomes import VoterOutcome, fold, live_phones, parse_time
 from .results import CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from .script import Script
@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS voters(
 );
 CREATE INDEX IF NOT EXISTS fresh ON voters(zone_key, seq) WHERE attempts = 0 AND done = 0;
 CREATE INDEX IF NOT EXISTS due ON voters(next_at) WHERE attempts > 0 AND done = 0;
+CREATE INDEX IF NOT EXISTS priority ON voters(next_at)
+    WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '');
 CREATE TABLE IF NOT EXISTS rows(row_id TEXT PRIMARY KEY, voter_id TEXT NOT NULL, volunteer TEXT NOT NULL,
     fields TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS rows_voter ON rows(voter_id);
@@ -100,7 +102,8 @@ def _ts(moment: dt.datetime) -> float:
 
 
 class CallQueue:
-    def __init__(self, workspace: Workspace, script: Script, list_name: str, clock: Clock):
+    def __init__(self, workspace: Workspace, script: Script, list_name: str, clock: Clock,
+                 on_rebuild: Callable[[], None] | None = None):
         self.ws = workspace
         self.script = script
         self.list_name = list_name
@@ -114,6 +117,7 @@ class CallQueue:
         self.store = CsvResultsStore(workspace.results_dir)
         self.db_path = workspace.index_dir / f"{list_name}.sqlite"
         self.problems = ReadProblems()
+        self.on_rebuild = on_rebuild
         self._dnc: set[str] = set()
         self._dnc_stamp: tuple | None = None
         self._zone_keys: list[str] = []
@@ -138,55 +142,89 @@ class CallQueue:
     def close(self) -> None:
         self.db.close()
 
-    def _stamp(self) -> str:
-        ls, ss = self.list_path.stat(), self.ws.script_path.stat()
-        return json.dumps([INDEX_VERSION, ls.st_size, ls.st_mtime_ns, ss.st_size, ss.st_mtime_ns])
+    def _list_stamp(self) -> str:
+        st = self.list_path.stat()
+        return json.dumps([INDEX_VERSION, st.st_size, st.st_mtime_ns])
+
+    def _script_stamp(self) -> str:
+        st = self.ws.script_path.stat()
+        return json.dumps([st.st_size, st.st_mtime_ns])
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def _ensure_fresh(self) -> None:
-        """Rebuild the index when the list or the script changed since it was built."""
-        stamp = self._stamp()
-        if self._meta("stamp") != stamp:
+        """Rebuild the index when the list changed; recompute outcomes when only the script did."""
+        if self._meta("list_stamp") != self._list_stamp() or self._meta("script_stamp") != self._script_stamp():
             lock_path = self.db_path.with_suffix(".lock")
             with open(lock_path, "a") as lock:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-                if self._meta("stamp") != self._stamp():
+                if self._meta("list_stamp") != self._list_stamp():
+                    if self.on_rebuild:
+                        self.on_rebuild()
                     self._rebuild()
+                elif self._meta("script_stamp") != self._script_stamp():
+                    self._rescore()
         self._zone_keys = json.loads(self._meta("zone_keys") or "[]")
+        self._header = json.loads(self._meta("header") or "[]")
         self.sync()
 
+    def _rescore(self) -> None:
+        """scripts.yaml changed (retry rules, codes): recompute every voter that has results."""
+        self._refresh_dnc(force=True)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._recompute_many({v for (v,) in self.db.execute("SELECT DISTINCT voter_id FROM rows")}, force_batch=True)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('script_stamp', ?)", (self._script_stamp(),))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
     def _rebuild(self) -> None:
-        stamp = self._stamp()
+        list_stamp, script_stamp = self._list_stamp(), self._script_stamp()
         self._refresh_dnc(force=True)
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
             for table in ("voters", "rows", "files", "meta"):
                 db.execute(f"DELETE FROM {table}")
+            for index in ("fresh", "due", "priority"):  # bulk load first, index after: much faster
+                db.execute(f"DROP INDEX IF EXISTS {index}")
             zone_keys: set[str] = set()
+            rows = ListRows(self.list_path)
+            header = rows.header
+            at = {name: header.index(name) for name in ("voter_id", "zip", "state")}
+            zone_cache: dict[tuple, str] = {}
 
             def voter_rows() -> Iterable[tuple]:
                 seen: set[str] = set()
-                for voter in read_list(self.list_path):
-                    vid = voter.get("voter_id", "")
+                for row in rows:
+                    vid = row[at["voter_id"]]
                     if not vid or vid in seen:
                         continue
                     seen.add(vid)
-                    phones = voter.pop("phones")
-                    zones = hours.zones_for(voter.get("zip", ""), voter.get("state", ""), phones)
-                    key = hours.zone_key(zones)
-                    zone_keys.add(key)
+                    phones = rows.phones(row)
+                    zip5, state = row[at["zip"]][:5], row[at["state"]]
+                    cache_key = (zip5, state, *(p[:5] for p in phones))
+                    key = zone_cache.get(cache_key)
+                    if key is None:
+                        key = zone_cache[cache_key] = hours.zone_key(hours.zones_for(zip5, state, phones))
+                        zone_keys.add(key)
                     done = 0 if live_phones(phones, None, self._dnc) else 1
-                    yield vid, key, " ".join(phones), json.dumps(voter, ensure_ascii=False), done
+                    yield vid, key, " ".join(phones), _pack(row), done
 
             db.executemany(
                 "INSERT INTO voters(voter_id, zone_key, phones, data, done) VALUES (?, ?, ?, ?, ?)", voter_rows()
             )
+            db.execute("INSERT INTO meta VALUES ('header', ?)", (json.dumps(header),))
+            for statement in SCHEMA.split(";"):
+                if "CREATE INDEX" in statement and "ON voters" in statement:
+                    db.execute(statement)
             db.execute("INSERT INTO meta VALUES ('zone_keys', ?)", (json.dumps(sorted(zone_keys)),))
-            db.execute("INSERT INTO meta VALUES ('stamp', ?)", (stamp,))
+            db.execute("INSERT INTO meta VALUES ('list_stamp', ?)", (list_stamp,))
+            db.execute("INSERT INTO meta VALUES ('script_stamp', ?)", (script_stamp,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -247,8 +285,7 @@ class CallQueue:
             if new_dnc:
                 append_dnc(self.ws.dnc_path, new_dnc)
                 self._dnc.update(p for p, *_ in new_dnc)
-            for voter_id in touched:
-                self._recompute(voter_id)
+            self._recompute_many(touched)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -261,21 +298,38 @@ class CallQueue:
     def _outcome(self, voter_id: str) -> VoterOutcome | None:
         return fold(self.script, self._rows_for(voter_id)).get(voter_id)
 
+    def _recompute_many(self, voter_ids: set[str], force_batch: bool = False) -> None:
+        """Recompute voters after new rows: one by one for a few, in one pass for many."""
+        if len(voter_ids) <= 200 and not force_batch:
+            for voter_id in voter_ids:
+                self._recompute(voter_id)
+            return
+        rows = [ResultRow.from_fields(json.loads(f)) for (f,) in self.db.execute("SELECT fields FROM rows")]
+        outcomes = fold(self.script, rows)
+        phones_of = dict(self.db.execute("SELECT voter_id, phones FROM voters"))
+        updates = []
+        for voter_id in voter_ids:
+            if voter_id in phones_of:
+                updates.append((*self._state(phones_of[voter_id].split(), outcomes.get(voter_id)), voter_id))
+        self.db.executemany(
+            "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
+            "WHERE voter_id=?", updates)
+
+    def _state(self, phones: list[str], outcome: VoterOutcome | None) -> tuple:
+        if outcome is None:
+            return (0, 0 if live_phones(phones, None, self._dnc) else 1, 0.0, 0, "", "")
+        alive = live_phones(phones, outcome, self._dnc)
+        done = 1 if (outcome.finished or not alive) else 0
+        is_callback = 1 if (outcome.last and self._effect(outcome.last.code) == "callback") else 0
+        next_at = _ts(outcome.next_at) if outcome.next_at else 0.0
+        return (outcome.attempts, done, next_at, is_callback, outcome.route_language or "",
+                " ".join(sorted(outcome.dead_phones)))
+
     def _recompute(self, voter_id: str) -> None:
         row = self.db.execute("SELECT phones FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
         if row is None:  # a result for a voter no longer in the list: kept in the CSV, ignored here
             return
-        phones = row[0].split()
-        outcome = self._outcome(voter_id)
-        if outcome is None:
-            values = (0, 0 if live_phones(phones, None, self._dnc) else 1, 0.0, 0, "", "")
-        else:
-            alive = live_phones(phones, outcome, self._dnc)
-            done = 1 if (outcome.finished or not alive) else 0
-            is_callback = 1 if (outcome.last and self._effect(outcome.last.code) == "callback") else 0
-            next_at = _ts(outcome.next_at) if outcome.next_at else 0.0
-            values = (outcome.attempts, done, next_at, is_callback, outcome.route_language or "",
-                      " ".join(sorted(outcome.dead_phones)))
+        values = self._state(row[0].split(), self._outcome(voter_id))
         self.db.execute(
             "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
             "WHERE voter_id=?",
@@ -306,10 +360,11 @@ class CallQueue:
         marks = ",".join("?" * len(keys))
         unclaimed = "NOT EXISTS (SELECT 1 FROM claims c WHERE c.voter_id = v.voter_id AND c.expires_at > ?)"
         queries = [
-            (f"SELECT seq, voter_id, phones, dead_phones FROM voters v WHERE attempts > 0 AND done = 0 "
-             f"AND (is_callback = 1 OR route_language = ?) AND next_at <= ? AND zone_key IN ({marks}) AND "
-             f"(route_language = '' OR route_language = ?) AND {unclaimed} ORDER BY next_at LIMIT ?",
-             [language, now_ts, *keys, language, now_ts]),
+            (f"SELECT seq, voter_id, phones, dead_phones FROM voters v INDEXED BY priority WHERE attempts > 0 "
+             f"AND done = 0 AND (is_callback = 1 OR route_language != '') AND next_at <= ? "
+             f"AND zone_key IN ({marks}) AND (route_language = '' OR route_language = ?) AND {unclaimed} "
+             f"ORDER BY next_at LIMIT ?",
+             [now_ts, *keys, language, now_ts]),
             *[(f"SELECT seq, voter_id, phones, dead_phones FROM voters v WHERE attempts = 0 AND done = 0 "
                f"AND zone_key = ? AND {unclaimed} ORDER BY seq LIMIT ?", [key, now_ts]) for key in keys],
             (f"SELECT seq, voter_id, phones, dead_phones FROM voters v WHERE attempts > 0 AND done = 0 "
@@ -359,7 +414,7 @@ class CallQueue:
         ).fetchone()
         outcome = self._outcome(voter_id)
         all_phones = phones.split()
-        voter = json.loads(data)
+        voter = dict(zip(self._header, data.split(_SEP), strict=False))
         return Offer(
             voter=voter,
             phones=live_phones(all_phones, outcome, self._dnc),
@@ -424,6 +479,16 @@ class CallQueue:
                 if reopen is not None:
                     c.reopens_at = reopen if c.reopens_at is None else min(c.reopens_at, reopen)
         return c
+
+
+_SEP = "\x1f"  # ASCII unit separator: joins a voter's fields in the index
+
+
+def _pack(row: list[str]) -> str:
+    packed = _SEP.join(row)
+    if packed.count(_SEP) != len(row) - 1:  # a field held the separator itself (never in real data)
+        packed = _SEP.join(v.replace(_SEP, " ") for v in row)
+    return packed
 
 
 def _parse_hhmm(text: str) -> dt.time:

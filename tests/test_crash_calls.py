@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import figures  # noqa: I001
 from callkit import Clock, la, make_workspace, voter
 
 from phonebank.queue import CallQueue
@@ -85,8 +86,8 @@ def test_sigkill_while_saving_calls_loses_nothing(tmp_path, capsys):
     assert max(Counter(r.voter_id for r in rows).values()) == 1  # nobody was called twice
     torn_files = list((ws.results_dir / "test").glob("*.torn"))
     assert sum(p.read_bytes().count(b"\n") for p in torn_files) >= torn_injected - 1
-    print(f"\ncrash suite (calls): {KILLS + 1} SIGKILLs survived, {len(rows)} calls on file, {len(reported)} "
-          f"reported saved, 0 lost, {torn_injected} torn rows set aside")
+    figures.record("crash (calls)", f"{KILLS + 1} SIGKILLs while saving survived; {len(rows)} calls on file, "
+                   f"{len(reported)} reported saved, 0 lost; {torn_injected} torn rows set aside and repaired")
     # the index rebuilt from scratch agrees
     queue = CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0)))
     assert queue.counts().finished + queue.counts().waiting >= len({r.voter_id for r in rows})

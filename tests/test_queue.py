@@ -204,3 +204,19 @@ def test_files_holding_voter_data_are_private(ws, clock):
     for path in private:
         assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
     assert (ws.root / ".phonebank").stat().st_mode & 0o077 == 0
+
+
+def test_editing_the_script_rescores_voters_without_losing_claims(ws, clock):
+    q = queue_for(ws, clock)
+    save(q, q.next_voter(ANA.email), "not_home", clock)  # V1 due again in 24 h
+    held = q.next_voter(BO.email)  # V2 held by BO
+    clock.advance(hours=2)
+    assert q.next_voter(ANA.email, exclude={"V3", "V4"}) is None
+    text = ws.script_path.read_text().replace("retry: {after_hours: 24, max_attempts: 3}",
+                                              "retry: {after_hours: 1, max_attempts: 3}")
+    ws.script_path.write_text(text)
+    rebuilt = []
+    q2 = CallQueue(ws, load_script(ws.script_path), "test", clock, on_rebuild=lambda: rebuilt.append(1))
+    assert rebuilt == []  # only the outcomes were recomputed, not the whole index
+    assert q2.next_voter(ANA.email, exclude={"V3", "V4"}).voter_id == "V1"
+    assert q2.holds(held.voter_id, BO.email)

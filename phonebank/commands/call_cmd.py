@@ -163,7 +163,8 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
     try:
         volunteer = log_in(ws, ui, email, script.campaign.time_zone)
         name = choose_list(ws, ui, list_name)
-        queue = CallQueue(ws, script, name, moving_clock())
+        queue = CallQueue(ws, script, name, moving_clock(), on_rebuild=lambda: ui.show(
+            f"Preparing list '{name}' for calling (once after each import; a big list takes a moment)..."))
         for warning in queue.problems.warnings()[:5]:
             click.echo(f"Warning: {warning}", err=True)
         ui.show(f"Calling list '{name}' as {volunteer.first_name} {volunteer.last_name} ({volunteer.email}). "
