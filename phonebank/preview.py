@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+from . import clock
 from .render import pick, render, variables
 from .script import Script
 
@@ -20,7 +22,7 @@ LABELS = {
 
 
 def preview(script: Script, language: str = "en", today: dt.date | None = None, style: str = "plain") -> str:
-    today = today or dt.date.today()
+    today = today or clock.today(ZoneInfo(script.campaign.time_zone))
     lab = LABELS.get(language, LABELS["en"])
     values = variables(script, language, today, SAMPLE_VOTER, SAMPLE_VOLUNTEER)
     out: list[str] = [f"{script.campaign.name} — {script.campaign.district}", ""]

@@ -57,7 +57,7 @@ class PlainPrompter:
             answer = self._read(f"Choose 1-{len(choices)}: ")
             if answer == "" and default_n is not None:
                 return choices[default_n - 1].value
-            if answer.isdigit() and 1 <= int(answer) <= len(choices):
+            if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(choices):
                 return choices[int(answer) - 1].value
             by_key = [c for c in choices if c.key and c.key.lower() == answer.lower()]
             if by_key:

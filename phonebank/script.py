@@ -28,7 +28,7 @@ CAMPAIGN_VARS = ("candidate", "campaign_name", "district", "website", "contact_e
 ELECTION_FIELDS = ("name", "date", "weekday", "countdown")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 VAR_RE = re.compile(r"\{([^{}]*)\}")
-_TIME_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_TIME_RE = re.compile(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
 
 class _Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -177,7 +177,12 @@ class Script(_Base, kw_only=True, forbid_unknown_fields=True):
 
 
 # -- loading --------------------------------------------------------------------------------------
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, except that dates stay text: the schema parses them and reports bad ones
+    with their line (PyYAML would raise a bare ValueError for 2017-02-30)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
 
 
 def load_script(path: Path) -> Script:
@@ -210,6 +215,8 @@ def parse_script(text: str, name: str = "scripts.yaml") -> Script:
         raise ScriptError([_yaml_problem(exc, name)]) from None
     except yaml.YAMLError as exc:
         raise ScriptError([f"{name}: not valid YAML ({exc}) — fix the syntax"]) from None
+    except (ValueError, TypeError) as exc:  # e.g. `!!int abc`: a tagged value that cannot be built
+        raise ScriptError([f"{name}: a value cannot be read ({exc}) — remove the !!tag in front of it"]) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -217,10 +224,15 @@ def parse_script(text: str, name: str = "scripts.yaml") -> Script:
     script, problems = _convert(data, lines, name)
     if script is not None:
         script.lines = lines
-        problems += _check_meaning(script, data, lines, name)
+        problems += _check_meaning(script, data, lines, name, text.splitlines())
     if problems:
-        raise ScriptError(problems)
+        raise ScriptError(sorted(problems, key=_line_number))  # in file order; stable within a line
     return script
+
+
+def _line_number(problem: str) -> int:
+    m = re.match(r"[^:]*:(\d+):", problem)
+    return int(m.group(1)) if m else 0
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, name: str) -> str:
@@ -231,15 +243,24 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, name: str) -> str:
         tag = re.search(r"'([^']*)'", problem)
         shown = tag.group(1).replace("tag:yaml.org,2002:", "!!") if tag else "a tag"
         return f"{name}:{line}: tag {shown} is not allowed — scripts.yaml holds plain text and numbers only; remove the tag"
+    if "another document" in problem:
+        return f"{name}:{line}: a second YAML document starts here (---) — keep everything in one document"
     return f"{name}:{line}: YAML syntax error: {problem} — check the indentation and quoting on that line"
 
 
-def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list[str], name: str) -> None:
+def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list[str], name: str,
+          visited: set[int] | None = None) -> None:
     """Record the line of every node by path; catch unsafe tags and duplicate keys."""
     lines[path] = node.start_mark.line + 1
+    visited = set() if visited is None else visited
+    if id(node) in visited:  # an alias (*name) of a node already walked: never expand it again
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue  # a list or mapping used as a key: the constructor reports it
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in seen:
@@ -248,11 +269,11 @@ def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list[str], name: 
                 )
             seen[key] = line
             lines[path + (key,)] = line
-            _walk(value_node, path + (key,), lines, problems, name)
+            _walk(value_node, path + (key,), lines, problems, name, visited)
             lines[path + (key,)] = line
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, path + (i,), lines, problems, name)
+            _walk(item, path + (i,), lines, problems, name, visited)
 
 
 _MSGSPEC_PATH = re.compile(r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]")
@@ -268,9 +289,21 @@ def _parse_path(where: str) -> tuple:
     return tuple(out)
 
 
+_KINDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false",
+          "object": "a block of key: value lines", "array": "a list", "null": "nothing", "date": "a date"}
+
+
+def _kind(m: re.Match) -> str:
+    return _KINDS.get(m.group(1), m.group(1))
+
+
 def _describe(message: str, base: tuple, lines: dict, name: str, value: Any) -> str:
     """Turn a msgspec ValidationError message into one scripts.yaml problem line."""
-    text, _, where = message.partition(" - at `$")
+    key_error = re.search(r" - at `key` in `\$(.*)`$", message)
+    if key_error:  # a mapping key of the wrong type, e.g. branches: {yes: ...} read as true
+        text, where = message[: key_error.start()], key_error.group(1)
+    else:
+        text, _, where = message.partition(" - at `$")
     rel = _parse_path(where.rstrip("`")) if where else ()
     path = base + rel
     m = re.match(r"Object contains unknown field `(\w+)`", text)
@@ -285,15 +318,25 @@ def _describe(message: str, base: tuple, lines: dict, name: str, value: Any) -> 
         return f"{name}:{line}: {_label(path)} is missing '{m.group(1)}' — add it"
     line = _line(lines, path)
     got = _value_at(value, rel)
-    hint = "fix the value"
+    if key_error and "got `bool`" in text:
+        return (f"{name}:{line}: a key in {_label(path)} was read as true/false — YAML reads yes/no/on/off "
+                'as true/false: put the key in quotes, e.g. "yes": ...')
     if isinstance(got, bool):
-        hint = "YAML reads yes/no/on/off as true/false: put the value in quotes, e.g. \"yes\""
-    elif text.startswith("Invalid enum value"):
-        hint = "use one of: " + ", ".join(EFFECTS)
-        return f"{name}:{line}: effect '{got}' does not exist — {hint}"
-    elif "date" in text:
-        hint = "write the date as YYYY-MM-DD, e.g. 2017-04-04"
-    return f"{name}:{line}: {_label(path)}: {text.lower()} — {hint}"
+        return (f"{name}:{line}: {_label(path)} was read as {str(got).lower()} — YAML reads yes/no/on/off as "
+                'true/false: put the value in quotes, e.g. "yes"')
+    if text.startswith("Invalid enum value"):
+        return f"{name}:{line}: effect '{got}' does not exist — use one of: {', '.join(EFFECTS)}"
+    if path[:2] == ("calling", "hours") and len(path) == 3 and type(got) is int:
+        hours, minutes = divmod(got, 60)
+        return (f"{name}:{line}: calling hours {path[2]} {hours}:{minutes:02d} was read as the number {got} "
+                f'(YAML reads unquoted times as minutes) — put the time in quotes: {path[2]}: "{hours:02d}:{minutes:02d}"')
+    if "date" in text:
+        return f"{name}:{line}: {_label(path)} '{got}' is not a date — write the date as YYYY-MM-DD, e.g. 2017-04-04"
+    text = re.sub(r"`(\w+)`", _kind, text[:1].lower() + text[1:])
+    hint = "fix the value"
+    if "expected a block of key: value lines, got text" in text:
+        hint = "give one text per language on its own line under it, e.g. en: ... and es: ..."
+    return f"{name}:{line}: {_label(path)}: {text} — {hint}"
 
 
 def _value_at(value: Any, rel: tuple) -> Any:
@@ -368,7 +411,7 @@ def _list_item_type(tp: Any) -> Any:
     return None
 
 
-def _check_meaning(s: Script, data: dict, lines: dict, name: str) -> list[str]:
+def _check_meaning(s: Script, data: dict, lines: dict, name: str, source: list[str] | None = None) -> list[str]:
     """Checks the schema cannot express: ids, references, variables, times, languages."""
     problems: list[str] = []
 
@@ -473,7 +516,7 @@ def _check_meaning(s: Script, data: dict, lines: dict, name: str) -> list[str]:
             return
         for lang in langs:
             if required and lang not in loc:
-                problems.append(f"{at(*path)}: missing the '{lang}' version — add {lang}: text under it")
+                problems.append(f"{at(*path)}: {_label(path)} has no '{lang}' version — add a line '{lang}: ...' under it")
         for lang, text in loc.items():
             if lang not in langs:
                 problems.append(f"{at(*path, lang)}: language '{lang}' is not in campaign.languages ({', '.join(langs)}) — add it there or remove this text")
@@ -481,7 +524,8 @@ def _check_meaning(s: Script, data: dict, lines: dict, name: str) -> list[str]:
             for var in VAR_RE.findall(text):
                 reason = _bad_variable(var, election_ids)
                 if reason:
-                    problems.append(f"{at(*path, lang)}: unknown variable {{{var}}} — {reason}")
+                    line = _line_with(source or [], _line(lines, (*path, lang)), "{" + var + "}")
+                    problems.append(f"{name}:{line}: unknown variable {{{var}}} — {reason}")
 
     for i, e in enumerate(s.elections):
         check_text(e.name, ("elections", i, "name"))
@@ -496,6 +540,14 @@ def _check_meaning(s: Script, data: dict, lines: dict, name: str) -> list[str]:
     for i, c in enumerate(s.codes):
         check_text(c.label, ("codes", i, "label"))
     return problems
+
+
+def _line_with(source: list[str], start: int, needle: str, within: int = 60) -> int:
+    """The first line from ``start`` that contains ``needle`` (a text may span several lines)."""
+    for number in range(start, min(start + within, len(source)) + 1):
+        if needle in source[number - 1]:
+            return number
+    return start
 
 
 def _bad_variable(var: str, election_ids: set[str]) -> str | None:

@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from callkit import REPO, make_workspace, read_rows
 from click.testing import CliRunner
 
 from phonebank.cli import cli
+
+from callkit import REPO, make_workspace, read_rows
 
 NOW = "2017-03-20T18:00:00-07:00"
 
@@ -82,7 +83,7 @@ def test_register_validates_each_field_and_reasks(ws):
 
 
 def test_typo_at_a_menu_reasks(ws):
-    result = call(ws, "ana@example.org\n" + REGISTER + "zz\n99\nq\n")
+    result = call(ws, "ana@example.org\n" + REGISTER + "zz\n99\n²\nq\n")  # '²' is a digit to str.isdigit
     assert result.exit_code == 0
     assert "'zz' is not one of the choices — type a number from 1 to 9." in result.output
     assert "'99' is not one of the choices" in result.output
@@ -152,13 +153,13 @@ def pipe():
 
 
 def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
-    from callkit import ANA, Clock, la
-
     from phonebank.prompts import QuestionaryPrompter
     from phonebank.queue import CallQueue
     from phonebank.roster import add_volunteer
     from phonebank.script import load_script
     from phonebank.session import Session
+
+    from callkit import ANA, Clock, la
 
     add_volunteer(ws.roster_path, ANA)
     keys = [
@@ -184,13 +185,13 @@ def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
 
 
 def test_questionary_ctrl_c_is_an_abort(ws, pipe):
-    from callkit import ANA, Clock, la
-
     from phonebank.errors import Aborted
     from phonebank.prompts import QuestionaryPrompter
     from phonebank.queue import CallQueue
     from phonebank.script import load_script
     from phonebank.session import Session
+
+    from callkit import ANA, Clock, la
 
     pipe.send_text("\x03")
     pipe.close()

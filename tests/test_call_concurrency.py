@@ -7,11 +7,11 @@ import multiprocessing
 import random
 import time
 
-from callkit import Clock, la, make_workspace, read_rows, voter
-
 from phonebank.queue import CallQueue
 from phonebank.results import ResultRow
 from phonebank.script import load_script
+
+from callkit import Clock, la, make_workspace, read_rows, voter
 
 CODES = ["supporter", "undecided", "other_candidate", "moved", "deceased", "not_home", "refused"]
 

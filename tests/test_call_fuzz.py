@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 
-from callkit import make_workspace
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +12,8 @@ from hypothesis import strategies as st
 from phonebank.cli import cli
 from phonebank.results import RESULT_COLUMNS, ReadProblems, read_results_file
 from phonebank.workspace import Workspace
+
+from callkit import make_workspace
 
 TOKENS = ["s", "n", "i", "c", "k", "u", "q", "t", "l", "y", "1", "2", "3", "0", "", "d", "b", "a", "r",
           "18:30", "tomorrow 10:00", "6pm", "99", "-1", "\x1b[A", "é", "=cmd|' /C calc'!A0", "💥", "\t", " "]

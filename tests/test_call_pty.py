@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from callkit import make_workspace, read_rows, voter
 
 pexpect = pytest.importorskip("pexpect")
@@ -102,10 +103,10 @@ def test_register_code_three_voters_quit_resume(tmp_path):
 def test_closed_terminal_releases_the_voter_and_keeps_saved_calls(tmp_path):
     import signal
 
-    from callkit import ANA, Clock, la
-
     from phonebank.queue import CallQueue
     from phonebank.script import load_script
+
+    from callkit import ANA, Clock, la
 
     ws = make_workspace(tmp_path / "ws", VOTERS, volunteers=[ANA])
     child = spawn(ws, tmp_path / "home")

@@ -14,13 +14,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import figures  # noqa: I001
-from callkit import Clock, la, make_workspace, voter
-
 from phonebank.queue import CallQueue
 from phonebank.results import ReadProblems, ResultRow, read_results_file
 from phonebank.script import load_script
 from phonebank.workspace import Workspace
+
+import figures
+from callkit import Clock, la, make_workspace, voter
 
 KILLS = 50
 CODES = ["supporter", "undecided", "moved", "not_home", "refused", "deceased"]

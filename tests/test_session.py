@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-
 import pytest
-from callkit import ANA, Clock, ScriptedPrompter, la, make_workspace, read_rows, voter
 
 from phonebank.errors import Aborted
 from phonebank.queue import CallQueue
 from phonebank.script import load_script
 from phonebank.session import Session, parse_callback
+
+from callkit import ANA, Clock, ScriptedPrompter, la, make_workspace, read_rows, voter
 
 
 @pytest.fixture

@@ -13,15 +13,15 @@ import random
 import time
 from pathlib import Path
 
-import figures  # noqa: I001
-from callkit import Clock, la, make_workspace, voter
-
 from phonebank.queue import CallQueue
 from phonebank.results import ReadProblems, read_results_file
 from phonebank.roster import Volunteer
 from phonebank.script import load_script
 from phonebank.session import Session
 from phonebank.workspace import Workspace
+
+import figures
+from callkit import Clock, la, make_workspace, voter
 
 PROCESSES = 8
 VOTERS = 2000

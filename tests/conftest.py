@@ -1,0 +1,66 @@
+"""Shared fixtures: a copy of the sample workspace, a click runner and an ``invoke`` helper.
+
+Every test runs with the phonebank environment variables cleared (and ``PHONEBANK_HOME`` pointed at
+a temporary folder), so a developer's own settings never change a result.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from phonebank.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_LIST = REPO / "lists" / "ca34-sample.csv"
+CLEARED = ("PHONEBANK_WORKSPACE", "PHONEBANK_NOW", "PHONEBANK_TODAY", "PHONEBANK_HOME", "XDG_CONFIG_HOME")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    for var in CLEARED:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PHONEBANK_HOME", str(tmp_path_factory.mktemp("phonebank-home")))
+
+
+@pytest.fixture
+def script_text() -> str:
+    """The text of the sample scripts.yaml."""
+    return (REPO / "scripts.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the repository's sample workspace: scripts.yaml, the shipped sample list (when it
+    exists) and an empty results/ — never the calls someone saved in their own checkout."""
+    root = tmp_path / "ws"
+    (root / "lists").mkdir(parents=True)
+    (root / "results").mkdir()
+    shutil.copyfile(REPO / "scripts.yaml", root / "scripts.yaml")
+    if SAMPLE_LIST.exists():
+        shutil.copyfile(SAMPLE_LIST, root / "lists" / SAMPLE_LIST.name)
+    return root
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def invoke(runner: CliRunner) -> Callable[..., Result]:
+    """``invoke(ws, *args, input=None, env=None)`` runs ``phonebank --workspace WS ARGS...``.
+
+    Pass ``ws=None`` to run without ``--workspace``. Unexpected exceptions propagate (a traceback
+    is a failing test, not a result to inspect).
+    """
+
+    def run(ws: Path | None, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        argv = (["--workspace", str(ws)] if ws is not None else []) + list(args)
+        return runner.invoke(cli, argv, input=input, env=env, catch_exceptions=False, prog_name="phonebank")
+
+    return run
