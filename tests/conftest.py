@@ -64,3 +64,13 @@ def invoke(runner: CliRunner) -> Callable[..., Result]:
         return runner.invoke(cli, argv, input=input, env=env, catch_exceptions=False, prog_name="phonebank")
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Print the figures the promise suites recorded (concurrency, crash, bad input, security)."""
+    import figures
+
+    if figures.FIGURES:
+        terminalreporter.section("promise suites: figures")
+        for suite, text in sorted(figures.FIGURES.items()):
+            terminalreporter.write_line(f"{suite}: {text}")
