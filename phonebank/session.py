@@ -23,6 +23,10 @@ from .roster import Volunteer
 from .script import Code, Script
 
 
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)", "zh": "Chinese", "ko": "Korean", "vi": "Vietnamese",
+                  "tl": "Tagalog", "hy": "Armenian"}
+
+
 @dataclass(frozen=True)
 class Choice:
     value: str
@@ -221,7 +225,7 @@ class Session:
             actions.append(Choice("next_number", "Show the voter's next number", "t"))
         if len(self.script.campaign.languages) > 1:
             other = self._other_language(language)
-            actions.append(Choice("language", f"Switch the script to '{other}'", "l"))
+            actions.append(Choice("language", f"Switch the script to {LANGUAGE_NAMES.get(other, other)}", "l"))
         actions += [
             Choice("skip", "Skip this voter (back to the pool for others)", "k"),
             Choice("undo", "Undo my last saved call", "u"),
@@ -405,7 +409,7 @@ class Session:
         out.append("   ".join(facts))
         spoken = v.get("language", "")
         if spoken in self.script.campaign.languages and spoken != language:
-            out.append(f"This voter's language is '{spoken}': choose 'Switch the script' to read it in '{spoken}'.")
+            out.append(f"This voter speaks {LANGUAGE_NAMES.get(spoken, spoken)}: press l to switch the script.")
         if offer.history:
             out.append("Earlier attempts:")
             for row in offer.history[-5:]:
@@ -424,7 +428,8 @@ class Session:
                     tag = "this election has passed"
                 else:
                     tag = values[f"election.{e.id}.countdown"]
-                head = f"{pick(e.name, language)}: {values[f'election.{e.id}.weekday']}, {values[f'election.{e.id}.date']} ({tag})"
+                separate = "" if e.ours else " — a separate election"
+                head = f"{pick(e.name, language)}{separate}: {values[f'election.{e.id}.weekday']}, {values[f'election.{e.id}.date']} ({tag})"
                 out.append("* " + head)
                 out.append("  " + render(pick(e.reminder, language), values, self.ui.style))
         return "\n".join(out)
