@@ -1,0 +1,78 @@
+"""Write a synthetic VAN-style voter file for the import benchmark (fictional data, fixed seed).
+
+Usage: python benchmarks/make_voter_file.py ROWS OUT.csv
+
+Columns: Voter File VANID, FirstName, LastName, Address, City, State, Zip5, Age, Sex, Party,
+Home Phone, Cell Phone, IsHomePhoneACellExchange, Language, PrecinctName, RegistrationDate.
+Phones come in mixed US formats (``(213) 555-0142``, ``213.555.0142``, ``+1 213-555-0142``,
+``12135550142`` ...), about 4% invalid; names include accents; about 15% of addresses are quoted
+and contain a comma.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sys
+from pathlib import Path
+
+HEADER = [
+    "Voter File VANID", "FirstName", "LastName", "Address", "City", "State", "Zip5", "Age", "Sex",
+    "Party", "Home Phone", "Cell Phone", "IsHomePhoneACellExchange", "Language", "PrecinctName",
+    "RegistrationDate",
+]
+FIRST = ["María", "José", "Juan", "Ana", "Luis", "Sofía", "Jesús", "Daniel", "Min-jun", "Ji-woo", "Wei", "Mei",
+         "Ani", "Aram", "Grace", "Michael", "Jennifer", "Ramón", "Inés", "Nguyễn", "Renée", "Zoë", "O'Brien"]
+LAST = ["García", "Hernández", "López", "Martínez", "González", "Rodríguez", "Pérez", "Sánchez", "Ramírez",
+        "Flores", "Peña", "Muñoz", "Kim", "Lee", "Park", "Chen", "Wong", "Santos", "Reyes", "Petrosyan",
+        "Hakobyan", "Smith", "O'Connor", "Nguyen", "Núñez"]
+STREETS = ["Cesar E Chavez Ave", "Colorado Blvd", "York Blvd", "Figueroa St", "Wilshire Blvd", "Broadway",
+           "Eagle Rock Blvd", "Alvarado St", "Soto St", "Huntington Dr"]
+CITIES = ["Los Angeles", "Eagle Rock", "Highland Park", "Boyle Heights", "Glassell Park"]
+ZIPS = ["90004", "90012", "90026", "90031", "90032", "90033", "90041", "90042", "90057", "90065"]
+AREAS = ["213", "323", "818", "747", "626"]
+INVALID = ["", "n/a", "555-0142", "013-555-0142", "213-155-0142", "213555014299", "1234", "(000) 000-0000"]
+LANGS = ["English", "English", "Spanish", "Español", "", "Korean", "SPA", "Chinese"]
+
+
+def phone(rng: random.Random) -> str:
+    if rng.random() < 0.04:
+        return rng.choice(INVALID)
+    a, x, n = rng.choice(AREAS), rng.randint(200, 999), rng.randint(0, 9999)
+    return rng.choice([
+        f"({a}) {x}-{n:04d}", f"{a}-{x}-{n:04d}", f"{a}.{x}.{n:04d}", f"{a}{x}{n:04d}",
+        f"+1 {a}-{x}-{n:04d}", f"1{a}{x}{n:04d}", f"1 ({a}) {x}-{n:04d}",
+    ])
+
+
+def rows(count: int, seed: int = 34):
+    rng = random.Random(seed)
+    for i in range(count):
+        number = rng.randint(1, 9999)
+        address = f"{number} {rng.choice(STREETS)}"
+        if rng.random() < 0.15:
+            address += f", Apt {rng.randint(1, 400)}"
+        cell = phone(rng) if rng.random() < 0.5 else ""
+        yield [
+            str(100000000 + i), rng.choice(FIRST), rng.choice(LAST), address, rng.choice(CITIES), "CA",
+            rng.choice(ZIPS), str(rng.randint(18, 99)), rng.choice("FMU"), rng.choice("DDDRUO"),
+            phone(rng), cell, rng.choice("001"), rng.choice(LANGS), f"{rng.randint(1, 9999):07d}",
+            f"20{rng.randint(0, 24):02d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        ]
+
+
+def write(count: int, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(HEADER)
+        w.writerows(rows(count))
+    tmp.replace(out)
+    return out
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__.splitlines()[2])
+    write(int(sys.argv[1]), Path(sys.argv[2]))

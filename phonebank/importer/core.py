@@ -1,0 +1,264 @@
+"""`phonebank import`, the pure part: voter file in, call list + rejects + summary out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..dnc import read_dnc
+from ..errors import UsageProblem
+from ..lists import canonical_columns
+from ..workspace import Workspace
+from . import aliases, fields, ids, phones, reading, writing
+
+NO_NAME = "no name"
+NO_PHONE = "no valid phone"
+DUPLICATE = "duplicate voter ID"
+ALL_DNC = "every phone is on the do-not-call list"
+LABELS = {NO_NAME: NO_NAME, NO_PHONE: NO_PHONE, DUPLICATE: DUPLICATE, ALL_DNC: "all phones on DNC"}
+STEPS = ("read", "map", "phones", "ids", "write")
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    list_path: Path
+    rejects_path: Path
+    rows: int = 0
+    imported: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    shared_numbers: int = 0
+    shared_voters: int = 0
+    phones: phones.PhoneStats = field(default_factory=phones.PhoneStats)
+    dnc_removed: int = 0
+    phone_columns: int = 1
+    mapped: list[str] = field(default_factory=list)
+    encoding: str = ""
+    delimiter: str = ""
+    dry_run: bool = False
+    replaced: bool = False
+
+    def lines(self, root: Path | None = None) -> list[str]:
+        """The summary as printed, paths relative to ``root`` when inside it."""
+        lst, rej = _rel(self.list_path, root), _rel(self.rejects_path, root)
+        if self.dry_run:
+            head = f"Dry run: would import {self.imported:,} voters from {self.source} into {lst}"
+        elif self.replaced:
+            head = f"Replaced {lst} with {self.imported:,} voters from {self.source}"
+        else:
+            head = f"Imported {self.imported:,} voters from {self.source} into {lst}"
+        delim = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}.get(self.delimiter, self.delimiter)
+        head += f" ({self.encoding}{', ' + delim + '-separated' if delim else ''})"
+        rejected = sum(self.rejected.values())
+        p = self.phones
+        out = [
+            head,
+            f"  rows read             {self.rows:>9,}",
+            f"  imported              {self.imported:>9,}  ({self.phone_columns} "
+            f"{_plural(self.phone_columns, 'phone column')})",
+            f"  rejected              {rejected:>9,}" + (f"  -> {rej}" if rejected and not self.dry_run else ""),
+        ]
+        out += [f"    {LABELS[reason]:<20}{count:>9,}" for reason, count in self.rejected.items() if count]
+        out += [
+            f"  duplicate voter IDs   {self.duplicates:>9,}  (first row kept)",
+            f"  shared phones         {self.shared_numbers:>9,}  "
+            f"{_plural(self.shared_numbers, 'number')} used by {self.shared_voters:,} voters (kept)",
+            f"  phones fixed          {p.fixed:>9,}  rewritten to E.164 ({p.by_fallback:,} by phonenumbers); "
+            f"{p.invalid:,} invalid dropped",
+            f"  do-not-call removals  {self.dnc_removed:>9,}",
+            "  columns: " + "; ".join(self.mapped),
+        ]
+        if self.dry_run:
+            out.append("Nothing written (--dry-run).")
+        return out
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"
+
+
+def _rel(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def run_import(
+    ws: Workspace,
+    source: Path,
+    list_name: str,
+    *,
+    maps: tuple[str, ...] | list[str] = (),
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ImportSummary:
+    """Import ``source`` into ``lists/LIST_NAME.csv``; nothing is written when anything fails."""
+    step = progress or (lambda _name: None)
+    list_path, rejects_path = ws.list_path(list_name), ws.rejects_path(list_name)
+    map_items = aliases.parse_maps(maps)
+    encoding, delimiter = reading.check_encoding(encoding), reading.parse_delimiter(delimiter)
+    exists = list_path.exists()
+    if exists and not replace and not dry_run:
+        raise UsageProblem(
+            f"list '{list_name}' already exists ({_rel(list_path, ws.root)}) — pass --replace to replace it "
+            "(recorded results stay linked by voter ID), or choose another --list name"
+        )
+    src = reading.read_source(source, encoding, delimiter)
+    step("read")
+    summary = ImportSummary(str(source), list_path, rejects_path, rows=src.table.num_rows,
+                            encoding=src.encoding, delimiter=src.delimiter, dry_run=dry_run, replaced=exists)
+    mapping = aliases.resolve(src.columns, map_items, str(source))
+    col = dict(zip(src.columns, src.table.columns, strict=True))
+    n = src.table.num_rows
+
+    def text(name: str):
+        c = mapping.single.get(name)
+        return fields.clean(col[c]) if c else fields.blank(n)
+
+    if "first_name" in mapping.single or "last_name" in mapping.single:
+        first, last = text("first_name"), text("last_name")
+    else:
+        first, last = fields.split_name(col[mapping.single["name"]])
+    zip_ = fields.zip5(col[mapping.single["zip"]]) if "zip" in mapping.single else fields.blank(n)
+    step("map")
+
+    slots, count = _phones(mapping, col, summary)
+    step("phones")
+
+    id_field = next((f for f in aliases.ID_FIELDS if f in mapping.single), None)
+    voter_id, system, source_id = ids.voter_ids(
+        col[mapping.single[id_field]] if id_field else None,
+        aliases.ID_FIELDS.get(id_field or "", ""), first, last, slots, zip_)
+    reasons = np.full(n, "", dtype=object)
+    no_name = _np(pc.and_(pc.equal(first, ""), pc.equal(last, "")))
+    reasons[no_name] = NO_NAME
+    counts = count.to_numpy(zero_copy_only=False)
+    reasons[(counts == 0) & (reasons == "")] = NO_PHONE
+    firsts = ids.first_rows(voter_id)
+    dup = firsts != np.arange(n)
+    summary.duplicates = int(dup.sum())
+    if summary.duplicates:
+        dup_rows = np.flatnonzero(dup & (reasons == ""))
+        id_values = voter_id.take(pa.array(dup_rows)).to_pylist()
+        for row, vid in zip(dup_rows, id_values, strict=True):
+            reasons[row] = f"{DUPLICATE} {vid} (first on line {src.lines[firsts[row]]})"
+    slots, counts = _remove_dnc(ws, slots, counts, reasons, summary)
+    step("ids")
+
+    keep = reasons == ""
+    summary.imported = int(keep.sum())
+    for label in (NO_NAME, NO_PHONE, DUPLICATE, ALL_DNC):
+        summary.rejected[label] = int(sum(1 for r in reasons[~keep] if r.startswith(label)))
+    keep_mask = pa.array(keep)
+    width = max(1, int(counts[keep].max()) if summary.imported else 1)
+    summary.phone_columns = width
+    kept_slots = [s.filter(keep_mask) for s in slots[:width]]
+    summary.shared_numbers, summary.shared_voters = _shared(kept_slots)
+    canonical = canonical_columns(width)
+    values = [voter_id, first, last, *slots[:width], zip_, text("city"),
+              pc.utf8_upper(text("state")), fields.language(text("language")) if "language" in mapping.single
+              else fields.blank(n), text("age"), text("party"), system, source_id]
+    unmapped = [c for c in src.columns if c not in mapping.used]
+    names = [*canonical, *writing.output_names(canonical, unmapped)]
+    summary.mapped = _describe(mapping, id_field)
+    if not dry_run:
+        rejected = ~keep
+        if rejected.any():
+            rows = pa.array(np.flatnonzero(rejected))
+            table = writing.rejects_table(src.table.take(rows), src.columns, src.lines[rejected],
+                                          pa.array(list(reasons[rejected]), pa.string()))
+            writing.write_table(rejects_path, table)
+        else:
+            writing.remove_stale(rejects_path)
+        writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
+    step("write")
+    return summary
+
+
+def _np(mask) -> np.ndarray:
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _phones(mapping: aliases.Mapping, col: dict, summary: ImportSummary) -> tuple[list, pa.Array]:
+    """Each row's phones in E.164, cells first, without repeats: (slot columns, count per row)."""
+    flags = {kind: phones.flag_true(col[mapping.single[f]])
+             for kind, f in (("home_phone", "home_is_cell"), ("work_phone", "work_is_cell"))
+             if f in mapping.single}
+    tiers: dict[str, list] = {"cell": [], "phone": [], "home": [], "work": []}
+    for kind, parts in mapping.phones:
+        raw = col[parts[0]] if len(parts) == 1 else pc.binary_join_element_wise(*(col[p] for p in parts), "")
+        e164 = phones.to_e164(raw, summary.phones)
+        tier = kind.removesuffix("_phone")
+        if kind in flags:
+            tiers["cell"].append(pc.if_else(flags[kind], e164, ""))
+            e164 = pc.if_else(flags[kind], "", e164)
+        tiers[tier].append(e164)
+    candidates = [c for tier in ("cell", "phone", "home", "work") for c in tiers[tier]]
+    return phones.compact(candidates)
+
+
+def _remove_dnc(ws: Workspace, slots: list, counts: np.ndarray, reasons: np.ndarray,
+                summary: ImportSummary) -> tuple[list, np.ndarray]:
+    dnc = read_dnc(ws.dnc_path)
+    if not dnc:
+        return slots, counts
+    value_set = pa.array(sorted(dnc), pa.string())
+    open_rows = pa.array(reasons == "")
+    cleaned = []
+    for slot in slots:
+        hit = pc.and_(pc.is_in(slot, value_set=value_set), open_rows)
+        summary.dnc_removed += pc.sum(hit).as_py() or 0
+        cleaned.append(pc.if_else(hit, "", slot))
+    if not summary.dnc_removed:
+        return slots, counts
+    slots, count = phones.compact(cleaned, dedupe=False)
+    new_counts = count.to_numpy(zero_copy_only=False)
+    reasons[(new_counts == 0) & (counts > 0) & (reasons == "")] = ALL_DNC
+    return slots, new_counts
+
+
+def _shared(slots: list) -> tuple[int, int]:
+    """(numbers used by more than one voter, voters using them); E.164 digits compared as integers."""
+    chunks = [c for s in slots for c in (s.chunks if isinstance(s, pa.ChunkedArray) else [s])]
+    values = pa.chunked_array(chunks, pa.string())
+    values = values.filter(pc.greater(pc.binary_length(values), 0))
+    if not len(values):
+        return 0, 0
+    numbers = pc.cast(pc.utf8_slice_codeunits(values, 1), pa.int64()).to_numpy()
+    _, counts = np.unique(numbers, return_counts=True)
+    shared = counts[counts > 1]
+    return int(len(shared)), int(shared.sum())
+
+
+def _describe(mapping: aliases.Mapping, id_field: str | None) -> list[str]:
+    out = []
+    if id_field:
+        system = aliases.ID_FIELDS[id_field]
+        out.append(f"voter_id <- {mapping.single[id_field]}" + (f" ({system})" if system else ""))
+    else:
+        out.append("voter_id <- hash of name, phones and zip")
+    names = [mapping.single[f] for f in ("first_name", "last_name", "name") if f in mapping.single]
+    out.append("name <- " + ", ".join(names))
+    phone_cols = []
+    for kind, parts in mapping.phones:
+        label = "+".join(parts)
+        flag = {"home_phone": "home_is_cell", "work_phone": "work_is_cell"}.get(kind)
+        if flag and flag in mapping.single:
+            label += f" (a cell when {mapping.single[flag]})"
+        elif kind == "cell_phone":
+            label += " (cell)"
+        phone_cols.append(label)
+    out.append("phones <- " + ", ".join(phone_cols))
+    return out

@@ -1,0 +1,73 @@
+"""Cleaning the text fields of the canonical columns: names, zip, state, language."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+LANGUAGES = {
+    "en": ("english", "eng", "en", "inglés", "ingles"),
+    "es": ("spanish", "español", "espanol", "spa", "es", "sp", "castellano"),
+    "ko": ("korean", "kor", "ko", "한국어"),
+    "zh": ("chinese", "mandarin", "cantonese", "zho", "chi", "zh", "中文"),
+    "tl": ("tagalog", "filipino", "tgl", "fil", "tl"),
+    "hy": ("armenian", "hye", "arm", "hy"),
+    "vi": ("vietnamese", "vie", "vi", "tiếng việt"),
+    "ja": ("japanese", "jpn", "ja"),
+    "ru": ("russian", "rus", "ru"),
+    "fr": ("french", "fra", "fre", "fr"),
+    "ar": ("arabic", "ara", "ar"),
+    "fa": ("persian", "farsi", "fas", "per", "fa"),
+}
+_LANGUAGE_CODE = {alias: code for code, aliases in LANGUAGES.items() for alias in aliases}
+_CONTROL = r"[\x00-\x1f\x7f]+"
+
+
+def blank(n: int) -> pa.Array:
+    return pa.nulls(n, pa.string()).fill_null("")
+
+
+def clean(values):
+    """Trimmed, with control characters (escape sequences, newlines) replaced by a space."""
+    if not pc.all(pc.utf8_is_printable(values)).as_py():
+        values = pc.replace_substring_regex(values, _CONTROL, " ")
+    trimmed = pc.utf8_trim_whitespace(values)
+    if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(values)).as_py():
+        return values  # nothing trimmed: keep sharing the source's memory
+    return trimmed
+
+
+def split_name(full) -> tuple:
+    """'Last, First' or 'First Middle Last' -> (first, last)."""
+    full = clean(full)
+    comma = pc.extract_regex(full, r"^(?P<last>[^,]*),\s*(?P<first>.*)$")
+    space = pc.extract_regex(full, r"^(?P<first>\S+)\s+(?P<last>.*)$")
+    has_comma = pc.is_valid(comma)
+    has_space = pc.is_valid(space)
+    first = pc.if_else(has_comma, pc.struct_field(comma, "first"),
+                       pc.if_else(has_space, pc.struct_field(space, "first"), full))
+    last = pc.if_else(has_comma, pc.struct_field(comma, "last"),
+                      pc.if_else(has_space, pc.struct_field(space, "last"), ""))
+    return pc.fill_null(first, ""), pc.fill_null(last, "")
+
+
+def zip5(values):
+    """ZIP+4 and 9-digit zips to 5 digits; 3-4 digit zips (leading zeros lost to Excel) padded."""
+    text = clean(values)
+    if pc.all(pc.and_(pc.equal(pc.binary_length(text), 5), pc.ascii_is_decimal(text))).as_py():
+        return text
+    plus4 = pc.match_substring_regex(text, r"^[0-9]{5}-?[0-9]{4}$")
+    short = pc.match_substring_regex(text, r"^[0-9]{3,4}$")
+    return pc.if_else(plus4, pc.utf8_slice_codeunits(text, 0, 5),
+                      pc.if_else(short, pc.utf8_lpad(text, 5, "0"), text))
+
+
+def language(values):
+    """Two-letter codes where recognizable (Spanish/Español/SPA -> es), else the value as given."""
+    text = clean(values)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.dictionary_encode(text)
+    labels = encoded.dictionary.to_pylist()
+    mapped = pa.array([_LANGUAGE_CODE.get(v.lower(), v) for v in labels], pa.string())
+    return pc.take(mapped, encoded.indices)

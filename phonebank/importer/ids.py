@@ -1,0 +1,61 @@
+"""Voter IDs: the source system's ID when there is one, else a stable hash of name, phones and zip."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+HASH_PREFIX = "h"
+
+
+def derived_ids(first, last, phones: list, zip_) -> pa.Array:
+    """``h`` + 12 hex digits of BLAKE2b over lower-cased name, E.164 phones and zip (same row, same id)."""
+    parts = [pc.utf8_lower(first), pc.utf8_lower(last), *phones, zip_]
+    keys = pc.binary_join_element_wise(*parts, "|").to_pylist()
+    return pa.array(
+        [HASH_PREFIX + hashlib.blake2b(k.encode(), digest_size=6).hexdigest() for k in keys], pa.string()
+    )
+
+
+def voter_ids(source_id, system: str, first, last, phones: list, zip_):
+    """(voter_id, source_system, source_id) columns; rows without a source ID get a derived id."""
+    n = len(first)
+    empty = pa.nulls(n, pa.string()).fill_null("")
+    if source_id is None:
+        return derived_ids(first, last, phones, zip_), empty, empty
+    source_id = pc.utf8_trim_whitespace(source_id)
+    has = pc.greater(pc.binary_length(source_id), 0)
+    if pc.all(has).as_py():
+        return source_id, pc.if_else(has, system, ""), source_id
+    missing = pc.invert(has)
+    derived = derived_ids(*(pc.filter(c, missing) for c in (first, last)),
+                          [pc.filter(p, missing) for p in phones], pc.filter(zip_, missing))
+    ids = np.asarray(source_id.to_numpy(zero_copy_only=False), dtype=object)
+    ids[np.asarray(missing)] = derived.to_numpy(zero_copy_only=False)
+    return pa.array(ids, pa.string()), pc.if_else(has, system, ""), source_id
+
+
+def first_rows(ids) -> np.ndarray:
+    """For each row, the index of the first row with the same id (itself when it is the first)."""
+    codes = _codes(ids)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]] if len(codes) else np.zeros(0, bool)
+    group_first = order[starts]
+    result = np.empty(len(codes), dtype=np.int64)
+    result[order] = group_first[np.cumsum(starts) - 1]
+    return result
+
+
+def _codes(ids) -> np.ndarray:
+    """Equal ids, equal codes: numeric ids as integers (little memory), others dictionary-encoded."""
+    lengths = pc.binary_length(ids)
+    if len(ids) and pc.all(pc.ascii_is_decimal(ids)).as_py() and pc.max(lengths).as_py() <= 18:
+        # "007" and "7" differ: fold the length into the number
+        return pc.cast(ids, pa.int64()).to_numpy() * 32 + lengths.to_numpy()
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    return pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)

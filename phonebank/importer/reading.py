@@ -1,0 +1,307 @@
+"""Reading a voter file: sniff encoding and delimiter, parse every column as text, find line numbers.
+
+Every column is read as an Arrow string (pandas' C parser, no type inference), so IDs, zips and
+phones keep their leading zeros and unmapped columns are written back unchanged.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import ImportFailed, UsageProblem
+
+SAMPLE_BYTES = 1 << 16
+MAX_FIELD_BYTES = 1 << 16
+CHUNK_ROWS = 500_000
+DELIMITERS = (",", "\t", ";", "|")
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x19\x1c-\x1f]")
+_FIX_EXPORT = "export the list again as CSV (UTF-8) and import that"
+
+
+@dataclass
+class SourceTable:
+    """A voter file read into memory: every column a string, plus each row's source line number."""
+
+    table: pa.Table
+    columns: list[str]
+    lines: np.ndarray  # line number (1-based) where each row starts
+    encoding: str
+    delimiter: str
+
+
+def parse_delimiter(text: str | None) -> str | None:
+    """The --delimiter value as one character (accepts 'tab', '\\t', ',', ';', '|' ...)."""
+    if text is None:
+        return None
+    value = DELIMITER_NAMES.get(text.lower(), text)
+    if len(value) != 1 or value in '"\r\n':
+        raise UsageProblem(
+            f"invalid --delimiter {text!r} — use one character such as ',', ';', '|' or 'tab'"
+        )
+    return value
+
+
+def check_encoding(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise UsageProblem(
+            f"unknown encoding {name!r} — use e.g. utf-8, utf-16, cp1252 or latin-1 (or leave --encoding out)"
+        ) from None
+
+
+def read_source(path: Path, encoding: str | None = None, delimiter: str | None = None) -> SourceTable:
+    """Read ``path`` as a table of strings; raise ImportFailed with a one-line fix on bad input."""
+    shown = str(path)
+    if path.is_dir():
+        raise UsageProblem(f"{shown}: is a folder, not a file — give the path of the exported voter file")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(SAMPLE_BYTES)
+    except FileNotFoundError:
+        raise UsageProblem(f"{shown}: file not found — check the path (and the current folder)") from None
+    except OSError as exc:
+        raise ImportFailed(f"{shown}: cannot read ({exc.strerror}) — check the file's permissions") from None
+    if size == 0 or not head.strip():
+        raise ImportFailed(f"{shown}: the file is empty — {_FIX_EXPORT}, with its header row")
+    if head.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFailed(f"{shown}: is an old Excel (.xls) workbook — save it as CSV UTF-8 and import that")
+    explicit = encoding is not None
+    encoding = encoding or sniff_encoding(head, shown)
+    data: bytes | None = None
+    if encoding.startswith(("utf-16", "utf-32")):  # transcode: the C parser and line counting want UTF-8
+        data = _transcode(path, encoding, shown)
+        text_encoding = "utf-8"
+    else:
+        text_encoding = encoding
+    first_line = (data[:SAMPLE_BYTES] if data is not None else head).decode(text_encoding, "replace")
+    delimiter = delimiter or sniff_delimiter(first_line)
+    try:
+        columns, table = _parse(data if data is not None else path, text_encoding, delimiter, shown)
+    except UnicodeDecodeError:
+        if explicit or encoding != "utf-8":
+            raise _decode_error(path, encoding, shown) from None
+        _check_cp1252(path, shown)
+        encoding = text_encoding = "cp1252"
+        columns, table = _parse(path, text_encoding, delimiter, shown)
+    lines = _row_lines(table, columns, data if data is not None else path)
+    keep = _non_blank(table)
+    if keep is not None:
+        table, lines = table.filter(keep), lines[np.asarray(keep)]
+    if table.num_rows == 0:
+        raise ImportFailed(f"{shown}: only a header row, no voters — {_FIX_EXPORT}, with the voter rows")
+    _check_field_sizes(table, columns, lines, shown)
+    return SourceTable(table, columns, lines, encoding, delimiter)
+
+
+def sniff_encoding(head: bytes, shown: str) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    even, odd = head[0::2], head[1::2]
+    if len(head) >= 4 and odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if len(head) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    if m := _BINARY.search(head):
+        raise ImportFailed(f"{shown}: not a text file (binary data at byte {m.start()}) — {_FIX_EXPORT}")
+    return "utf-8"
+
+
+def _transcode(path: Path, encoding: str, shown: str) -> bytes:
+    try:
+        return path.read_bytes().decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        raise _decode_error(path, encoding, shown) from None
+
+
+def _decode_error(path: Path, encoding: str, shown: str) -> ImportFailed:
+    """Where ``path`` stops being valid ``encoding`` text, as FILE:LINE and byte offset."""
+    data = path.read_bytes()
+    encoding = "utf-8" if encoding == "utf-8-sig" else encoding  # same offsets: the BOM is valid UTF-8
+    try:
+        data.decode(encoding)
+        where = ""
+    except UnicodeDecodeError as exc:
+        line = 1 + data.count(b"\n", 0, exc.start)
+        where = f":{line}: not valid {encoding} text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    return ImportFailed(f"{shown}{where or f': not valid {encoding} text'} — pass the right --encoding "
+                        "(e.g. utf-8, utf-16, cp1252)")
+
+
+def _check_cp1252(path: Path, shown: str) -> None:
+    """The cp1252 fallback is used only if the file is valid cp1252 (5 byte values are not)."""
+    offset = 0
+    lines = 1
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            if m := _CP1252_UNDEFINED.search(chunk):
+                lines += chunk.count(b"\n", 0, m.start())
+                raise ImportFailed(
+                    f"{shown}:{lines}: unknown text encoding (neither UTF-8 nor Windows-1252: byte "
+                    f"0x{chunk[m.start()]:02x} at offset {offset + m.start()}) — save the file as CSV UTF-8, "
+                    "or pass --encoding"
+                )
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter used most in the header line (comma when there is none)."""
+    header = text.split("\n", 1)[0]
+    header = re.sub(r'"[^"]*"', "", header)
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _parse(source: Path | bytes, encoding: str, delimiter: str, shown: str) -> tuple[list[str], pa.Table]:
+    """Column names and an all-string Arrow table; read in chunks to keep the peak memory low."""
+    src = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            reader = pd.read_csv(
+                src, sep=delimiter, dtype=pd.ArrowDtype(pa.string()), na_filter=False, skip_blank_lines=False,
+                index_col=False, encoding=encoding, engine="c", chunksize=CHUNK_ROWS,
+            )
+            with reader:
+                tables, columns = [], []
+                for chunk in reader:
+                    columns = [str(c) for c in chunk.columns]
+                    tables.append(pa.Table.from_pandas(chunk, preserve_index=False))
+                    del chunk
+            return columns, pa.concat_tables(tables)
+    except pd.errors.EmptyDataError:
+        raise ImportFailed(f"{shown}: the file is empty — {_FIX_EXPORT}, with its header row") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise _structure_error(source, encoding, delimiter, shown, str(exc)) from None
+
+
+def _structure_error(source: Path | bytes, encoding: str, delimiter: str, shown: str, detail: str) -> ImportFailed:
+    """Re-read with the csv module to name the physical line of a ragged row or runaway quote."""
+    csv.field_size_limit(sys.maxsize)
+    text = io.StringIO(source.decode(encoding)) if isinstance(source, bytes) else open(
+        source, encoding=encoding, errors="replace", newline="")
+    with text:
+        reader = csv.reader(text, delimiter=delimiter)
+        width = len(next(reader, []))
+        start = last = reader.line_num + 1
+        try:
+            for row in reader:
+                last = start
+                if len(row) > width:
+                    return ImportFailed(
+                        f"{shown}:{start}: {len(row)} fields but the header has {width} — quote values that "
+                        f"contain {_article(delimiter)}, or pass the right --delimiter, then import again"
+                    )
+                start = reader.line_num + 1
+        except csv.Error:
+            last = start
+        start = last
+    if "EOF" in detail or "string" in detail:
+        return ImportFailed(
+            f"{shown}:{start}: a quoted value is never closed — fix the stray '\"' on that line and import again"
+        )
+    return ImportFailed(f"{shown}: unreadable as {_name(delimiter)}-separated text ({detail}) — {_FIX_EXPORT}")
+
+
+def _article(delimiter: str) -> str:
+    name = _name(delimiter)
+    return f"a {name}" if name.isalpha() else name
+
+
+def _name(delimiter: str) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(delimiter, repr(delimiter))
+
+
+def _count_newlines(source: Path | bytes) -> int:
+    if isinstance(source, bytes):
+        return source.count(b"\n")
+    total = 0
+    with open(source, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            total += chunk.count(b"\n")
+    return total
+
+
+def _row_lines(table: pa.Table, columns: list[str], source: Path | bytes) -> np.ndarray:
+    """The physical line where each row starts (header = line 1), allowing for quoted newlines."""
+    n = table.num_rows
+    header_lines = 1 + sum(c.count("\n") for c in columns)
+    lines = np.arange(header_lines + 1, header_lines + 1 + n, dtype=np.int64)
+    if _count_newlines(source) - (header_lines - 1) in (n, n + 1):
+        return lines
+    extra = np.zeros(n, dtype=np.int64)
+    for col in table.columns:
+        counts = pc.count_substring(col, "\n")
+        if pc.max(counts).as_py():
+            extra += counts.to_numpy(zero_copy_only=False)
+    lines[1:] += np.cumsum(extra)[:-1]
+    return lines
+
+
+def _non_blank(table: pa.Table) -> pa.ChunkedArray | None:
+    """Mask of rows with at least one non-empty value (None when no row is blank)."""
+    lengths = None
+    for col in table.columns:
+        size = pc.binary_length(col)
+        lengths = size if lengths is None else pc.add(lengths, size)
+    keep = pc.greater(lengths, 0)
+    return None if pc.all(keep).as_py() else keep
+
+
+def _check_field_sizes(table: pa.Table, columns: list[str], lines: np.ndarray, shown: str) -> None:
+    for name, col in zip(columns, table.columns, strict=True):
+        sizes = pc.binary_length(col)
+        if pc.max(sizes).as_py() > MAX_FIELD_BYTES:
+            row = pc.index(pc.greater(sizes, MAX_FIELD_BYTES), True).as_py()
+            size = sizes[row].as_py()
+            raise ImportFailed(
+                f"{shown}:{lines[row]}: column {name!r} holds a {size:,}-byte value (at most {MAX_FIELD_BYTES:,}) "
+                "— that is not voter data; fix or delete that row, or re-export the list"
+            )
+
+
+def _read_xlsx(path: Path) -> SourceTable:
+    shown = str(path)
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise ImportFailed(
+            f"{shown}: is an Excel workbook — save it as CSV UTF-8 and import that "
+            "(or `pip install openpyxl` to read .xlsx directly)"
+        ) from None
+    try:
+        df = pd.read_excel(path, dtype=str, na_filter=False, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise ImportFailed(f"{shown}: unreadable workbook ({exc}) — save it as CSV UTF-8 and import that") from None
+    if df.empty:
+        raise ImportFailed(f"{shown}: only a header row, no voters — {_FIX_EXPORT}, with the voter rows")
+    columns = [str(c) for c in df.columns]
+    table = pa.table({c: pa.array(df[c].astype(object).tolist(), pa.string()) for c in df.columns})
+    table = table.rename_columns(columns)
+    lines = np.arange(2, 2 + table.num_rows, dtype=np.int64)
+    return SourceTable(table, columns, lines, "xlsx", "")

@@ -1,0 +1,64 @@
+"""Writing the call list and the rejects file: atomic, private (0600), UTF-8."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from ..fsutil import atomic_write
+from ..lists import PHONE_COLUMN
+
+REJECT_COLUMNS = ("source_line", "reason")
+# a cell a spreadsheet would run as a formula: a trigger first, and more than a signed number/phone
+_FORMULA = r"^[=+\-@\t\r].*[^0-9 ()+\-.,/]"
+
+
+def output_names(canonical: list[str], source_columns: list[str]) -> list[str]:
+    """Source column names as written after the canonical ones, renamed only on a clash."""
+    taken = set(canonical)
+    names = []
+    for name in source_columns:
+        new = name
+        while new in taken or PHONE_COLUMN.match(new):
+            new = f"source_{new}"
+        taken.add(new)
+        names.append(new)
+    return names
+
+
+def write_table(path: Path, table: pa.Table) -> None:
+    with atomic_write(path, "wb") as fh:
+        pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=True))
+
+
+def write_rows(path: Path, columns: list, names: list[str], keep: np.ndarray, batch: int = 1 << 18) -> None:
+    """Write the rows of ``columns`` where ``keep`` is true, a batch at a time (no full filtered copy)."""
+    schema = pa.schema([(name, pa.string()) for name in names])
+    with atomic_write(path, "wb") as fh, pcsv.CSVWriter(fh, schema) as writer:
+        for start in range(0, max(len(keep), 1), batch):
+            mask = pa.array(keep[start:start + batch])
+            writer.write_table(pa.table([c.slice(start, batch).filter(mask) for c in columns], schema=schema))
+
+
+def neutralize(values):
+    """Prefix ' to cells a spreadsheet would evaluate (CSV injection), leaving plain phones alone."""
+    return pc.if_else(pc.match_substring_regex(values, _FORMULA), pc.binary_join_element_wise("'", values, ""), values)
+
+
+def rejects_table(source: pa.Table, columns: list[str], lines, reasons) -> pa.Table:
+    names = output_names(list(REJECT_COLUMNS), columns)
+    data = [pa.array(lines).cast(pa.string()), reasons]
+    data += [neutralize(col) for col in source.columns]
+    return pa.table(data, names=[*REJECT_COLUMNS, *names])
+
+
+def remove_stale(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
