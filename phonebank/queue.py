@@ -168,7 +168,13 @@ class CallQueue:
                     self._rescore()
         self._zone_keys = json.loads(self._meta("zone_keys") or "[]")
         self._header = json.loads(self._meta("header") or "[]")
+        self._stamps = (self._list_stamp(), self._script_stamp())
         self.sync()
+
+    def _check_fresh(self) -> None:
+        """An organizer re-imported the list or edited the script while sessions run: catch up."""
+        if (self._list_stamp(), self._script_stamp()) != self._stamps:
+            self._ensure_fresh()
 
     def _rescore(self) -> None:
         """scripts.yaml changed (retry rules, codes): recompute every voter that has results."""
@@ -348,6 +354,7 @@ class CallQueue:
 
     def next_voter(self, volunteer: str, language: str = "en", exclude: Iterable[str] = ()) -> Offer | None:
         """Claim and return the next voter for ``volunteer``, or None when no one is callable now."""
+        self._check_fresh()
         self.sync()
         now = self.clock()
         now_ts = _ts(now)

@@ -220,3 +220,13 @@ def test_editing_the_script_rescores_voters_without_losing_claims(ws, clock):
     assert rebuilt == []  # only the outcomes were recomputed, not the whole index
     assert q2.next_voter(ANA.email, exclude={"V3", "V4"}).voter_id == "V1"
     assert q2.holds(held.voter_id, BO.email)
+
+
+def test_a_running_session_sees_a_reimported_list(ws, clock):
+    import os
+
+    q = queue_for(ws, clock)
+    assert q.next_voter(ANA.email).voter_id == "V1"
+    write_list(ws, "test", [voter("N1", "New", "Person", "+12135550150")])
+    os.utime(ws.list_path("test"), ns=(1, 1))  # make sure the stamp differs even within one clock tick
+    assert q.next_voter(ANA.email).voter_id == "N1"
