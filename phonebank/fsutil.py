@@ -22,7 +22,7 @@ def check_name(name: str, what: str = "list name") -> str:
     if (
         not isinstance(name, str)
         or "\x00" in name
-        or not _NAME_RE.match(name)
+        or not _NAME_RE.fullmatch(name)  # not .match: "$" would accept a trailing newline
         or name in {".", ".."}
         or ".." in name
     ):
@@ -35,9 +35,18 @@ def check_name(name: str, what: str = "list name") -> str:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed, readable only by its owner when new."""
-    if not path.exists():
-        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    """Create ``path`` (and missing parents) if needed, each new folder readable only by its owner
+    whatever the umask (folder names such as results/LIST/EMAIL.csv say who called)."""
+    missing = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:
+            pass
     return path
 
 
@@ -54,7 +63,7 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8", ne
     A crash or Ctrl-C before the rename leaves the previous ``path`` untouched and removes the
     temporary file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.fchmod(fd, PRIVATE_FILE)
     try:

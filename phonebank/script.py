@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 import yaml
+import yaml.reader
 
 from .errors import ScriptError
 
@@ -22,6 +23,7 @@ Localized = dict[str, str]
 EFFECTS = ("final", "final_for_number", "retry", "callback", "do_not_call")
 Effect = Literal["final", "final_for_number", "retry", "callback", "do_not_call"]
 RESERVED_CODES = {"undo"}
+MAX_HOURS = 8760  # a year: a longer retry delay is a typo
 VOTER_FIELDS = ("first_name", "last_name", "city", "zip", "state", "language", "age", "party")
 VOLUNTEER_FIELDS = ("first_name", "last_name")
 CAMPAIGN_VARS = ("candidate", "campaign_name", "district", "website", "contact_email", "volunteer_signup")
@@ -213,10 +215,15 @@ def parse_script(text: str, name: str = "scripts.yaml") -> Script:
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise ScriptError([_yaml_problem(exc, name)]) from None
+    except yaml.reader.ReaderError as exc:  # a NUL or control character
+        line = text.count("\n", 0, max(0, exc.position)) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise ScriptError([f"{name}:{line}: character #x{char:04x} is not allowed in a YAML file — delete it "
+                           "(look for an invisible character on that line)"]) from None
     except yaml.YAMLError as exc:
         raise ScriptError([f"{name}: not valid YAML ({exc}) — fix the syntax"]) from None
-    except (ValueError, TypeError) as exc:  # e.g. `!!int abc`: a tagged value that cannot be built
-        raise ScriptError([f"{name}: a value cannot be read ({exc}) — remove the !!tag in front of it"]) from None
+    except (ValueError, TypeError, KeyError) as exc:  # `!!int abc`, `!!bool maybe`: a tagged value that cannot be built
+        raise ScriptError([_shorten(f"{name}: a value cannot be read ({exc}) — remove the !!tag in front of it")]) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -226,8 +233,17 @@ def parse_script(text: str, name: str = "scripts.yaml") -> Script:
         script.lines = lines
         problems += _check_meaning(script, data, lines, name, text.splitlines())
     if problems:
-        raise ScriptError(sorted(problems, key=_line_number))  # in file order; stable within a line
+        raise ScriptError([_shorten(p) for p in sorted(problems, key=_line_number)])  # file order
     return script
+
+
+_LONG_QUOTED = re.compile(r"'([^'\n]{60})[^'\n]{4,}'")
+
+
+def _shorten(problem: str) -> str:
+    """Never echo a huge value back: quoted values over 60 characters are cut, lines capped at 300."""
+    problem = _LONG_QUOTED.sub(lambda m: f"'{m.group(1)}...'", problem)
+    return problem if len(problem) <= 300 else problem[:297] + "..."
 
 
 def _line_number(problem: str) -> int:
@@ -248,6 +264,9 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, name: str) -> str:
     return f"{name}:{line}: YAML syntax error: {problem} — check the indentation and quoting on that line"
 
 
+_UNORDERED_TAGS = {"tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"}
+
+
 def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list[str], name: str,
           visited: set[int] | None = None) -> None:
     """Record the line of every node by path; catch unsafe tags and duplicate keys."""
@@ -256,6 +275,9 @@ def _walk(node: yaml.Node, path: tuple, lines: dict, problems: list[str], name: 
     if id(node) in visited:  # an alias (*name) of a node already walked: never expand it again
         return
     visited.add(id(node))
+    if node.tag in _UNORDERED_TAGS:
+        problems.append(f"{name}:{node.start_mark.line + 1}: tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not "
+                        "allowed — write a plain list like [en, es] or a plain mapping")
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -440,10 +462,12 @@ def _check_meaning(s: Script, data: dict, lines: dict, name: str, source: list[s
             problems.append(f"{at('calling', 'hours', key)}: calling hours {key} '{value if value is not None else raw}' is not a time — write it in quotes as HH:MM, e.g. \"09:00\"")
     if not problems and s.calling.hours.start >= s.calling.hours.end:
         problems.append(f"{at('calling', 'hours')}: calling hours start {s.calling.hours.start} is not before end {s.calling.hours.end} — fix the window")
-    if s.calling.retry.max_attempts < 1:
-        problems.append(f"{at('calling', 'retry', 'max_attempts')}: max_attempts must be at least 1 — fix the number")
-    if s.calling.claim_minutes < 1:
-        problems.append(f"{at('calling', 'claim_minutes')}: claim_minutes must be at least 1 — fix the number")
+    if not 1 <= s.calling.retry.max_attempts <= 100:
+        problems.append(f"{at('calling', 'retry', 'max_attempts')}: max_attempts must be between 1 and 100 — fix the number")
+    if not 0 <= s.calling.retry.after_hours <= MAX_HOURS:  # also false for NaN
+        problems.append(f"{at('calling', 'retry', 'after_hours')}: after_hours must be a number of hours from 0 to {MAX_HOURS} — fix the number")
+    if not 1 <= s.calling.claim_minutes <= 24 * 60:
+        problems.append(f"{at('calling', 'claim_minutes')}: claim_minutes must be between 1 and 1440 — fix the number")
 
     def check_ids(items: list, key: str, what: str) -> set[str]:
         seen: dict[str, int] = {}
@@ -472,8 +496,10 @@ def _check_meaning(s: Script, data: dict, lines: dict, name: str, source: list[s
             problems.append(f"{at('codes', i)}: contact code '{c.id}' has no support level — add support: 1..5")
         if c.effect != "retry" and (c.after_hours is not None or c.max_attempts is not None):
             problems.append(f"{at('codes', i)}: code '{c.id}' sets after_hours/max_attempts but its effect is {c.effect} — use effect: retry or remove them")
-        if c.max_attempts is not None and c.max_attempts < 1:
-            problems.append(f"{at('codes', i, 'max_attempts')}: max_attempts must be at least 1 — fix the number")
+        if c.max_attempts is not None and not 1 <= c.max_attempts <= 100:
+            problems.append(f"{at('codes', i, 'max_attempts')}: max_attempts must be between 1 and 100 — fix the number")
+        if c.after_hours is not None and not 0 <= c.after_hours <= MAX_HOURS:  # also false for NaN
+            problems.append(f"{at('codes', i, 'after_hours')}: after_hours must be a number of hours from 0 to {MAX_HOURS} — fix the number")
         if c.route_language is not None and c.route_language not in langs:
             problems.append(f"{at('codes', i, 'route_language')}: route_language '{c.route_language}' is not in campaign.languages — add it there or fix it")
     if not s.contact_codes:

@@ -22,7 +22,6 @@ from .results import UNDO, ResultRow
 from .roster import Volunteer
 from .script import Code, Script
 
-
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)", "zh": "Chinese", "ko": "Korean", "vi": "Vietnamese",
                   "tl": "Tagalog", "hy": "Armenian"}
 

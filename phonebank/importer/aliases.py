@@ -54,6 +54,11 @@ _CA_PHONE = re.compile(r"^phone(\d)(area|exchange|numberpart)$")
 _SEPARATORS = re.compile(r"[\s_.\-]+")
 
 
+def shown(text: str) -> str:
+    """``text`` for a one-line message: control characters (a form feed in a header...) escaped."""
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def norm(header: str) -> str:
     """A header as matched: lower case, without spaces, underscores, dots and hyphens."""
     return _SEPARATORS.sub("", header.strip().lower())
@@ -104,7 +109,8 @@ def resolve(columns: list[str], maps: list[tuple[str, str]], source: str) -> Map
         real = column if column in columns else by_norm.get(norm(column))
         if real is None:
             raise UsageProblem(
-                f"--map {column}={target}: {source} has no column {column!r} — its columns are: {', '.join(columns)}"
+                f"--map {shown(column)}={target}: {source} has no column {column!r} — its columns are: "
+                f"{', '.join(map(shown, columns))}"
             )
         taken.add(real)
         if target in MULTI:
@@ -152,9 +158,9 @@ def _require(columns: list[str], mapping: Mapping, source: str) -> None:
     examples = []
     for kind in missing:
         guess = next((c for c in unused if any(h in norm(c) for h in hints[kind])), unused[0])
-        examples.append(f"--map '{guess}={kind}'")
+        examples.append(f"--map '{shown(guess)}={kind}'")
     which = "the columns" if len(missing) > 1 else "the column"
     raise ImportFailed(
-        f"{source}: no {what} column found (headers: {', '.join(columns)}) — name {which} with "
+        f"{source}: no {what} column found (headers: {', '.join(map(shown, columns))}) — name {which} with "
         f"{' '.join(examples)}"
     )

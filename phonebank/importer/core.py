@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..dnc import read_dnc
-from ..errors import UsageProblem
+from ..errors import ImportFailed, UsageProblem
 from ..lists import canonical_columns
 from ..workspace import Workspace
 from . import aliases, fields, ids, phones, reading, writing
@@ -119,7 +119,7 @@ def run_import(
     step("read")
     summary = ImportSummary(str(source), list_path, rejects_path, rows=src.table.num_rows,
                             encoding=src.encoding, delimiter=src.delimiter, dry_run=dry_run, replaced=exists)
-    mapping = aliases.resolve(src.columns, map_items, str(source))
+    mapping = aliases.resolve(src.columns, map_items, aliases.shown(str(source)))
     col = dict(zip(src.columns, src.table.columns, strict=True))
     n = src.table.num_rows
 
@@ -161,6 +161,8 @@ def run_import(
     summary.imported = int(keep.sum())
     for label in (NO_NAME, NO_PHONE, DUPLICATE, ALL_DNC):
         summary.rejected[label] = int(sum(1 for r in reasons[~keep] if r.startswith(label)))
+    if not summary.imported and exists and not dry_run:
+        raise _nothing_to_import(aliases.shown(str(source)), summary, src.lines, reasons, _rel(list_path, ws.root))
     keep_mask = pa.array(keep)
     width = max(1, int(counts[keep].max()) if summary.imported else 1)
     summary.phone_columns = width
@@ -185,6 +187,19 @@ def run_import(
         writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
     step("write")
     return summary
+
+
+def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, reasons: np.ndarray,
+                       current: str) -> ImportFailed:
+    """--replace with a file whose every row is rejected: write nothing (an empty list must never
+    replace a good one). A new list is still written, with its rejects file to show why."""
+    counts = ", ".join(f"{count:,} {LABELS[reason]}" for reason, count in summary.rejected.items() if count)
+    rows = "its only row was rejected" if summary.rows == 1 else f"all {summary.rows:,} rows were rejected"
+    return ImportFailed(
+        f"{shown}: no voter to import — {rows} ({counts}; line {lines[0]}: "
+        f"{reasons[0]}) — check the name and phone columns (--map) and the --delimiter, then import again "
+        f"({current} is unchanged)"
+    )
 
 
 def _np(mask) -> np.ndarray:

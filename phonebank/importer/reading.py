@@ -21,9 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ImportFailed, UsageProblem
+from .aliases import shown as _shown
 
 SAMPLE_BYTES = 1 << 16
 MAX_FIELD_BYTES = 1 << 16
+MAX_COLUMNS = 10_000  # wide vendor files have about a thousand; each column costs ~0.1 ms to read
 CHUNK_ROWS = 500_000
 DELIMITERS = (",", "\t", ";", "|")
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -59,16 +61,32 @@ def check_encoding(name: str | None) -> str | None:
     if name is None:
         return None
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         raise UsageProblem(
             f"unknown encoding {name!r} — use e.g. utf-8, utf-16, cp1252 or latin-1 (or leave --encoding out)"
         ) from None
+    if not getattr(info, "_is_text_encoding", True) or not _decodes_text(info.name):
+        raise UsageProblem(  # rot13, hex, zlib, idna, punycode...: codecs, but not a text file's encoding
+            f"encoding {name!r} is not a text encoding for a voter file — use e.g. utf-8, utf-16, cp1252 or "
+            "latin-1 (or leave --encoding out)"
+        )
+    return info.name
+
+
+def _decodes_text(encoding: str) -> bool:
+    """True when ``encoding`` reads a small CSV and stray bytes the way the reader needs (errors="replace")."""
+    try:
+        codecs.decode(b"VANID,Name\r\n1,Ana\r\n", encoding, "replace")
+        codecs.decode(b"\xff\xfe\x00\x80,", encoding, "replace")
+    except Exception:  # noqa: BLE001 — any failure means the codec cannot read a voter file
+        return False
+    return True
 
 
 def read_source(path: Path, encoding: str | None = None, delimiter: str | None = None) -> SourceTable:
     """Read ``path`` as a table of strings; raise ImportFailed with a one-line fix on bad input."""
-    shown = str(path)
+    shown = _shown(str(path))
     if path.is_dir():
         raise UsageProblem(f"{shown}: is a folder, not a file — give the path of the exported voter file")
     try:
@@ -95,6 +113,14 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
         text_encoding = encoding
     first_line = (data[:SAMPLE_BYTES] if data is not None else head).decode(text_encoding, "replace")
     delimiter = delimiter or sniff_delimiter(first_line)
+    if "\n" not in first_line:  # a header longer than the sample: look at all of it (up to 16 MB)
+        if data is None:
+            with open(path, "rb") as fh:
+                data_head = fh.read(1 << 24)
+        else:
+            data_head = data[: 1 << 24]
+        first_line = data_head.split(b"\n", 1)[0].decode(text_encoding, "replace")
+    _check_column_count(first_line, delimiter, shown)
     try:
         columns, table = _parse(data if data is not None else path, text_encoding, delimiter, shown)
     except UnicodeDecodeError:
@@ -103,6 +129,9 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
         _check_cp1252(path, shown)
         encoding = text_encoding = "cp1252"
         columns, table = _parse(path, text_encoding, delimiter, shown)
+    if not columns:  # a blank first line, then data: pandas finds no column at all
+        raise ImportFailed(f"{shown}:1: the header row is blank — put the column names on the first line, or "
+                           f"{_FIX_EXPORT}")
     lines = _row_lines(table, columns, data if data is not None else path)
     keep = _non_blank(table)
     if keep is not None:
@@ -110,6 +139,7 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
     if table.num_rows == 0:
         raise ImportFailed(f"{shown}: only a header row, no voters — {_FIX_EXPORT}, with the voter rows")
     _check_field_sizes(table, columns, lines, shown)
+    _check_nul(table, columns, lines, shown)
     return SourceTable(table, columns, lines, encoding, delimiter)
 
 
@@ -203,13 +233,14 @@ def _parse(source: Path | bytes, encoding: str, delimiter: str, shown: str) -> t
 def _structure_error(source: Path | bytes, encoding: str, delimiter: str, shown: str, detail: str) -> ImportFailed:
     """Re-read with the csv module to name the physical line of a ragged row or runaway quote."""
     csv.field_size_limit(sys.maxsize)
-    text = io.StringIO(source.decode(encoding)) if isinstance(source, bytes) else open(
+    text = io.StringIO(source.decode(encoding, "replace"), newline="") if isinstance(source, bytes) else open(
         source, encoding=encoding, errors="replace", newline="")
     with text:
         reader = csv.reader(text, delimiter=delimiter)
-        width = len(next(reader, []))
-        start = last = reader.line_num + 1
+        start = last = 1
         try:
+            width = len(next(reader, []))
+            start = last = reader.line_num + 1
             for row in reader:
                 last = start
                 if len(row) > width:
@@ -225,6 +256,7 @@ def _structure_error(source: Path | bytes, encoding: str, delimiter: str, shown:
         return ImportFailed(
             f"{shown}:{start}: a quoted value is never closed — fix the stray '\"' on that line and import again"
         )
+    detail = " ".join(detail.split())  # pandas' messages end with a newline
     return ImportFailed(f"{shown}: unreadable as {_name(delimiter)}-separated text ({detail}) — {_FIX_EXPORT}")
 
 
@@ -282,6 +314,31 @@ def _check_field_sizes(table: pa.Table, columns: list[str], lines: np.ndarray, s
             raise ImportFailed(
                 f"{shown}:{lines[row]}: column {name!r} holds a {size:,}-byte value (at most {MAX_FIELD_BYTES:,}) "
                 "— that is not voter data; fix or delete that row, or re-export the list"
+            )
+
+
+def _check_column_count(sample: str, delimiter: str, shown: str) -> None:
+    """Refuse a header line with more than MAX_COLUMNS columns before parsing it (~0.1 ms a column: 100,000 take 12 s)."""
+    header = re.sub(r'"[^"]*"', "", sample.split("\n", 1)[0])
+    count = header.count(delimiter) + 1
+    if count > MAX_COLUMNS:
+        raise ImportFailed(
+            f"{shown}:1: the header has {count:,} columns (at most {MAX_COLUMNS:,}) — that is not a voter "
+            f"list; pass the right --delimiter, or {_FIX_EXPORT}"
+        )
+
+
+def _check_nul(table: pa.Table, columns: list[str], lines: np.ndarray, shown: str) -> None:
+    """NUL bytes past the sniffed start of the file: binary data, refused like a NUL at the start."""
+    for name in columns:
+        if "\x00" in name:
+            raise ImportFailed(f"{shown}:1: not a text file (a NUL byte in the header) — {_FIX_EXPORT}")
+    for name, col in zip(columns, table.columns, strict=True):
+        hits = pc.match_substring(col, "\x00")
+        if pc.any(hits).as_py():
+            row = pc.index(hits, True).as_py()
+            raise ImportFailed(
+                f"{shown}:{lines[row]}: not a text file (a NUL byte in column {name!r}) — {_FIX_EXPORT}"
             )
 
 

