@@ -1,0 +1,448 @@
+"""Build the report: one plain dict (the ``--format json`` document) from a list's calls.
+
+Definitions (see docs/report-export.md for the JSON keys):
+
+* progress is "as of now" over every saved call of the list (filters do not apply): the status of
+  each voter of the list by ``phonebank.outcomes`` rules; "callable now" and "held back by calling
+  hours" split the voters that are due (never called, or retry/call-back due) by whether every time
+  zone the voter may be in is inside the calling window right now (``phonebank.hours``);
+* calls, codes, survey answers, volunteers and time cover the saved calls that still count (undo rows
+  and the rows they cancel are left out) within --since/--until (dates in the campaign's time zone,
+  inclusive) and --volunteer;
+* survey answers are per voter: the voter's latest answer to the question, crossed with the voter's
+  latest support ID (the support level of the latest contact code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from .. import clock, hours
+from ..dnc import read_dnc
+from ..errors import DataError, UsageProblem
+from ..render import pick
+from ..results import decode_answers
+from ..roster import read_roster
+from ..script import Script
+from ..workspace import Workspace
+from . import REPORT_VERSION
+from .data import (
+    NAT,
+    REPORT_COLUMNS,
+    Results,
+    Voters,
+    day_from_number,
+    day_number,
+    effective_mask,
+    local_day_hour,
+    read_list,
+    read_results,
+    shown,
+    ts_int,
+)
+from .state import E_DNC, S_CALLABLE, S_FINISHED, S_NEW, S_WAITING, Folded, ListState, fold_frame, list_state
+
+SUPPORT_GROUPS = ("supporters", "undecided", "other_candidate")
+
+
+def pick_list(ws: Workspace, name: str | None) -> str:
+    """The list to report on: ``name`` (validated), else the workspace's only list."""
+    names = ws.list_names()
+    if name:
+        path = ws.list_path(name)  # validates the name: never a path
+        if not path.is_file():
+            raise DataError(
+                f"no list named '{name}' in {ws.lists_dir} — available: {', '.join(names) or 'none'}; "
+                "import one with `phonebank import SOURCE --list NAME`"
+            )
+        return name
+    if not names:
+        raise DataError(f"no call lists in {ws.lists_dir} — import one with `phonebank import SOURCE --list NAME`")
+    if len(names) > 1:
+        raise UsageProblem(f"this workspace has {len(names)} lists ({', '.join(names)}) — pick one with --list NAME")
+    return names[0]
+
+
+def parse_day(text: str | None, option: str) -> dt.date | None:
+    if text is None or text == "":
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageProblem(f"{option} '{text}' is not a date — use YYYY-MM-DD, e.g. 2017-03-11") from None
+
+
+@dataclass
+class Loaded:
+    """Everything read for a list: the voters, the rows, and their fold."""
+
+    list_name: str
+    voters: Voters
+    results: Results
+    keep: np.ndarray
+    folded: Folded
+    state: ListState
+    now: dt.datetime
+    dnc: set[str]
+
+
+def load(ws: Workspace, script: Script, list_name: str, list_columns: list[str] | None = ("zip", "state"),
+         result_columns: tuple[str, ...] = REPORT_COLUMNS, now: dt.datetime | None = None,
+         use_cache: bool = True) -> Loaded:
+    cache_dir = _cache_dir(ws, list_name) if use_cache else None
+    voters = read_list(ws.list_path(list_name), None if list_columns is None else list(list_columns), dedupe=False,
+                       cache_dir=cache_dir)
+    results = read_results(ws.results_files(list_name), result_columns, cache_dir=cache_dir)
+    keep = effective_mask(results.frame)
+    folded = fold_frame(script, results.frame, keep, voters.frame["voter_id"])
+    if folded.list_repeats:
+        voters = voters.deduped()  # a voter_id repeated in the list: its first row counts, as in the queue
+        folded = fold_frame(script, results.frame, keep, voters.frame["voter_id"])
+    dnc = read_dnc(ws.dnc_path)
+    now = now or clock.now(dt.UTC)
+    state = list_state(folded, voters.frame, voters.phone_columns, dnc, now)
+    return Loaded(list_name, voters, results, keep, folded, state, now, dnc)
+
+
+def _cache_dir(ws: Workspace, list_name: str):
+    from . import cache
+
+    try:
+        return cache.folder(ws.index_dir, list_name)
+    except OSError:  # a read-only workspace: no cache
+        return None
+
+
+def build_report(ws: Workspace, script: Script, list_name: str, since: dt.date | None = None,
+                 until: dt.date | None = None, volunteer: str | None = None,
+                 now: dt.datetime | None = None, use_cache: bool = True) -> dict:
+    if since and until and since > until:
+        raise UsageProblem(f"--since {since} is after --until {until} — swap them")
+    tz_name = script.campaign.time_zone
+    tz = ZoneInfo(tz_name)
+    got = load(ws, script, list_name, now=now, use_cache=use_cache)
+    frame, folded = got.results.frame, got.folded
+    n = folded.n_list
+    warnings = _warnings(ws, got)
+
+    # -- the calls that count, within the filters ------------------------------------------------
+    rows = folded.rows  # frame positions, sorted by (voter, time)
+    ts = ts_int(frame["recorded_at"])[rows]
+    days, hour = local_day_hour(ts, tz_name)
+    mask = np.ones(len(rows), dtype=bool)
+    if since is not None:
+        mask &= (days != NAT) & (days >= day_number(since))
+    if until is not None:
+        mask &= (days != NAT) & (days <= day_number(until))
+    vol_cat = frame["volunteer"].cat.codes.to_numpy().astype(np.int64)[rows]
+    vol_names = [str(v) for v in frame["volunteer"].cat.categories]
+    if volunteer:
+        wanted = volunteer.strip().lower()
+        match = np.array([v.strip().lower() == wanted for v in vol_names] + [False], dtype=bool)
+        mask &= match[vol_cat]  # a category code of -1 (none) picks the False at the end
+    sel = rows[mask]
+    cat = folded.cat[sel]
+    codes = folded.codes
+    contact = codes.contact[cat]
+    support = codes.support[cat]
+    seconds = frame["seconds"].to_numpy()[sel]
+    voter_sel = folded.voter_of_row[mask]
+    report = {
+        "report_version": REPORT_VERSION,
+        "list": list_name,
+        "campaign": script.campaign.name,
+        "time_zone": tz_name,
+        "generated_at": got.now.astimezone(tz).isoformat(timespec="seconds"),
+        "filters": {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
+                    "volunteer": volunteer or None},
+        "warnings": warnings,
+        "progress": _progress(script, got, n),
+        "calls": _calls(cat, contact, support, seconds, voter_sel),
+        "codes": _codes(script, codes, cat),
+        "survey": _survey(script, frame, sel, voter_sel, support, len(folded.uniques)),
+        "volunteers": _volunteers(ws, vol_names, vol_cat[mask], contact, support, seconds, ts[mask], tz),
+        "by_day": _by_day(days[mask], contact),
+        "by_hour": _by_hour(hour[mask], contact),
+    }
+    return report
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _warnings(ws: Workspace, got: Loaded) -> list[str]:
+    root = str(ws.root) + "/"
+    problems = got.results.problems
+    out = []
+    if problems.torn or problems.bad:
+        out.append(f"skipped {len(problems.torn)} incomplete last line(s) and {len(problems.bad)} damaged row(s) "
+                   f"in the results of {got.list_name} — the counts below leave them out")
+    out += [w.replace(root, "") for w in problems.warnings()]
+    folded = got.folded
+    unknown = [i for i, e in enumerate(folded.codes.effect) if e == 5]
+    if unknown:
+        counts = np.bincount(folded.cat[folded.rows], minlength=len(folded.codes.names))
+        for i in unknown:
+            if counts[i]:
+                out.append(f"code '{folded.codes.names[i]}' ({counts[i]:,} saved calls) is not in scripts.yaml — "
+                           "these voters count as finished; add the code back to scripts.yaml if it was renamed")
+    strangers = folded.voter_of_row >= folded.n_list
+    if strangers.any():
+        out.append(f"{int(strangers.sum()):,} saved calls name {len(np.unique(folded.voter_of_row[strangers])):,} "
+                   f"voter(s) not in lists/{got.list_name}.csv — counted in calls, not in list progress")
+    if got.voters.duplicates:
+        out.append(f"lists/{got.list_name}.csv repeats {got.voters.duplicates:,} voter_id(s) — the first row of each is used")
+    return out
+
+
+def _progress(script: Script, got: Loaded, n: int) -> dict:
+    folded, state = got.folded, got.state
+    status = state.status
+    due = np.flatnonzero((status == S_NEW) | (status == S_CALLABLE))
+    open_now = _open_now(script, got.voters, due, got.now)
+    dnc_coded = np.zeros(n, dtype=bool)  # coded with a do-not-call code (refused, do not call...)
+    who = folded.voter_of_row[folded.codes.effect[folded.cat[folded.rows]] == E_DNC]
+    dnc_coded[who[who < n]] = True
+    return {
+        "voters": int(n),
+        "attempted": int((folded.attempts[:n] > 0).sum()),
+        "reached": int(folded.contacted[:n].sum()),
+        "finished": int((status == S_FINISHED).sum()),
+        "callable_now": int(open_now.sum()),
+        "waiting": int((status == S_WAITING).sum()),
+        "held_by_hours": int(len(due) - open_now.sum()),
+        "do_not_call": int((dnc_coded | state.on_dnc).sum()),
+        "never_called": int((folded.attempts[:n] == 0).sum()),
+    }
+
+
+def _open_now(script: Script, voters: Voters, due: np.ndarray, now: dt.datetime) -> np.ndarray:
+    """For each due voter: is every zone the voter may be in inside the calling window now?
+    Zones as the calling queue computes them (ZIP's first 5 characters, state, every phone)."""
+    if not len(due):
+        return np.zeros(0, dtype=bool)
+    frame = voters.frame.iloc[due]
+    cols = [frame["zip"].str.slice(0, 5) if "zip" in frame else pd.Series([""] * len(frame)),
+            frame["state"] if "state" in frame else pd.Series([""] * len(frame))]
+    cols += [frame[c].str.slice(0, 5) for c in voters.phone_columns]
+    key = np.zeros(len(frame), dtype=np.int64)
+    span = 1
+    grouped = None
+    for col in cols:
+        codes, uniq = pd.factorize(col)
+        base = len(uniq) + 1
+        span *= base
+        if span >= (1 << 62):
+            grouped = pd.DataFrame({i: c.to_numpy() for i, c in enumerate(cols)}).groupby(
+                list(range(len(cols))), sort=False, dropna=False).ngroup().to_numpy()
+            break
+        key = key * base + (codes + 1)
+    if grouped is None:
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        _, first, inverse = np.unique(grouped, return_index=True, return_inverse=True)
+    h = script.calling.hours
+    start, end = _hhmm(h.start), _hhmm(h.end)
+    reps = frame.iloc[first]  # one voter per distinct (zip, state, area codes)
+    zips = reps["zip"].tolist() if "zip" in reps else [""] * len(reps)
+    states = reps["state"].tolist() if "state" in reps else [""] * len(reps)
+    phone_values = [reps[c].tolist() for c in voters.phone_columns]
+    cache: dict[str, bool] = {}
+    open_by_group = np.zeros(len(first), dtype=bool)
+    for g in range(len(first)):
+        phones = [p[g] for p in phone_values if p[g]]
+        zone_key = hours.zone_key(hours.zones_for(zips[g][:5], states[g], phones))
+        if zone_key not in cache:
+            cache[zone_key] = hours.is_open(hours.parse_zone_key(zone_key), now, start, end)
+        open_by_group[g] = cache[zone_key]
+    return open_by_group[inverse.reshape(-1)]
+
+
+def _hhmm(text: str) -> dt.time:
+    hh, mm = text.split(":")
+    return dt.time(23, 59, 59) if int(hh) == 24 else dt.time(int(hh), int(mm))
+
+
+def _ids(support: np.ndarray) -> dict:
+    return {
+        "supporters": int((support <= 2).sum()),
+        "undecided": int((support == 3).sum()),
+        "other_candidate": int((support >= 4).sum()),
+    }
+
+
+def _calls(cat, contact, support, seconds, voter_sel) -> dict:
+    dials = int(len(cat))
+    contacts = int(contact.sum())
+    levels = support[~np.isnan(support)].astype(np.int64)
+    scale = np.bincount(levels, minlength=6)
+    return {
+        "dials": dials,
+        "voters_called": int((voter_sel[1:] != voter_sel[:-1]).sum() + 1) if len(voter_sel) else 0,
+        "contacts": contacts,
+        "contact_rate": _pct(contacts, dials),
+        "ids": _ids(support),
+        "support_scale": {str(level): int(scale[level]) for level in range(1, 6)},
+        "seconds": int(seconds.sum()),
+    }
+
+
+def _codes(script: Script, codes, cat) -> list[dict]:
+    counts = np.bincount(cat, minlength=len(codes.names)) if len(cat) else np.zeros(len(codes.names), np.int64)
+    by_name = {name: int(counts[i]) for i, name in enumerate(codes.names)}
+    total = int(len(cat))
+    out = []
+    for code in script.codes:
+        count = by_name.get(code.id, 0)
+        out.append({"code": code.id, "label": pick(code.label, "en"), "effect": code.effect,
+                    "contact": bool(code.contact), "support": code.support, "count": count,
+                    "percent": _pct(count, total), "in_script": True})
+    for name, count in sorted(by_name.items()):
+        if count and script.code(name) is None:
+            out.append({"code": name, "label": "(not in scripts.yaml)", "effect": "final", "contact": False,
+                        "support": None, "count": count, "percent": _pct(count, total), "in_script": False})
+    return out
+
+
+def _last_per_voter(voters: np.ndarray) -> np.ndarray:
+    """Indexes of the last element of each run of equal voter numbers (input sorted by voter, time)."""
+    if not len(voters):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[voters[1:] != voters[:-1], True])
+
+
+def _support_groups(levels: np.ndarray) -> np.ndarray:
+    """0 supporters (1-2), 1 undecided (3), 2 other candidate (4-5), 3 no ID (NaN)."""
+    return np.select([np.isnan(levels), levels <= 2, levels == 3], [3, 0, 1], default=2).astype(np.int64)
+
+
+def _survey(script: Script, frame: pd.DataFrame, sel: np.ndarray, voter_sel: np.ndarray,
+            support: np.ndarray, n_voters: int) -> list[dict]:
+    decoded = [decode_answers(str(text)) for text in frame["answers"].cat.categories]
+    answers_cat = frame["answers"].cat.codes.to_numpy()[sel]
+    with_answers = np.asarray([bool(d) for d in decoded] + [False], dtype=bool)[answers_cat]
+    answers_cat = answers_cat[with_answers].astype(np.int64)  # only the calls that recorded answers
+    voter_ans = voter_sel[with_answers]
+    # each voter's latest support level (NaN: no contact code in the period)
+    has_id = ~np.isnan(support)
+    voter_support = np.full(n_voters, np.nan)
+    ided = voter_sel[has_id]
+    last = _last_per_voter(ided)
+    voter_support[ided[last]] = support[has_id][last]
+    out = []
+    for q in script.questions:
+        known = [a.id for a in q.answers]
+        extra: list[str] = []
+        per_cat = []
+        for d in decoded:
+            value = d.get(q.id)
+            if value is None:
+                per_cat.append(-1)
+            elif value in known:
+                per_cat.append(known.index(value))
+            else:
+                if value not in extra:
+                    extra.append(value)
+                per_cat.append(len(known) + extra.index(value))
+        ans = np.asarray(per_cat + [-1], dtype=np.int64)[answers_cat]  # -1 code (no answers) -> -1
+        answered = ans >= 0
+        who = voter_ans[answered]
+        last = _last_per_voter(who)
+        voter_answer = ans[answered][last]
+        voter_level = voter_support[who[last]]
+        total = int(len(voter_answer))
+        group = _support_groups(voter_level)
+        table = np.bincount(voter_answer * 4 + group, minlength=4 * len(known + extra)).reshape(-1, 4)
+        items = []
+        for i, answer_id in enumerate(known + extra):
+            support_counts = {g: int(table[i, j]) for j, g in enumerate((*SUPPORT_GROUPS, "no_id"))}
+            with_id = sum(support_counts[g] for g in SUPPORT_GROUPS)
+            voters = int(table[i].sum())
+            answer = q.answer(answer_id)
+            items.append({
+                "answer": answer_id,
+                "label": pick(answer.label, "en") if answer else "(not in scripts.yaml)",
+                "voters": voters,
+                "percent": _pct(voters, total),
+                "support": support_counts,
+                "supporter_percent": _pct(support_counts["supporters"], with_id),
+            })
+        out.append({"question": q.id, "text": pick(q.text, "en"), "voters": total, "answers": items})
+    return out
+
+
+def _volunteers(ws: Workspace, names: list[str], vol: np.ndarray, contact: np.ndarray, support: np.ndarray,
+                seconds: np.ndarray, ts: np.ndarray, tz: ZoneInfo) -> list[dict]:
+    if not len(vol):
+        return []
+    try:
+        roster = read_roster(ws.roster_path)
+    except DataError:
+        roster = {}
+    k = len(names) + 1
+    v = np.where(vol < 0, len(names), vol)
+    calls = np.bincount(v, minlength=k)
+    contacts = np.bincount(v, weights=contact.astype(float), minlength=k)
+    supporters = np.bincount(v, weights=(support <= 2).astype(float), minlength=k)
+    secs = np.bincount(v, weights=seconds.astype(float), minlength=k)
+    valid = shown(ts)
+    spans = pd.DataFrame({"v": v[valid], "t": ts[valid]}).groupby("v")["t"].agg(["min", "max"])
+    out = []
+    for i in np.flatnonzero(calls).tolist():
+        email = names[i] if i < len(names) else ""
+        person = roster.get(email.strip().lower())
+        first = last = None
+        if i in spans.index:
+            first = _iso(int(spans.at[i, "min"]), tz)
+            last = _iso(int(spans.at[i, "max"]), tz)
+        out.append({
+            "volunteer": email,
+            "name": f"{person.first_name} {person.last_name}".strip() if person else "",
+            "calls": int(calls[i]),
+            "contacts": int(contacts[i]),
+            "supporters": int(supporters[i]),
+            "seconds": int(secs[i]),
+            "calls_per_hour": round(calls[i] / (secs[i] / 3600), 1) if secs[i] > 0 else None,
+            "first_call": first,
+            "last_call": last,
+        })
+    out.sort(key=lambda r: (-r["calls"], r["volunteer"]))
+    return out
+
+
+def _iso(us: int, tz: ZoneInfo) -> str:
+    return (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=us)).astimezone(tz).isoformat(
+        timespec="seconds")
+
+
+def _by_day(days: np.ndarray, contact: np.ndarray) -> list[dict]:
+    valid = days != NAT
+    if not valid.any():
+        return []
+    d, c = days[valid], contact[valid]
+    lo, hi = int(d.min()), int(d.max())
+    if hi - lo <= 400:  # every day of the span, zeros included (a chart needs the gaps)
+        calls = np.bincount(d - lo, minlength=hi - lo + 1)
+        contacts = np.bincount(d - lo, weights=c.astype(float), minlength=hi - lo + 1)
+        span = range(hi - lo + 1)
+        return [{"date": day_from_number(lo + i).isoformat(), "calls": int(calls[i]), "contacts": int(contacts[i])}
+                for i in span]
+    uniq, inverse = np.unique(d, return_inverse=True)
+    calls = np.bincount(inverse)
+    contacts = np.bincount(inverse, weights=c.astype(float))
+    return [{"date": day_from_number(x).isoformat(), "calls": int(calls[i]), "contacts": int(contacts[i])}
+            for i, x in enumerate(uniq.tolist())]
+
+
+def _by_hour(hour: np.ndarray, contact: np.ndarray) -> list[dict]:
+    valid = hour >= 0
+    calls = np.bincount(hour[valid], minlength=24)
+    contacts = np.bincount(hour[valid], weights=contact[valid].astype(float), minlength=24)
+    return [{"hour": h, "calls": int(calls[h]), "contacts": int(contacts[h])} for h in range(24)]
+

@@ -1,0 +1,180 @@
+"""A derived cache of parsed results rows, so a report re-parses only what was appended since.
+
+Results files are append-only (``phonebank.results``), so — like the calling queue's index — the
+rows read up to a byte offset stay valid while the file only grows. For each results file the
+cache keeps, in ``.phonebank/report/LIST/``:
+
+* ``FILE.arrow``: the rows parsed from the start of the file up to ``offset`` (Arrow IPC, the columns
+  of ``data.CACHE_COLUMNS``);
+* an entry in ``manifest.json``: ``offset``, the file's inode, its first 64 bytes and the 64 bytes
+  before ``offset``, and its size and mtime when cached;
+* ``list-HASH.arrow``: the columns of the call list a report reads, valid while the list file keeps
+  its inode, size and mtime (lists are rewritten by `phonebank import`, never appended to).
+
+An entry is used only when the file is the same inode, at least ``offset`` bytes long, with the same
+bytes at both places (and, when it did not grow, the same mtime); anything else — a file rewritten
+by hand, truncated, replaced — drops the entry and the file is parsed again. Files that needed the
+contract's slow reader (damaged rows) are never cached. The folder is safe to delete; every file in
+it is private (0600), since it holds voter data. Any problem reading or writing the cache is ignored:
+the report then simply parses everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..fsutil import atomic_write, ensure_private_dir
+
+VERSION = 1
+PROBE = 64
+
+
+def _write_table(path: Path, table) -> None:
+    """Write an Arrow IPC file atomically (temporary file + rename), private. No fsync: a cache lost
+    in a crash is rebuilt by the next report, and checked before use anyway."""
+    import tempfile
+
+    import pyarrow as pa
+
+    table = table.unify_dictionaries().combine_chunks()  # an IPC file holds one dictionary per column
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def folder(index_dir: Path, list_name: str) -> Path:
+    return index_dir / "report" / list_name
+
+
+def _fingerprint(path: Path, offset: int) -> tuple[str, str] | None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        head = os.pread(fd, PROBE, 0)
+        tail = os.pread(fd, min(PROBE, offset), max(0, offset - PROBE))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return head.hex(), tail.hex()
+
+
+def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
+    """Valid cached tables by results file: {path: (pyarrow table, offset)}."""
+    import pyarrow as pa
+
+    try:
+        manifest = json.loads((cache_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(manifest, dict) or manifest.get("version") != VERSION:
+        return {}
+    entries = manifest.get("files", {})
+    out: dict[Path, tuple[object, int]] = {}
+    for path in files:
+        entry = entries.get(path.name)
+        if not isinstance(entry, dict):
+            continue
+        try:
+            st = path.stat()
+            offset = int(entry["offset"])
+            if st.st_ino != entry["ino"] or st.st_size < offset:
+                continue
+            if st.st_size == entry["size"] and st.st_mtime_ns != entry["mtime_ns"]:
+                continue  # same size, touched since: rewritten in place
+            if _fingerprint(path, offset) != (entry["head"], entry["tail"]):
+                continue
+            with pa.memory_map(str(cache_dir / (path.name + ".arrow"))) as source:
+                table = pa.ipc.open_file(source).read_all()
+            if table.num_rows != entry["rows"]:
+                continue
+        except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+            continue
+        out[path] = (table, offset)
+    return out
+
+
+def save(cache_dir: Path, updates: dict[Path, tuple[object, int]], keep: list[Path]) -> None:
+    """Write the tables of ``updates`` ({path: (table, offset)}); the manifest lists ``keep`` + updates."""
+    import pyarrow as pa
+
+    try:
+        ensure_private_dir(cache_dir)
+        try:
+            old = json.loads((cache_dir / "manifest.json").read_text(encoding="utf-8")).get("files", {})
+        except (OSError, ValueError, AttributeError):
+            old = {}
+        files = {p.name: old[p.name] for p in keep if p.name in old}
+        for path, (table, offset) in updates.items():
+            st = path.stat()
+            print_ = _fingerprint(path, offset)
+            if print_ is None:
+                continue
+            _write_table(cache_dir / (path.name + ".arrow"), table)
+            files[path.name] = {"offset": offset, "ino": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                                "head": print_[0], "tail": print_[1], "rows": table.num_rows}
+        for stale in cache_dir.glob("*.csv.arrow"):
+            if stale.name[: -len(".arrow")] not in files:
+                stale.unlink(missing_ok=True)
+        with atomic_write(cache_dir / "manifest.json") as fh:
+            json.dump({"version": VERSION, "files": files}, fh)
+    except (OSError, pa.ArrowException):
+        pass  # a cache only: the next report parses again
+
+
+def _list_file(cache_dir: Path, columns: list[str]) -> Path:
+    import hashlib
+
+    digest = hashlib.sha1("\x1f".join(columns).encode("utf-8")).hexdigest()[:12]
+    return cache_dir / f"list-{digest}.arrow"
+
+
+def _list_key(path: Path) -> dict | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return {"version": VERSION, "ino": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def load_list(cache_dir: Path, path: Path, columns: list[str]):
+    """The cached columns of the call list, if the list file is unchanged: (table, header) or None."""
+    import pyarrow as pa
+
+    key = _list_key(path)
+    try:
+        with pa.memory_map(str(_list_file(cache_dir, columns))) as source:
+            reader = pa.ipc.open_file(source)
+            meta = json.loads(reader.schema.metadata[b"phonebank"])
+            if meta["key"] != key:
+                return None
+            return reader.read_all(), meta["header"]
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
+
+
+def save_list(cache_dir: Path, path: Path, columns: list[str], table, header: list[str]) -> None:
+    import pyarrow as pa
+
+    key = _list_key(path)
+    if key is None:
+        return
+    try:
+        ensure_private_dir(cache_dir)
+        table = table.replace_schema_metadata({"phonebank": json.dumps({"key": key, "header": header})})
+        _write_table(_list_file(cache_dir, columns), table)
+    except (OSError, pa.ArrowException):
+        pass

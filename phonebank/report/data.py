@@ -1,0 +1,464 @@
+"""Read a list's results files and its call list into pandas frames, for reports and exports.
+
+The rules are those of ``phonebank.results`` (the contract), applied fast:
+
+* a final line without a newline is a torn write (or a write in progress): skipped and reported;
+* every file's rows are parsed at once by pyarrow's multithreaded CSV reader into typed columns
+  (time stamps parsed to UTC at load, codes, volunteers and answers dictionary-encoded). If anything
+  is not a clean results file — a row with the wrong number of fields, an empty voter_id or code,
+  seconds that are not a whole number, an unparseable time stamp, bad UTF-8 — each file is tried
+  alone and a file that fails is read again with ``phonebank.results.read_results_file`` itself, so
+  damaged rows are skipped and named (file:line) exactly as every other reader does. One difference
+  is left on purpose: the contract splits lines with ``str.splitlines()``, which also breaks on the
+  control characters VT, FF, FS, GS, RS, NEL and U+2028/U+2029; pyarrow does not. ``phonebank call``
+  never writes them (notes are flattened), so only a hand-edited file could hold one — there the
+  report counts the row that other readers would call damaged. Searching 100 MB for them costs more
+  than 5 % of a report;
+* ``undo`` rows and the rows they cancel are dropped by ``effective`` (same rule as
+  ``results.effective_rows``).
+
+Without pyarrow every file takes the contract's reader (slower, same numbers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..lists import check_header, phone_columns
+from ..outcomes import parse_time
+from ..results import HEADER_LINE, RESULT_COLUMNS, UNDO, ReadProblems, read_results_file
+
+try:  # pyarrow is what makes 1M rows fast; without it the contract reader is used
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+except ImportError:  # pragma: no cover - exercised only where pyarrow is missing
+    pa = None
+    pacsv = None
+
+NAT = np.iinfo(np.int64).min  # int64 view of NaT: sorts first, as outcomes.fold sorts a None time first
+REPORT_COLUMNS = ("row_id", "recorded_at", "volunteer", "voter_id", "phone", "code", "answers", "seconds",
+                  "callback_at", "undoes")
+EXPORT_COLUMNS = (*REPORT_COLUMNS, "note", "language")
+CACHE_COLUMNS = EXPORT_COLUMNS  # what the cache keeps (the columns of every report and export)
+_DICTIONARY = ("volunteer", "code", "answers", "language", "list")
+_HEADER = HEADER_LINE.encode()
+
+
+@dataclass
+class Results:
+    """Every row read from a list's results files, in file order (files sorted, then line order).
+
+    ``frame`` columns: the requested result columns; ``recorded_at`` is ``datetime64[us, UTC]``
+    (NaT when unparseable), ``seconds`` int64, ``volunteer``/``code``/``answers`` categorical,
+    the rest strings. ``files`` is how many files were read.
+    """
+
+    frame: pd.DataFrame
+    problems: ReadProblems = field(default_factory=ReadProblems)
+    files: int = 0
+    slow_files: list[str] = field(default_factory=list)
+
+
+def _schema(columns: tuple[str, ...]):
+    fields = []
+    for name in columns:
+        if name == "recorded_at":
+            fields.append(pa.field(name, pa.timestamp("us", tz="UTC")))
+        elif name == "seconds":
+            fields.append(pa.field(name, pa.int64()))
+        elif name in _DICTIONARY:
+            fields.append(pa.field(name, pa.dictionary(pa.int32(), pa.string())))
+        else:
+            fields.append(pa.field(name, pa.string()))
+    return pa.schema(fields)
+
+
+def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
+                 cache_dir: Path | None = None) -> Results:
+    """Read every results file (as ``Workspace.results_files`` lists them) into one frame.
+
+    With ``cache_dir`` (see ``report.cache``), rows parsed by an earlier report are reused and only
+    the bytes appended since are parsed."""
+    problems = ReadProblems()
+    if pa is None:
+        return _read_slow_only(files, columns, problems)
+    cached: dict[Path, tuple] = {}
+    parse_columns = columns
+    if cache_dir is not None:
+        from . import cache
+
+        cached = cache.load(cache_dir, files)
+        parse_columns = CACHE_COLUMNS
+    schema = _schema(parse_columns)
+    buf, bodies = _gather(files, problems, {path: offset for path, (_, offset) in cached.items()})
+    new: dict[Path, object] = {}
+    slow: list[Path] = []
+    # the usual case: every file clean -> one parse of all the bytes, on every core
+    joined = _fast(buf, 0, bodies[-1][2], schema, parse_columns) if len(bodies) > 1 else None
+    if joined is not None:
+        counts = [buf.count(b"\n", start, stop) for _, start, stop, _ in bodies]
+        if sum(counts) == joined.num_rows:  # one row per line: cut the table back into files
+            at = 0
+            for (path, *_), count in zip(bodies, counts, strict=True):
+                new[path] = joined.slice(at, count)
+                at += count
+        else:  # blank lines somewhere: parse file by file
+            joined = None
+    if joined is None:
+        for path, start, stop, _ in bodies:
+            table = _fast(buf, start, stop, schema, parse_columns)
+            if table is None:  # damaged: the contract's reader, on the whole file
+                slow.append(path)
+                table = _slow_table(path, schema, parse_columns, problems)
+            new[path] = table
+    ends = {path: end for path, _, _, end in bodies}
+    parts = []
+    updates: dict[Path, tuple] = {}
+    for path in files:
+        mine = []
+        if path in cached and path not in slow:
+            mine.append(cached[path][0])
+        if path in new:
+            mine.append(new[path])
+        parts.extend(t for t in mine if t.num_rows)
+        if cache_dir is not None and path in new and path not in slow:
+            whole = pa.concat_tables(mine) if len(mine) > 1 else mine[0]
+            updates[path] = (whole, ends[path])
+    if cache_dir is not None and (updates or len(cached) != len(files)):
+        keep = [p for p in files if p in cached and p not in slow and p not in updates]
+        cache.save(cache_dir, updates, keep)
+    if parts:
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        table = table.unify_dictionaries()
+    else:
+        table = schema.empty_table()
+    if parse_columns != columns:
+        table = table.select(list(columns))
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    _fix_types(frame)
+    return Results(frame, problems, len(files), [str(p) for p in slow])
+
+
+def _gather(files: list[Path], problems: ReadProblems, offsets: dict[Path, int]
+            ) -> tuple[bytearray, list[tuple[Path, int, int, int]]]:
+    """Read the files' rows back to back into one buffer (no header lines, no torn last lines),
+    each from its ``offsets`` entry (0 when absent). Returns the buffer and, for each file with rows
+    to parse, (path, start, end in the buffer, offset in the file just after its last whole line)."""
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(path.stat().st_size)
+        except FileNotFoundError:
+            sizes.append(0)
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read ({exc.strerror}) — check its permissions") from None
+    buf = bytearray(sum(max(0, size - offsets.get(path, 0)) for path, size in zip(files, sizes, strict=True)) + 1)
+    view = memoryview(buf)
+    at = 0
+    bodies = []
+    head = len(_HEADER) + 3
+    for path, size in zip(files, sizes, strict=True):
+        skip = offsets.get(path, 0)
+        if size <= skip:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                if not skip:
+                    prefix = fh.read(head)
+                    skip = 3 if prefix.startswith(b"\xef\xbb\xbf") else 0  # saved from Excel with a BOM
+                    if prefix.startswith(_HEADER, skip):
+                        skip += len(_HEADER)
+                fh.seek(skip)
+                got = fh.readinto(view[at:at + max(0, size - skip)])
+                grew = got == size - skip and bool(fh.read(1))  # a call saved while we read: not torn
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read ({exc.strerror}) — check its permissions") from None
+        stop = at + got
+        last = buf.rfind(b"\n", at, stop) + 1 or at
+        if last < stop and not grew:
+            problems.torn.append(str(path))
+        if last > at:
+            bodies.append((path, at, last, skip + last - at))
+            at = last
+    return buf, bodies
+
+
+def _fast(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...]):
+    """Parse clean results rows (``buf[start:end]``) with pyarrow; None when the contract's reader is
+    needed."""
+
+    types = {name: schema.field(name).type for name in columns}
+    types.update({name: pa.string() for name in ("voter_id", "code") if name not in types})
+    include = list(dict.fromkeys((*columns, "voter_id", "code")))
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(memoryview(buf)[start:end])),
+            read_options=pacsv.ReadOptions(column_names=list(RESULT_COLUMNS), skip_rows=0,
+                                           block_size=1 << 22),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, include_columns=include, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    import pyarrow.compute as pc
+
+    # the contract rejects rows with no voter_id or code; an empty time stamp is a time it cannot read
+    for name in ("voter_id", "code"):
+        if pc.any(pc.equal(table.column(name), "")).as_py():
+            return None
+    if "recorded_at" in columns and table.column("recorded_at").null_count:
+        return None
+    if "seconds" in columns:
+        table = table.set_column(table.schema.get_field_index("seconds"), "seconds",
+                                 pc.fill_null(table.column("seconds"), 0))
+    return table.select(list(columns))
+
+
+def _slow_table(path: Path, schema, columns: tuple[str, ...], problems: ReadProblems):
+    mine = ReadProblems()  # the torn last line is already counted
+    rows, _ = read_results_file(path, mine)
+    problems.bad.extend(mine.bad)
+    return _rows_to_table(rows, schema, columns)
+
+
+def _rows_to_table(rows, schema, columns):
+    data = {}
+    for name in columns:
+        if name == "recorded_at":
+            data[name] = pa.array([parse_time(r.recorded_at) for r in rows], type=schema.field(name).type)
+        elif name == "seconds":
+            data[name] = pa.array([_seconds(r.seconds) for r in rows], type=pa.int64())
+        elif name == "answers":
+            data[name] = pa.array([";".join(f"{k}={v}" for k, v in r.answers.items()) for r in rows],
+                                  type=pa.string()).dictionary_encode()
+        else:
+            values = pa.array([getattr(r, name) for r in rows], type=pa.string())
+            data[name] = values.dictionary_encode() if name in _DICTIONARY else values
+    return pa.table(data, schema=schema)
+
+
+def _seconds(value: int) -> int:
+    """Seconds on a voter, kept within int64 (a hand-typed 99999999999999999999 is read, not a crash)."""
+    return max(-MAX_SECONDS, min(int(value), MAX_SECONDS))
+
+
+MAX_SECONDS = 10**12
+
+
+def _read_slow_only(files: list[Path], columns: tuple[str, ...], problems: ReadProblems) -> Results:
+    records: dict[str, list] = {name: [] for name in columns}
+    for path in files:
+        rows, _ = read_results_file(path, problems)
+        for r in rows:
+            for name in columns:
+                if name == "recorded_at":
+                    records[name].append(parse_time(r.recorded_at))
+                elif name == "answers":
+                    records[name].append(";".join(f"{k}={v}" for k, v in r.answers.items()))
+                elif name == "seconds":
+                    records[name].append(_seconds(r.seconds))
+                else:
+                    records[name].append(getattr(r, name))
+    frame = pd.DataFrame(records, columns=list(columns))
+    frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True).astype("datetime64[us, UTC]")
+    _fix_types(frame)
+    return Results(frame, problems, len(files), [str(p) for p in files])
+
+
+def _fix_types(frame: pd.DataFrame) -> None:
+    for name in frame.columns:
+        if name in _DICTIONARY and not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+        elif name == "seconds":
+            frame[name] = frame[name].astype("int64")
+        elif name == "recorded_at":
+            if frame[name].dtype != "datetime64[us, UTC]":
+                frame[name] = frame[name].astype("datetime64[us, UTC]")
+        elif frame[name].dtype != "str" and name not in _DICTIONARY:
+            frame[name] = frame[name].fillna("").astype("str")
+
+
+def effective_mask(frame: pd.DataFrame) -> np.ndarray:
+    """Rows that still count: not ``undo`` rows, and not a row an ``undo`` row cancels."""
+    code = frame["code"]
+    is_undo = (code == UNDO).to_numpy(dtype=bool, na_value=False)
+    if not is_undo.any():
+        return np.ones(len(frame), dtype=bool)
+    undone = set(frame["undoes"].to_numpy()[is_undo]) - {""}
+    cancelled = frame["row_id"].isin(undone).to_numpy(dtype=bool) if undone else np.zeros(len(frame), bool)
+    return ~is_undo & ~cancelled
+
+
+def ts_int(series: pd.Series) -> np.ndarray:
+    """Microseconds since the epoch (UTC), NaT as ``NAT``."""
+    return series.to_numpy(dtype="datetime64[us]").view("int64")
+
+
+# -- the call list --------------------------------------------------------------------------------
+@dataclass
+class Voters:
+    """The call list: one row per voter id (the first row wins, as in the calling queue)."""
+
+    frame: pd.DataFrame  # every column as text, index 0..n-1
+    phone_columns: list[str]
+    duplicates: int = 0
+
+    def deduped(self) -> Voters:
+        """The list with each voter_id's first row only (``duplicates`` counts the rows dropped)."""
+        dup = self.frame["voter_id"].duplicated(keep="first").to_numpy(dtype=bool)
+        if not dup.any():
+            return self
+        return Voters(self.frame[~dup].reset_index(drop=True), self.phone_columns, int(dup.sum()))
+
+
+def read_list(path: Path, columns: list[str] | None = None, dedupe: bool = True,
+              cache_dir: Path | None = None) -> Voters:
+    """Read ``lists/NAME.csv`` as text. ``columns``: only these (plus voter_id and the phones)."""
+    frame = header = None
+    key_columns = ["*"] if columns is None else list(columns)
+    if cache_dir is not None and pa is not None:
+        from . import cache
+
+        got = cache.load_list(cache_dir, path, key_columns)
+        if got is not None:
+            table, header = got
+            frame = table.to_pandas()
+    if frame is None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise DataError(f"{path}: list not found — import it with `phonebank import SOURCE --list {path.stem}`") from None
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read ({exc.strerror}) — check its permissions") from None
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        header = _list_header(path)
+        if not header:
+            raise DataError(f"{path}: empty list file — re-import it with `phonebank import SOURCE --list {path.stem} --replace`")
+        check_header(header, path)
+        phones = phone_columns(header)
+        wanted = header if columns is None else list(dict.fromkeys(["voter_id", *phones, *columns]))
+        wanted = [c for c in wanted if c in header]
+        frame = _read_list_frame(data, header, wanted, path)
+        empty = (frame["voter_id"] == "").to_numpy(dtype=bool)
+        if empty.any():
+            frame = frame[~empty].reset_index(drop=True)
+        if cache_dir is not None and pa is not None:
+            from . import cache
+
+            cache.save_list(cache_dir, path, key_columns, pa.Table.from_pandas(frame, preserve_index=False), header)
+    voters = Voters(frame, phone_columns(header))
+    return voters.deduped() if dedupe else voters
+
+
+def _list_header(path: Path) -> list[str]:
+    """The list's header row, read as the calling queue reads it (``lists.ListRows``)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return next(csv.reader(fh), [])
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}:1: unreadable ({exc}) — re-import the list") from None
+
+
+def _read_list_frame(data: bytes, header: list[str], wanted: list[str], path: Path) -> pd.DataFrame:
+    if pa is not None and len(set(header)) == len(header):
+        # first as if no value held a line break (faster); a quoted line break makes a short row, an
+        # error, and the second try takes line breaks in values
+        for newlines in (False, True):
+            try:
+                table = pacsv.read_csv(
+                    pa.BufferReader(data),
+                    read_options=pacsv.ReadOptions(block_size=1 << 22),
+                    parse_options=pacsv.ParseOptions(newlines_in_values=newlines),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={c: pa.string() for c in header}, include_columns=wanted,
+                        strings_can_be_null=False, quoted_strings_can_be_null=False),
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                continue  # short rows, bad UTF-8...: next try, then the calling queue's lenient reader
+            frame = table.to_pandas()
+            for c in wanted:
+                if frame[c].dtype != "str" or frame[c].hasnans:
+                    frame[c] = frame[c].fillna("").astype("str")
+            return frame
+    from ..lists import ListRows
+
+    rows = ListRows(path)
+    idx = [rows.header.index(c) for c in wanted]
+    records = [[row[i] for i in idx] for row in rows]
+    return pd.DataFrame(records, columns=wanted, dtype="str") if records else pd.DataFrame(
+        {c: pd.Series([], dtype="str") for c in wanted})
+
+
+# Times shown (days, hours, first/last call) must be dates Python can print in any zone: a time stamp
+# outside 1971-2199 (typed by hand) counts as a call but has no day or hour.
+SHOWN_FROM = 365 * 86_400_000_000
+SHOWN_UNTIL = 7_258_118_400_000_000  # 2200-01-01
+
+
+def shown(ts: np.ndarray) -> np.ndarray:
+    """Which time stamps (int64 us) are real enough to show."""
+    return (ts >= SHOWN_FROM) & (ts < SHOWN_UNTIL)
+
+
+def local_day_hour(ts: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """Campaign-time-zone day (days since 1970-01-01, NAT where unknown) and hour of day (-1)."""
+    valid = shown(ts)
+    days = np.full(len(ts), NAT, dtype=np.int64)
+    hours = np.full(len(ts), -1, dtype=np.int64)
+    if valid.any():
+        local = (pd.DatetimeIndex(ts[valid].view("datetime64[us]"), tz="UTC").tz_convert(tz)
+                 .tz_localize(None).to_numpy(dtype="datetime64[us]").view("int64"))
+        day_us = 86_400_000_000
+        d = local // day_us
+        days[valid] = d
+        hours[valid] = (local - d * day_us) // 3_600_000_000
+    return days, hours
+
+
+def day_number(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def day_from_number(n: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(n))
+
+
+def iso_local(ts: np.ndarray, tz: str) -> np.ndarray:
+    """int64 us UTC -> ISO 8601 text with the campaign zone's UTC offset ("" where NAT)."""
+    out = np.full(len(ts), "", dtype=object)
+    valid = shown(ts)
+    if not valid.any():
+        return out
+    utc = ts[valid]
+    local = (pd.DatetimeIndex(utc.view("datetime64[us]"), tz="UTC").tz_convert(tz).tz_localize(None)
+             .to_numpy(dtype="datetime64[us]").view("int64"))
+    offset_min = (local - utc) // 60_000_000
+    base = np.datetime_as_string((local // 1_000_000).astype("datetime64[s]"), unit="s").astype(object)
+    suffix = np.empty(len(utc), dtype=object)
+    for value in np.unique(offset_min).tolist():
+        sign = "+" if value >= 0 else "-"
+        hh, mm = divmod(abs(value), 60)
+        suffix[offset_min == value] = f"{sign}{hh:02d}:{mm:02d}"
+    out[valid] = base + suffix
+    return out
+
+
+def iso_days(days: np.ndarray) -> np.ndarray:
+    """Day numbers -> 'YYYY-MM-DD' ("" where NAT)."""
+    out = np.full(len(days), "", dtype=object)
+    valid = days != NAT
+    out[valid] = np.datetime_as_string(days[valid].astype("datetime64[D]"), unit="D").astype(object)
+    return out

@@ -1,0 +1,283 @@
+"""``phonebank.outcomes`` (fold + status) for every voter at once, with numpy.
+
+Same rules, same order: the rows that still count are taken per voter in time order (ties in file
+order, as ``CsvResultsStore.read`` + ``fold`` sort them); then
+
+* attempts = rows; contacted = any contact code;
+* finished = any row whose code is final, do-not-call, unknown (not in scripts.yaml), or a retry code
+  saved when the voter's attempts (rows so far, that one included) reached the code's max_attempts;
+* next_at comes from the voter's last row only: retry (not finishing) -> time + after_hours; callback
+  -> callback_at, else time + after_hours;
+* dead numbers: the phones of final_for_number and do-not-call rows;
+* status: FINISHED when no number is left (dead or on the do-not-call list), NEW without rows,
+  FINISHED when finished, WAITING when next_at is after now, else CALLABLE.
+
+``tests/test_report.py`` checks this against ``outcomes.fold`` + ``outcomes.status`` on a randomized
+list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..outcomes import CALLABLE, FINISHED, NEW, WAITING
+from ..script import Script
+from .data import NAT, ts_int
+
+EFFECTS = ("final", "final_for_number", "retry", "callback", "do_not_call", "unknown")
+E_FINAL, E_FFN, E_RETRY, E_CALLBACK, E_DNC, E_UNKNOWN = range(6)
+STATUSES = (NEW, CALLABLE, WAITING, FINISHED)
+S_NEW, S_CALLABLE, S_WAITING, S_FINISHED = range(4)
+_HOUR_US = 3_600_000_000
+_MAX_HOURS = 1_000_000.0
+
+
+@dataclass
+class CodeTable:
+    """Per-category attributes of the ``code`` column (categories in the frame's order)."""
+
+    names: list[str]
+    effect: np.ndarray  # int8, E_*
+    contact: np.ndarray  # bool
+    support: np.ndarray  # float (NaN: no support level)
+    max_attempts: np.ndarray  # int64
+    after_us: np.ndarray  # int64 microseconds
+
+
+def code_table(script: Script, categories) -> CodeTable:
+    names = [str(c) for c in categories]
+    n = len(names)
+    effect = np.full(n, E_UNKNOWN, dtype=np.int8)
+    contact = np.zeros(n, dtype=bool)
+    support = np.full(n, np.nan)
+    max_attempts = np.zeros(n, dtype=np.int64)
+    after_us = np.zeros(n, dtype=np.int64)
+    for i, name in enumerate(names):
+        code = script.code(name)
+        if code is None:
+            continue
+        effect[i] = EFFECTS.index(code.effect)
+        contact[i] = bool(code.contact)
+        support[i] = np.nan if code.support is None else code.support
+        max_attempts[i] = script.max_attempts(code)
+        hours = script.retry_after_hours(code)
+        if not hours == hours:  # NaN: no delay (scripts.yaml validation should refuse it)
+            hours = 0.0
+        after_us[i] = int(round(max(0.0, min(hours, _MAX_HOURS)) * _HOUR_US))  # .inf: "never" (a century)
+    return CodeTable(names, effect, contact, support, max_attempts, after_us)
+
+
+@dataclass
+class Folded:
+    """The outcome of every voter, indexed by voter number: the list's voters first (0..n_list-1, in
+    list order), then voters that have rows but are not in the list."""
+
+    uniques: np.ndarray  # voter ids by voter number (int64 when every id is a number)
+    n_list: int
+    attempts: np.ndarray  # int64
+    finished: np.ndarray  # bool
+    contacted: np.ndarray  # bool
+    next_at: np.ndarray  # int64 us, NAT = none
+    last: np.ndarray  # frame position of each voter's last row, -1 without rows
+    rows: np.ndarray  # frame positions of the effective rows, sorted by (voter, time, file order)
+    voter_of_row: np.ndarray  # voter number of each row in ``rows``
+    dead_voter: np.ndarray  # voter numbers ...
+    dead_phone: np.ndarray  # ... and their numbers known dead (object array), pairwise
+    codes: CodeTable
+    cat: np.ndarray  # code category of every frame row
+    list_repeats: bool = False  # the list repeats a voter_id: dedupe it and fold again
+
+    @property
+    def voter_ids(self) -> np.ndarray:
+        """Voter ids (text) by voter number."""
+        return self.uniques.astype(str).astype(object) if self.uniques.dtype.kind in "iu" else self.uniques
+
+
+def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = None,
+               list_ids: pd.Series | None = None) -> Folded:
+    """Fold the rows of ``frame`` that ``keep`` selects (``data.effective_mask``) into one outcome per
+    voter; ``list_ids`` (unique) numbers the list's voters first."""
+    n_list = 0 if list_ids is None else len(list_ids)
+    numbers, uniques, list_unique = number_voters(frame["voter_id"], list_ids)
+    u = max(len(uniques), n_list)
+    codes = code_table(script, frame["code"].cat.categories)
+    cat_all = frame["code"].cat.codes.to_numpy().astype(np.int64)
+    ts_all = ts_int(frame["recorded_at"])
+    pos = np.arange(len(frame)) if keep is None else np.flatnonzero(keep)
+    voter, ts, cat = numbers[pos], ts_all[pos], cat_all[pos]
+    n = len(pos)
+    order = _order(voter, ts, u)
+    rows = pos[order]
+    v_sorted, c_sorted, t_sorted = voter[order], cat[order], ts[order]
+    if n:
+        starts = np.flatnonzero(np.r_[True, v_sorted[1:] != v_sorted[:-1]])
+    else:
+        starts = np.zeros(0, dtype=np.int64)
+    counts = np.diff(np.r_[starts, n])
+    rank = np.arange(n) - np.repeat(starts, counts) + 1
+    effect = codes.effect[c_sorted]
+    retry_done = (effect == E_RETRY) & (rank >= codes.max_attempts[c_sorted])
+    finishing = (effect == E_FINAL) | (effect == E_DNC) | (effect == E_UNKNOWN) | retry_done
+    who = v_sorted[starts]
+    attempts = np.zeros(u, dtype=np.int64)
+    finished = np.zeros(u, dtype=bool)
+    contacted = np.zeros(u, dtype=bool)
+    last = np.full(u, -1, dtype=np.int64)
+    next_at = np.full(u, NAT, dtype=np.int64)
+    if n:
+        attempts[who] = counts
+        finished[who] = np.logical_or.reduceat(finishing, starts)
+        contacted[who] = np.logical_or.reduceat(codes.contact[c_sorted], starts)
+        last_sorted = starts + counts - 1
+        last[who] = rows[last_sorted]
+        # next_at from each voter's last row
+        l_eff = effect[last_sorted]
+        l_ts = t_sorted[last_sorted]
+        l_after = codes.after_us[c_sorted[last_sorted]]
+        nxt = np.full(len(starts), NAT, dtype=np.int64)
+        retry = (l_eff == E_RETRY) & ~retry_done[last_sorted] & (l_ts != NAT)
+        nxt[retry] = l_ts[retry] + l_after[retry]
+        callback = np.flatnonzero(l_eff == E_CALLBACK)
+        if len(callback):
+            texts = frame["callback_at"].take(rows[last_sorted[callback]]).to_numpy(dtype=object)
+            parsed = _parse_times(texts)
+            fallback = (parsed == NAT) & (l_ts[callback] != NAT)
+            parsed[fallback] = l_ts[callback][fallback] + l_after[callback][fallback]
+            nxt[callback] = parsed
+        next_at[who] = nxt
+    # numbers known dead
+    kills = np.flatnonzero(((codes.effect == E_FFN) | (codes.effect == E_DNC))[cat])
+    dead_phone = frame["phone"].take(pos[kills]).to_numpy(dtype=object)
+    dead_voter = voter[kills]
+    keep_dead = dead_phone != ""
+    return Folded(np.asarray(uniques), n_list, attempts, finished, contacted, next_at, last, rows, v_sorted,
+                  dead_voter[keep_dead], dead_phone[keep_dead], codes, cat_all, not list_unique)
+
+
+def number_voters(ids: pd.Series, list_ids: pd.Series | None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Number the voter ids of ``ids``: the list's (unique) ids are 0..n-1 in list order, others
+    follow. Returns (numbers of ``ids``, ids by number, whether the list's ids are unique). Numeric ids
+    (VAN IDs...) take a fast path: integers hash far faster than text."""
+    n_list = 0 if list_ids is None else len(list_ids)
+    both = ids if not n_list else pd.concat([list_ids, ids], ignore_index=True)
+    as_int = _as_integers(both)
+    if as_int is not None:
+        numbers, uniques = pd.factorize(as_int, sort=False)
+    else:
+        numbers, uniques = pd.factorize(both, sort=False)
+        uniques = np.asarray(uniques, dtype=object)
+    list_unique = not n_list or int(numbers[:n_list].max()) == n_list - 1
+    return numbers[n_list:].astype(np.int64), uniques, list_unique
+
+
+def _as_integers(ids: pd.Series) -> np.ndarray | None:
+    """``ids`` as int64 when every id is a canonical decimal number (digits only, no leading zero)."""
+    if not len(ids):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        arr = ids.array._pa_array if hasattr(ids.array, "_pa_array") else pa.chunked_array([pa.array(ids.array)])
+        if not pc.all(pc.utf8_is_digit(arr)).as_py():
+            return None
+        lengths = pc.binary_length(arr)
+        if pc.max(lengths).as_py() > 18:
+            return None
+        if pc.any(pc.and_(pc.starts_with(arr, "0"), pc.greater(lengths, 1))).as_py():
+            return None
+        return pc.cast(arr, pa.int64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, AttributeError):
+        return None
+
+
+def _order(voter: np.ndarray, ts: np.ndarray, u: int) -> np.ndarray:
+    """Positions sorted by (voter, time), equal times in file order (a stable sort)."""
+    n = len(ts)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    valid = ts != NAT
+    lo = int(ts[valid].min()) if valid.any() else 0
+    hi = int(ts[valid].max()) if valid.any() else 0
+    if not ((ts[valid] - lo) % 1_000_000).any():  # whole seconds, as `phonebank call` writes them:
+        # pack (voter, time, position) into one unique int64 and sort the values (fastest)
+        rel = np.where(valid, (ts - lo) // 1_000_000 + 1, 0)  # 0 = no time: first, as fold sorts None first
+        p_bits = int(n).bit_length()
+        t_bits = (int(hi - lo) // 1_000_000 + 2).bit_length()
+        v_bits = max(u, 1).bit_length()
+        if p_bits + t_bits + v_bits <= 62:
+            key = (voter << (t_bits + p_bits)) | (rel << p_bits) | np.arange(n, dtype=np.int64)
+            key.sort()
+            return key & ((1 << p_bits) - 1)
+    rel = np.where(valid, ts - lo + 1, 0)
+    span = int(hi - lo) + 2
+    if span * max(u, 1) < (1 << 62):
+        return np.argsort(voter * span + rel, kind="stable")
+    return np.lexsort((ts, voter))
+
+
+def _parse_times(texts: np.ndarray) -> np.ndarray:
+    """ISO 8601 texts -> int64 us UTC (NAT when empty/unparseable), as outcomes.parse_time reads them."""
+    out = np.full(len(texts), NAT, dtype=np.int64)
+    parse, epoch, micro, utc = dt.datetime.fromisoformat, _EPOCH, _MICRO, dt.UTC
+    for i, text in enumerate(texts.tolist()):
+        if not text:
+            continue
+        try:
+            when = parse(text)
+        except (ValueError, TypeError):
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=utc)
+        out[i] = (when - epoch) // micro
+    return out
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICRO = dt.timedelta(microseconds=1)
+
+
+def _us(when: dt.datetime) -> int:
+    delta = when - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass
+class ListState:
+    """Per list voter (aligned with ``Voters.frame``)."""
+
+    status: np.ndarray  # int8 S_*
+    live_any: np.ndarray
+    on_dnc: np.ndarray  # any of the voter's numbers is on the do-not-call list
+
+
+def list_state(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: set[str],
+               now: dt.datetime) -> ListState:
+    n = folded.n_list
+    live_any = np.zeros(n, dtype=bool)
+    on_dnc = np.zeros(n, dtype=bool)
+    dnc_list = list(dnc)
+    in_list = folded.dead_voter < n
+    dead_v, dead_p = folded.dead_voter[in_list], folded.dead_phone[in_list]
+    for col in phone_cols:
+        phones = voters[col]
+        present = (phones != "").to_numpy(dtype=bool)
+        listed = phones.isin(dnc_list).to_numpy(dtype=bool) if dnc_list else np.zeros(n, bool)
+        alive = present & ~listed
+        if len(dead_v):
+            values = phones.take(dead_v).to_numpy(dtype=object)
+            alive[dead_v[values == dead_p]] = False
+        live_any |= alive
+        on_dnc |= present & listed
+    status = np.full(n, S_CALLABLE, dtype=np.int8)
+    status[folded.next_at[:n] > _us(now)] = S_WAITING
+    status[folded.finished[:n]] = S_FINISHED
+    status[folded.attempts[:n] == 0] = S_NEW
+    status[~live_any] = S_FINISHED
+    return ListState(status, live_any, on_dnc)

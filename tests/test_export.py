@@ -1,0 +1,278 @@
+"""`phonebank export`: every column of every export against the hand-computed fixture of
+test_report.py, the VAN and PDI layouts, formula-injection payloads, and where files may be written."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from test_report import (
+    ALICE,
+    BOB,
+    BOB_ROWS,
+    INJECT_NAME,
+    INJECT_NOTE,
+    build_workspace,
+    run,
+    write_list,
+    write_results,
+)
+
+from phonebank.exports.safecsv import TRIGGERS, frame_to_csv, neutralize, phone_digits
+
+VOTER_HEADER = ["voter_id", "first_name", "last_name", "phone", "phone_1", "phone_2", "zip", "city", "state",
+                "language", "age", "party", "source_system", "source_id", "result_code", "result", "support",
+                "contacted", "result_at", "volunteer", "attempts", "status", "callback_at", "note",
+                "aware_election", "bernie_2016", "Address"]
+VAN_HEADER = ["VAN ID", "Date Contacted", "Phone Number", "Canvass Result", "Carmona 2017 Support",
+              "CA34 Aware of 4/4 Election", "Bernie 2016 Supporter"]
+PDI_HEADER = ["pdiId", "flagId", "questionId", "acquisitionType", "flagEntryDate"]
+UNDO_R12 = ("u12", "2017-03-12T20:01:00-07:00", "1009", "", "undo", "", "", 0, "", "r12")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return build_workspace(tmp_path)
+
+
+def export_rows(ws: Path, *args: str) -> tuple[list[list[str]], object]:
+    result = run(ws, "export", *args)
+    assert result.exit_code == 0, result.stderr
+    return list(csv.reader(io.StringIO(result.stdout, newline=""))), result
+
+
+def line_of(ws: Path, text: str) -> int:
+    lines = (ws / "scripts.yaml").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
+# -- voter exports, column by column ------------------------------------------------------------------------
+def test_supporters(ws: Path) -> None:
+    rows, result = export_rows(ws, "supporters")
+    assert rows == [VOTER_HEADER, [
+        "1002", "Luis", "Soto", "3235550112", "3235550102", "3235550112", "90042", "Los Angeles", "CA", "es", "40",
+        "D", "van", "502", "supporter", "Supporter of Arturo", "1", "yes", "2017-03-11T10:25:00-08:00", ALICE, "2",
+        "finished", "", "'" + INJECT_NOTE, "yes", "yes", "1002 Main St"]]
+    assert result.stderr.endswith("Note: 1 voter(s) exported (latest support ID 1-2)\n")
+
+
+def test_undecided_neutralizes_formulas_in_names_and_notes(ws: Path) -> None:
+    rows, _ = export_rows(ws, "undecided")
+    assert rows == [VOTER_HEADER, [
+        "1003", "'" + INJECT_NAME, "'+SUM(1,2)", "2135550103", "2135550103", "", "90033", "Los Angeles", "CA", "es",
+        "40", "D", "pdi", "PDI-3", "undecided", "Undecided", "3", "yes", "2017-03-11T10:40:00-08:00", ALICE, "1",
+        "finished", "", "'+1 wants a yard sign", "no", "no", "1003 Main St"]]
+
+
+def test_callbacks(ws: Path) -> None:
+    rows, _ = export_rows(ws, "callbacks")
+    assert rows == [VOTER_HEADER, [
+        "1008", "Sofía", "Ruiz", "8185550108", "8185550108", "", "90065", "Los Angeles", "CA", "es", "40", "D", "van",
+        "508", "call_back", "Call back later", "", "no", "2017-03-12T11:10:00-07:00", BOB, "1", "waiting",
+        "2017-03-14T18:00-07:00", "", "yes", "", "1008 Main St"]]
+
+
+def test_dnc(ws: Path) -> None:
+    rows, _ = export_rows(ws, "dnc")
+    assert rows == [VOTER_HEADER, [
+        "1005", "Jorge", "Cruz", "2135550105", "2135550105", "", "90031", "Los Angeles", "CA", "es", "40", "D", "", "",
+        "refused", "Refused (take off the list)", "", "no", "2017-03-12T11:05:00-07:00", BOB, "1", "finished", "",
+        "'@angry", "", "", "1005 Main St",
+    ], [
+        "1013", "Tomás", "Rey", "", "3235550113", "", "90031", "Los Angeles", "CA", "es", "40", "D", "van", "513",
+        "", "", "", "", "", "", "0", "finished", "", "", "", "", "1013 Main St"]]
+
+
+def test_results_is_the_latest_result_per_voter_with_undo_respected(ws: Path) -> None:
+    rows, _ = export_rows(ws, "results")
+    assert rows[0] == VOTER_HEADER
+    by_id = {r[0]: dict(zip(VOTER_HEADER, r, strict=True)) for r in rows[1:]}
+    assert list(by_id) == ["1001", "1002", "1003", "1004", "1005", "1008", "1009", "1010", "1011", "1012"]
+    v4 = by_id["1004"]  # supporter (r05) was undone: other candidate (r07) is the latest that counts
+    assert (v4["result_code"], v4["support"], v4["note"], v4["aware_election"], v4["bernie_2016"], v4["attempts"]) \
+        == ("other_candidate", "5", "'-2+3 @SUM(A1)", "yes", "no", "1")
+    v1 = by_id["1001"]
+    assert (v1["result_code"], v1["attempts"], v1["status"], v1["result_at"], v1["volunteer"]) == \
+        ("not_home", "3", "finished", "2017-03-12T19:45:00-07:00", BOB)
+    v12 = by_id["1012"]  # wrong number on phone 1 of 2: still callable on phone 2
+    assert (v12["phone"], v12["result_code"], v12["status"], v12["note"]) == \
+        ("2125550112", "wrong_number", "callable", "'\tcall the cell")
+    assert (by_id["1009"]["result"], by_id["1009"]["status"]) == ("strong_yes (not in scripts.yaml)", "finished")
+    assert (by_id["1010"]["status"], by_id["1011"]["status"]) == ("waiting", "callable")
+
+
+def test_voter_exports_before_any_call(ws: Path) -> None:
+    import shutil
+
+    shutil.rmtree(ws / "results" / "test")
+    for kind in ("supporters", "undecided", "callbacks", "results"):
+        rows, result = export_rows(ws, kind)
+        assert rows == [VOTER_HEADER]
+        assert "Note: 0 voter(s) exported" in result.stderr
+    rows, _ = export_rows(ws, "dnc")  # the number on do-not-call.csv is known before any call
+    assert [r[0] for r in rows[1:]] == ["1013"]
+
+
+def test_every_cell_is_spreadsheet_safe_and_phones_are_digits(ws: Path) -> None:
+    write_results(ws, "test", BOB, [*BOB_ROWS, UNDO_R12])
+    for kind in ("supporters", "undecided", "callbacks", "dnc", "results", "van"):
+        rows, _ = export_rows(ws, kind)
+        header = rows[0]
+        for row in rows[1:]:
+            for name, cell in zip(header, row, strict=True):
+                assert not cell.startswith(TRIGGERS), (kind, name, cell)
+                if name in ("phone", "phone_1", "phone_2", "Phone Number") and cell:
+                    assert cell.isdigit() and len(cell) == 10, (kind, name, cell)
+
+
+def test_output_file_crlf_quoted_private_and_excel_bom(ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere" / "supporters.csv"
+    out.parent.mkdir()
+    result = run(ws, "export", "supporters", "--output", str(out))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr.endswith(f"Wrote {out}: 1 voter(s) exported (latest support ID 1-2)\n")
+    data = out.read_bytes()
+    assert data.startswith(b'"voter_id","first_name"') and data.count(b"\r\n") == 2
+    assert out.stat().st_mode & 0o777 == 0o600
+    run(ws, "export", "supporters", "--output", str(out), "--excel")
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf\"voter_id\"")
+    assert b"Luis" in data
+    result = run(ws, "export", "undecided", "--excel")
+    assert result.stdout.startswith("\ufeff\"voter_id\"")
+
+
+def test_output_paths_that_are_refused(ws: Path, tmp_path: Path) -> None:
+    result = run(ws, "export", "results", "--output", "bad\x00name.csv")
+    assert (result.exit_code, result.stderr) == (2, "Error: --output contains a NUL byte — give a plain file name\n")
+    for target, shown in ((ws / "lists" / "test.csv", "lists/test.csv"), (ws / "scripts.yaml", "scripts.yaml"),
+                          (ws / "results" / "test" / "x.csv", "results/test/x.csv"),
+                          (ws / "do-not-call.csv", "do-not-call.csv")):
+        result = run(ws, "export", "results", "--output", str(target))
+        assert result.exit_code == 2
+        assert f"would overwrite the workspace's own data ({shown})" in result.stderr
+    assert (ws / "scripts.yaml").read_text(encoding="utf-8").startswith("# phonebank call script")
+    result = run(ws, "export", "results", "--output", str(tmp_path))
+    assert "is a folder — give a file name inside it" in result.stderr
+    result = run(ws, "export", "results", "--list", "../../etc/passwd")
+    assert result.exit_code == 2 and "invalid list name '../../etc/passwd'" in result.stderr
+    result = run(ws, "export", "everything")
+    assert result.exit_code == 2 and "Invalid value for 'KIND'" in result.stderr
+
+
+# -- VAN bulk upload -----------------------------------------------------------------------------------------
+def test_van_layout(ws: Path) -> None:
+    write_results(ws, "test", BOB, [*BOB_ROWS, UNDO_R12])
+    rows, result = export_rows(ws, "van")
+    assert rows == [
+        VAN_HEADER,
+        ["501", "03/12/2017", "3235550101", "Not Home", "", "", ""],
+        ["502", "03/11/2017", "3235550102", "Wrong Number", "", "", ""],  # phone 1: the wrong number
+        ["502", "03/11/2017", "3235550112", "", "1 - Strong Support", "Yes", "Yes"],  # phone 2: the ID
+        ["504", "03/11/2017", "2135550104", "", "5 - Strong Oppose", "Yes", "No"],  # the undone supporter is gone
+        ["508", "03/12/2017", "8185550108", "Call Back", "", "", ""],  # answers of a non-contact are not sent
+        ["510", "03/12/2017", "3235550110", "Left Message", "", "", ""],
+        ["511", "03/12/2017", "3235550111", "Busy", "", "", ""],
+        ["512", "03/11/2017", "2125550112", "Wrong Number", "", "", ""],
+    ]
+    assert result.stderr == ("Note: 8 row(s) for 7 voter(s)\n"
+                             "Note: 2 called voter(s) have no VAN ID (source_system 'van') and were left out\n")
+
+
+def test_van_stops_on_a_code_without_mapping(ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "van.csv"
+    result = run(ws, "export", "van", "--output", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: scripts.yaml:{line_of(ws, 'codes:')}: code 'strong_yes' (1 call(s) to export) is not in "
+        "scripts.yaml, so it has no van_result — add it back under codes: with van_result: ...\n")
+    assert not out.exists()
+    script = ws / "scripts.yaml"
+    text = script.read_text(encoding="utf-8")
+    text = text.replace("{id: busy, effect: retry, after_hours: 1, van_result: Busy, pdi_flag: NH,",
+                        "{id: busy, effect: retry, after_hours: 1, pdi_flag: NH,")
+    text = text.replace('{id: "no", label: {en: "No", es: "No"}, van_response: "No", pdi_flag: BERNN}',
+                        '{id: "no", label: {en: "No", es: "No"}, pdi_flag: BERNN}')
+    script.write_text(text, encoding="utf-8")
+    result = run(ws, "export", "van")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: scripts.yaml:{line_of(ws, 'BERNN')}: answer 'no' of question 'bernie_2016' has no van_response, "
+        "which `phonebank export van` needs — add van_response: \"...\" to that answer",
+        f"Error: scripts.yaml:{line_of(ws, 'codes:')}: code 'strong_yes' (1 call(s) to export) is not in "
+        "scripts.yaml, so it has no van_result — add it back under codes: with van_result: ...",
+        f"Error: scripts.yaml:{line_of(ws, '{id: busy')}: code 'busy' has no van_result, which "
+        "`phonebank export van` needs (1 call(s)) — add van_result: \"...\" to that code",
+    ]
+
+
+def test_van_with_no_van_ids_is_an_error(ws: Path) -> None:
+    write_list(ws, "other", [("2001", "X", "Y", "+12135550999", "", "90031", "CA", "pdi", "P1")])
+    write_results(ws, "other", ALICE, [("o1", "2017-03-11T12:00:00-08:00", "2001", "+12135550999", "not_home", "", "",
+                                        5, "", "")])
+    result = run(ws, "export", "van", "--list", "other")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: none of the 1 called voter(s) in list other has a VAN ID (source_system 'van' with a source_id) — "
+        "import the list from a VAN export so phonebank keeps the VAN ID, or use `phonebank export results`\n")
+    rows, _ = export_rows(ws, "pdi", "--list", "other")
+    assert rows == [PDI_HEADER, ["P1", "NH", "", "Volunteer Phone Bank", "2017-03-11"]]
+
+
+def test_van_before_any_call_is_just_the_header(ws: Path) -> None:
+    write_list(ws, "fresh", [("3001", "X", "Y", "+12135550998", "", "90031", "CA", "van", "9")])
+    rows, result = export_rows(ws, "van", "--list", "fresh")
+    assert rows == [VAN_HEADER]
+    assert "Note: 0 row(s) for 0 voter(s)" in result.stderr
+
+
+# -- PDI flags -------------------------------------------------------------------------------------------------
+def test_pdi_layout(ws: Path) -> None:
+    rows, result = export_rows(ws, "pdi")
+    assert rows == [
+        PDI_HEADER,
+        ["PDI-3", "U", "CARMONA17", "Volunteer Phone Bank", "2017-03-11"],
+        ["PDI-3", "AWAREN", "AWARE0404", "Volunteer Phone Bank", "2017-03-11"],
+        ["PDI-3", "BERNN", "BERNIE2016", "Volunteer Phone Bank", "2017-03-11"],
+    ]
+    assert "Note: 9 called voter(s) have no PDI ID (source_system 'pdi') and were left out" in result.stderr
+
+
+def test_pdi_stops_on_a_flag_missing(ws: Path) -> None:
+    script = ws / "scripts.yaml"
+    text = script.read_text(encoding="utf-8").replace(
+        'van_result: "3 - Undecided", pdi_flag: U,', 'van_result: "3 - Undecided",')
+    script.write_text(text, encoding="utf-8")
+    result = run(ws, "export", "pdi")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: scripts.yaml:{line_of(ws, '{id: undecided')}: code 'undecided' has no pdi_flag, which "
+        "`phonebank export pdi` needs (1 call(s)) — add pdi_flag: \"...\" to that code\n")
+
+
+# -- the writer itself ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("payload", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "=cmd|' /C calc'!A0"])
+def test_neutralize_every_trigger(payload: str) -> None:
+    assert neutralize(payload) == "'" + payload
+    assert neutralize("a" + payload) == "a" + payload
+
+
+def test_neutralize_leaves_plain_values() -> None:
+    assert [neutralize(v) for v in ("", None, 12, "2017-03-11", "Ana", "'quoted")] == \
+        ["", "", "12", "2017-03-11", "Ana", "'quoted"]
+
+
+def test_phone_digits() -> None:
+    assert phone_digits("+12135550142") == "2135550142"
+    assert phone_digits("+442071838750") == "442071838750"
+    assert phone_digits("") == ""
+
+
+def test_frame_to_csv_quotes_and_neutralizes() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": ["=1", "x,y", None], "b": ["-2", 'say "hi"', "ok"]})
+    assert frame_to_csv(frame) == ('"a","b"\r\n"\'=1","\'-2"\r\n"x,y","say ""hi"""\r\n"","ok"\r\n')
