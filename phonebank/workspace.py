@@ -8,7 +8,7 @@ Layout (every path is relative to the workspace root)::
     results/NAME/*.csv      saved calls, one append-only file per volunteer per list
     volunteers.csv          the volunteer roster (written by `phonebank register`)
     do-not-call.csv         numbers never to call again, in any list
-    .phonebank/             derived index for fast calling; safe to delete, rebuilt from the CSVs
+    .phonebank/             derived index (calling queue, report cache); safe to delete, rebuilt from the CSVs
 """
 
 from __future__ import annotations
