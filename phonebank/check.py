@@ -165,25 +165,23 @@ def _check_results(ws: Workspace, script: Script | None, voter_ids: dict[str, se
 
 
 def _check_roster(path: Path, out: Findings) -> None:
-    if not path.exists():
-        return
-    try:
-        volunteers = read_roster(path)
-    except PhonebankError as exc:
-        out.add(ERROR, _relative(str(exc), path.parent))
-        return
-    out.add(OK, f"{path.name}: {len(volunteers)} volunteers")
+    _check_optional_file(path, read_roster, "volunteers", out)
 
 
 def _check_dnc(path: Path, out: Findings) -> None:
+    _check_optional_file(path, read_dnc, "numbers", out)
+
+
+def _check_optional_file(path: Path, read, noun: str, out: Findings) -> None:
+    """Read a roster-like file if it exists; report its size, or its one-line problem."""
     if not path.exists():
         return
     try:
-        numbers = read_dnc(path)
+        items = read(path)
     except PhonebankError as exc:
         out.add(ERROR, _relative(str(exc), path.parent))
         return
-    out.add(OK, f"{path.name}: {len(numbers)} numbers")
+    out.add(OK, f"{path.name}: {len(items)} {noun}")
 
 
 def _relative(message: str, root: Path) -> str:

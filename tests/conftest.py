@@ -47,6 +47,16 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def empty_workspace(tmp_path: Path) -> Path:
+    """A workspace with the sample scripts.yaml and empty lists/ and results/."""
+    root = tmp_path / "ws"
+    (root / "lists").mkdir(parents=True)
+    (root / "results").mkdir()
+    shutil.copyfile(REPO / "scripts.yaml", root / "scripts.yaml")
+    return root
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 

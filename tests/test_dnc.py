@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -18,13 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    shutil.copy(REPO / "scripts.yaml", root / "scripts.yaml")
-    (root / "lists").mkdir()
-    (root / "results").mkdir()
-    return root
+def ws(empty_workspace: Path) -> Path:
+    return empty_workspace
 
 
 def run(ws: Path, *args: str):

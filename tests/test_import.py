@@ -22,13 +22,8 @@ FIX = "export the list again as CSV (UTF-8) and import that"
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    shutil.copy(REPO / "scripts.yaml", root / "scripts.yaml")
-    (root / "lists").mkdir()
-    (root / "results").mkdir()
-    return root
+def ws(empty_workspace: Path) -> Path:
+    return empty_workspace
 
 
 def run(ws: Path, *args: str):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,8 @@ FIX = "export the list again as CSV (UTF-8) and import that"
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    shutil.copy(REPO / "scripts.yaml", root / "scripts.yaml")
-    (root / "lists").mkdir()
-    (root / "results").mkdir()
-    return root
+def ws(empty_workspace: Path) -> Path:
+    return empty_workspace
 
 
 def fails(ws: Path, source: Path | str, *args: str, code: int = 1) -> str:

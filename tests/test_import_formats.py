@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,8 @@ CANONICAL = ("voter_id", "first_name", "last_name", "phone_1", "phone_2", "zip",
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    shutil.copy(REPO / "scripts.yaml", root / "scripts.yaml")
-    (root / "lists").mkdir()
-    (root / "results").mkdir()
-    return root
+def ws(empty_workspace: Path) -> Path:
+    return empty_workspace
 
 
 def import_rows(ws: Path, source: Path, *args: str) -> list[dict[str, str]]:
