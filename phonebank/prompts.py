@@ -95,10 +95,17 @@ class QuestionaryPrompter:
     style = "ansi"
 
     def __init__(self, stdout: IO[str] | None = None):
-        import questionary  # noqa: F401  (heavy: imported only for interactive sessions)
-
-        self.q = questionary
         self.stdout = stdout or sys.stdout
+        self._q = None
+
+    @property
+    def q(self):
+        """questionary, imported at the first question: the first voter is on screen before it loads."""
+        if self._q is None:
+            import questionary
+
+            self._q = questionary
+        return self._q
 
     def show(self, text: str) -> None:
         self.stdout.write(text + "\n")

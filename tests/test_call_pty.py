@@ -88,7 +88,7 @@ def test_register_code_three_voters_quit_resume(tmp_path):
 
     # resume: remembered login, the list continues where it stands (V4 fresh, then V3's second number)
     child = spawn(ws, home)
-    key(child, "Log in as ana@example.org", "y")
+    child.expect("Logged in as ana@example.org")
     key(child, "Arman Petrosyan", "")
     key(child, "Call the number above", "k\r")  # skip
     key(child, "Grace Kim", "")

@@ -71,7 +71,8 @@ def log_in(ws: Workspace, ui, email: str | None, tz: str) -> Volunteer:
     roster = read_roster(ws.roster_path)
     if email is None:
         remembered = last_email(ws.root)
-        if remembered and remembered in roster and ui.confirm(f"Log in as {remembered}?", True):
+        if remembered and remembered in roster:
+            ui.show(f"Logged in as {remembered} (the last email used here; `phonebank call --email EMAIL` to switch).")
             email = remembered
     if email is None:
         email = ui.text("Your email (new volunteers: the email you want to register):",
