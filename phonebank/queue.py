@@ -268,21 +268,26 @@ class CallQueue:
             touched: set[str] = set()
             offsets = dict(db.execute("SELECT path, offset FROM files"))  # re-read under the lock
             new_dnc: list[tuple[str, str, str, str]] = []
+            listed: set[str] = set()
+            effects = {c.id: c.effect for c in self.script.codes}
+            was_empty = db.execute("SELECT 1 FROM rows LIMIT 1").fetchone() is None
+            read_now: list[ResultRow] = []
             for path, _, _ in pending:
                 start = offsets.get(str(path), 0)
                 if path.stat().st_size < start:  # rewritten by hand: start over with this file
                     start = 0
                 rows, end = read_results_file(path, self.problems, start)
+                db.executemany(
+                    "INSERT OR IGNORE INTO rows(row_id, voter_id, volunteer, fields) VALUES (?, ?, ?, ?)",
+                    [(r.row_id, r.voter_id, r.volunteer, json.dumps(r.to_fields(), ensure_ascii=False)) for r in rows],
+                )
+                touched.update(r.voter_id for r in rows)  # a row already known is recomputed harmlessly
+                read_now += rows
                 for row in rows:
-                    cur = db.execute(
-                        "INSERT OR IGNORE INTO rows(row_id, voter_id, volunteer, fields) VALUES (?, ?, ?, ?)",
-                        (row.row_id, row.voter_id, row.volunteer, json.dumps(row.to_fields(), ensure_ascii=False)),
-                    )
-                    if cur.rowcount:
-                        touched.add(row.voter_id)
-                        code = self.script.code(row.code)
-                        if code and code.effect == "do_not_call" and row.phone and row.phone not in self._dnc:
-                            new_dnc.append((row.phone, row.recorded_at, "call", row.code))
+                    if (row.phone and effects.get(row.code) == "do_not_call" and row.phone not in self._dnc
+                            and row.phone not in listed):
+                        listed.add(row.phone)
+                        new_dnc.append((row.phone, row.recorded_at, "call", row.code))
                     if row.code == "undo":
                         target = db.execute("SELECT voter_id FROM rows WHERE row_id = ?", (row.undoes,)).fetchone()
                         if target:
@@ -291,7 +296,7 @@ class CallQueue:
             if new_dnc:
                 append_dnc(self.ws.dnc_path, new_dnc)
                 self._dnc.update(p for p, *_ in new_dnc)
-            self._recompute_many(touched)
+            self._recompute_many(touched, known=read_now if was_empty else None)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -304,19 +309,25 @@ class CallQueue:
     def _outcome(self, voter_id: str) -> VoterOutcome | None:
         return fold(self.script, self._rows_for(voter_id)).get(voter_id)
 
-    def _recompute_many(self, voter_ids: set[str], force_batch: bool = False) -> None:
-        """Recompute voters after new rows: one by one for a few, in one pass for many."""
-        if len(voter_ids) <= 200 and not force_batch:
+    def _recompute_many(self, voter_ids: set[str], force_batch: bool = False,
+                        known: list[ResultRow] | None = None) -> None:
+        """Recompute voters after new rows: one by one for a few, in one pass for many.
+        ``known``: every row there is, already parsed (the index had none before)."""
+        if len(voter_ids) <= 200 and not force_batch and known is None:
             for voter_id in voter_ids:
                 self._recompute(voter_id)
             return
-        rows = [ResultRow.from_fields(json.loads(f)) for (f,) in self.db.execute("SELECT fields FROM rows")]
-        outcomes = fold(self.script, rows)
-        phones_of = dict(self.db.execute("SELECT voter_id, phones FROM voters"))
+        if known is None:
+            known = [ResultRow.from_fields(json.loads(f)) for (f,) in self.db.execute("SELECT fields FROM rows")]
+        outcomes = fold(self.script, known)
+        wanted = sorted(voter_ids)
         updates = []
-        for voter_id in voter_ids:
-            if voter_id in phones_of:
-                updates.append((*self._state(phones_of[voter_id].split(), outcomes.get(voter_id)), voter_id))
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for voter_id, phones in self.db.execute(
+                    f"SELECT voter_id, phones FROM voters WHERE voter_id IN ({marks})", chunk):
+                updates.append((*self._state(phones.split(), outcomes.get(voter_id)), voter_id))
         self.db.executemany(
             "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
             "WHERE voter_id=?", updates)

@@ -119,7 +119,7 @@ class Export(_Base, kw_only=True, forbid_unknown_fields=True):
     pdi_acquisition_type: str = "Volunteer Phone Bank"
 
 
-class Script(_Base, kw_only=True, forbid_unknown_fields=True):
+class Script(_Base, kw_only=True, forbid_unknown_fields=True, dict=True):
     version: int
     campaign: Campaign
     calling: Calling = msgspec.field(default_factory=Calling)
@@ -133,7 +133,12 @@ class Script(_Base, kw_only=True, forbid_unknown_fields=True):
 
     # -- look-ups -------------------------------------------------------------------------------
     def code(self, code_id: str) -> Code | None:
-        return next((c for c in self.codes if c.id == code_id), None)
+        index = self.__dict__.get("_code_index")
+        if index is None:  # built once: the queue and the reports look codes up for every row
+            index = self.__dict__["_code_index"] = {}
+            for c in self.codes:
+                index.setdefault(c.id, c)
+        return index.get(code_id)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
