@@ -363,3 +363,23 @@ def test_sample_generator_is_deterministic(tmp_path: Path) -> None:
         sys.path.pop(0)
     out = make_sample.write_sample(tmp_path / "sample.csv")
     assert out.read_bytes() == (REPO / "samples" / "ca34-van-export.csv").read_bytes()
+
+
+def test_one_import_per_list_at_a_time_and_leftovers_of_a_killed_one_are_removed(ws: Path) -> None:
+    import fcntl
+
+    from phonebank.workspace import Workspace
+
+    source = REPO / "tests" / "fixtures" / "import" / "generic.csv"
+    stale = ws / "lists" / ".t.csv.abc123.tmp"  # what a SIGKILL in the middle of a write leaves
+    stale.write_text("half a list")
+    with open(Workspace(ws).index_dir / "import-t.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        busy = run(ws, "import", str(source), "--list", "t")
+    assert busy.exit_code == 2
+    assert busy.output == ("Error: another import into list 't' is running — wait for it to finish, "
+                           "then run this one again\n")
+    assert stale.exists()
+    ok = run(ws, "import", str(source), "--list", "t")
+    assert ok.exit_code == 0, ok.output
+    assert not stale.exists()

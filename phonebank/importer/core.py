@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +93,24 @@ def _rel(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def run_import(
+def run_import(ws: Workspace, source: Path, list_name: str, **options) -> ImportSummary:
+    """Import ``source`` into ``lists/LIST_NAME.csv`` (see ``_run_import``), one import per list at a
+    time. Hidden temporary files left by an import that was killed mid-write are removed first."""
+    if options.get("dry_run"):
+        return _run_import(ws, source, list_name, **options)
+    lists_dir = ws.list_path(list_name).parent
+    with open(ws.index_dir / f"import-{list_name}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageProblem(f"another import into list '{list_name}' is running — wait for it to finish, "
+                               "then run this one again") from None
+        for stale in [*lists_dir.glob(f".{list_name}.csv.*.tmp"), *lists_dir.glob(f".{list_name}.rejects.csv.*.tmp")]:
+            stale.unlink(missing_ok=True)
+        return _run_import(ws, source, list_name, **options)
+
+
+def _run_import(
     ws: Workspace,
     source: Path,
     list_name: str,
