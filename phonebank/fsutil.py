@@ -57,8 +57,10 @@ def open_private_append(path: Path):
 
 
 @contextmanager
-def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = "") -> Iterator:
+def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = "",
+                 durable: bool = True) -> Iterator:
     """Write to a private temporary file beside ``path`` and rename it over ``path`` on success.
+    ``durable=False`` skips the fsyncs (for caches that are rebuilt if lost).
 
     A crash or Ctrl-C before the rename leaves the previous ``path`` untouched and removes the
     temporary file.
@@ -74,7 +76,8 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8", ne
         with fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -82,7 +85,8 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8", ne
         except FileNotFoundError:
             pass
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -34,23 +34,11 @@ PROBE = 64
 def _write_table(path: Path, table) -> None:
     """Write an Arrow IPC file atomically (temporary file + rename), private. No fsync: a cache lost
     in a crash is rebuilt by the next report, and checked before use anyway."""
-    import tempfile
-
     import pyarrow as pa
 
     table = table.unify_dictionaries().combine_chunks()  # an IPC file holds one dictionary per column
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
-            writer.write_table(table)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path, "wb", durable=False) as fh, pa.ipc.new_file(fh, table.schema) as writer:
+        writer.write_table(table)
 
 
 def folder(index_dir: Path, list_name: str) -> Path:
