@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from . import hours
 from .outcomes import parse_time
-from .queue import CallQueue, Offer
 from .render import pick, render, variables
-from .results import UNDO, ResultRow
+from .results import NOTE_MAX, UNDO, ResultRow, flatten
 from .roster import Volunteer
 from .script import Code, Script
+from .store.port import CallingStore, Offer, Saved
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)", "zh": "Chinese", "ko": "Korean", "vi": "Vietnamese",
                   "tl": "Tagalog", "hy": "Armenian"}
@@ -73,44 +73,104 @@ class Tally:
                 f"{self.undecided} undecided, {spent} on the phone. Thank you!")
 
 
+class Heartbeat:
+    """A Prompter that reports every answer (every keystroke that ends a prompt) to ``beat``: while a
+    volunteer is on a voter, each answer renews the hold on that voter."""
+
+    def __init__(self, ui: Prompter, beat: Callable[[], None]):
+        self.inner = ui
+        self.style = ui.style
+        self.beat = beat
+
+    def show(self, text: str) -> None:
+        self.inner.show(text)
+
+    def choose(self, message: str, choices: list[Choice], default: str | None = None) -> str:
+        answer = self.inner.choose(message, choices, default=default)
+        self.beat()
+        return answer
+
+    def text(self, message: str, default: str = "", validate: Callable[[str], str | None] | None = None) -> str:
+        answer = self.inner.text(message, default=default, validate=validate)
+        self.beat()
+        return answer
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        answer = self.inner.confirm(message, default=default)
+        self.beat()
+        return answer
+
+
+def check_note(text: str) -> str | None:
+    """None when the note can be saved, else what is wrong (a prompt validator)."""
+    size = len(flatten(text))
+    if size > NOTE_MAX:
+        return f"the note is {size:,} characters; the limit is {NOTE_MAX:,} — shorten it"
+    return None
+
+
 class Session:
     """Runs the loop: offer a voter, walk the script, code the call, save it, repeat."""
 
-    def __init__(self, script: Script, queue: CallQueue, volunteer: Volunteer, prompter: Prompter,
+    def __init__(self, script: Script, store: CallingStore, volunteer: Volunteer, prompter: Prompter,
                  language: str = "en", clock: Callable[[], dt.datetime] | None = None):
         self.script = script
-        self.queue = queue
+        self.store = store
         self.volunteer = volunteer
-        self.ui = prompter
+        self.ui = Heartbeat(prompter, self._beat)
         self.language = language
-        self.clock = clock or queue.clock
+        self.clock = clock or store.clock  # type: ignore[attr-defined]
         self.tz = ZoneInfo(script.campaign.time_zone)
         self.tally = Tally()
         self.skipped: set[str] = set()
         self.current: Offer | None = None
+        self.saved_here: dict[str, Code | None] = {}  # row ids saved in this session -> code
+        self._told_lost = False
+        h = script.calling.hours
+        self._start, self._end = hours.parse_hhmm(h.start), hours.parse_hhmm(h.end)
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> Tally:
         """Call until the volunteer quits or the list is done. Ctrl-C propagates after cleanup."""
         try:
             while True:
-                offer = self.queue.next_voter(self.volunteer.email, self.language, self.skipped)
+                offer = self.store.next_voter(self.volunteer.email, self.language, self.skipped)
                 if offer is None:
                     if not self._nothing_to_call():
                         break
                     continue
                 self.current = offer
+                self._told_lost = False
                 if not self._work_voter(offer):
                     break
         finally:
-            if self.current is not None:
-                self.queue.release(self.current.voter_id, self.volunteer.email)
-                self.current = None
+            self._let_go()
         return self.tally
+
+    def _let_go(self) -> None:
+        """Give the current voter back to the pool."""
+        if self.current is not None and self.current.hold is not None:
+            self.store.release(self.current.hold)
+        self.current = None
+
+    def _beat(self) -> None:
+        """After every answer while on a voter: renew the hold; say once if it was lost."""
+        offer = self.current
+        if offer is None or offer.hold is None:
+            return
+        if not self.store.heartbeat(offer.hold) and not self._told_lost:
+            self._told_lost = True
+            self.ui.show(f"Your hold on {self.full_name(offer)} lapsed after {self.script.calling.claim_minutes} "
+                         "minutes without a keystroke and another volunteer has them now. If you are on the call, "
+                         "finish and save it: it is kept and marked.")
+
+    def _open_for_dialing(self, offer: Offer) -> bool:
+        """Calling hours, checked before every number is shown: the window must stay open a minute more."""
+        return hours.open_for(offer.zones, self.clock(), self._start, self._end, 1)
 
     def _nothing_to_call(self) -> bool:
         """Tell the volunteer why no one is offered. True to look again, False to stop."""
-        c = self.queue.counts()
+        c = self.store.counts()
         lines = ["No voters to call right now."]
         if c.held_by_hours:
             when = f" until {self._fmt_time(c.reopens_at)}" if c.reopens_at else ""
@@ -142,25 +202,27 @@ class Session:
         language = self.language
         while True:
             if not offer.phones:
-                self.queue.release(offer.voter_id, self.volunteer.email)
-                self.current = None
+                self._let_go()
+                return True
+            if not self._open_for_dialing(offer):
+                self.ui.show(self._hours_over(offer))
+                self._let_go()
                 return True
             phone_index = min(phone_index, len(offer.phones) - 1)
             phone = offer.phones[phone_index]
             self.ui.show(self.voter_screen(offer, phone_index, language))
             action = self.ui.choose("Call the number above. Then:", self._voter_actions(offer, language),
                                     default="script")
-            self.queue.renew(offer.voter_id, self.volunteer.email)
             if action == "quit":
                 return False
             if action == "skip":
                 self.skipped.add(offer.voter_id)
-                self.queue.release(offer.voter_id, self.volunteer.email)
-                self.current = None
+                self._let_go()
                 return True
             if action == "undo":
                 self._undo_last()
-                offer = self.queue.offer(offer.voter_id)
+                offer = self.store.offer(offer.voter_id, offer.hold)
+                self.current = offer
                 continue
             if action == "language":
                 language = self._other_language(language)
@@ -174,13 +236,14 @@ class Session:
                 answers = self._walk_script(offer, language, {})
                 code_id = self._choose_result(language)
             elif action == "callback":
-                code_id = self._callback_code()
+                code_id = self._callback_code() or ""
                 callback_at = self._ask_callback(offer)
             else:  # a non-contact code chosen from the voter menu
                 code_id = self._choose_other(language) if action == "more" else action
             if code_id is None:
                 continue
-            note = self.ui.text("Note (optional, Enter to skip):")
+            note = self.ui.text(f"Note (optional, at most {NOTE_MAX:,} characters; Enter to skip):",
+                                validate=check_note)
             decision = self._confirm(offer, phone, code_id, answers, note, callback_at, language)
             while decision.startswith("change"):
                 if decision == "change_result":
@@ -188,7 +251,7 @@ class Session:
                 elif decision == "change_answers":
                     answers = self._walk_script(offer, language, answers)
                 elif decision == "change_note":
-                    note = self.ui.text("Note (optional):", default=note)
+                    note = self.ui.text("Note (optional):", default=note, validate=check_note)
                 elif decision == "change_time":
                     callback_at = self._ask_callback(offer)
                 decision = self._confirm(offer, phone, code_id, answers, note, callback_at, language)
@@ -199,16 +262,23 @@ class Session:
                 callback_at = self._ask_callback(offer)
             self._save(offer, phone, code_id, answers, note, callback_at, language, started)
             if code and code.effect == "final_for_number":
-                offer = self.queue.offer(offer.voter_id)
-                if offer.phones and self.ui.confirm(
+                offer = self.store.offer(offer.voter_id, offer.hold)
+                self.current = offer
+                if offer.phones and self._open_for_dialing(offer) and self.ui.confirm(
                     f"Try {self.full_name(offer)}'s next number ({self._fmt_phone(offer.phones[0])})?", True
                 ):
-                    self.queue.renew(offer.voter_id, self.volunteer.email)
                     phone_index, started = 0, time.monotonic()
                     continue
-            self.queue.release(offer.voter_id, self.volunteer.email)
-            self.current = None
+            self._let_go()
             return True
+
+    def _hours_over(self, offer: Offer) -> str:
+        now = self.clock()
+        local = ", ".join(f"{now.astimezone(ZoneInfo(z)):%H:%M} {now.astimezone(ZoneInfo(z)).tzname()}"
+                          for z in hours.known_zones(offer.zones)) or "unknown time zone"
+        return (f"Calling hours are over for {self.full_name(offer)} (voter's time: {local}; calls only "
+                f"{self.script.calling.hours.start}–{self.script.calling.hours.end}). Don't dial: the voter goes "
+                "back to the list.")
 
     # -- menus ------------------------------------------------------------------------------------
     def _voter_actions(self, offer: Offer, language: str) -> list[Choice]:
@@ -216,10 +286,9 @@ class Session:
         first = next((c for c in self.script.other_codes if c.effect == "retry"), None)
         if first:
             actions.append(Choice(first.id, pick(first.label, language), "n"))
-        actions += [
-            Choice("more", "Add Information: other results (wrong number, refused, moved, ...)", "i"),
-            Choice("callback", "Call back later (set a time)", "c"),
-        ]
+        actions.append(Choice("more", "Add Information: other results (wrong number, refused, moved, ...)", "i"))
+        if self._callback_code() is not None:
+            actions.append(Choice("callback", "Call back later (set a time)", "c"))
         if len(offer.phones) > 1:
             actions.append(Choice("next_number", "Show the voter's next number", "t"))
         if len(self.script.campaign.languages) > 1:
@@ -253,11 +322,10 @@ class Session:
         picked = self.ui.choose("Add Information:", choices)
         return None if picked == "back" else picked
 
-    def _callback_code(self) -> str:
+    def _callback_code(self) -> str | None:
+        """The script's call-back code; None hides "Call back later" (`phonebank check` says so)."""
         code = next((c for c in self.script.codes if c.effect == "callback"), None)
-        if code is None:
-            code = next(c for c in self.script.other_codes if c.effect == "retry")
-        return code.id
+        return code.id if code else None
 
     def _walk_script(self, offer: Offer, language: str, previous: dict[str, str]) -> dict[str, str]:
         """Show the sections in order, asking each section's question and following its branches."""
@@ -315,35 +383,53 @@ class Session:
               callback_at: str, language: str, started: float) -> None:
         row = ResultRow(
             recorded_at=self._now().isoformat(timespec="seconds"), volunteer=self.volunteer.email,
-            list=self.queue.list_name, voter_id=offer.voter_id, phone=phone, code=code_id, answers=answers,
+            list=self.store.list_name, voter_id=offer.voter_id, phone=phone, code=code_id, answers=answers,
             note=note, language=language, seconds=int(time.monotonic() - started), callback_at=callback_at,
         )
-        self.queue.record(row)
+        saved = self.store.save(row, offer.hold)
         code = self.script.code(code_id)
+        self.saved_here[saved.row.row_id] = code
         self.tally.add(code)
         self.ui.show(f"Saved: {pick(code.label, language) if code else code_id} for {self.full_name(offer)}. "
                      f"{self.tally.line()}")
+        if saved.overlaps or saved.hold_lost:
+            self.ui.show(self._overlap_line(saved))
+
+    @staticmethod
+    def _overlap_line(saved: Saved) -> str:
+        if saved.overlaps:
+            return ("Another volunteer also called this voter while your hold had lapsed: both calls are saved, "
+                    "yours is marked so reports count the voter once.")
+        return "Your hold on this voter had lapsed and another volunteer has them now: your call is saved."
 
     def _undo_last(self) -> None:
-        last = self.queue.last_saved(self.volunteer.email)
+        last = self.store.last_saved(self.volunteer.email)
         if last is None:
             self.ui.show("Nothing to undo: you have no saved calls in this list.")
             return
         code = self.script.code(last.code)
         label = pick(code.label, self.language) if code else last.code
         when = self._fmt_time(parse_time(last.recorded_at))
-        if not self.ui.confirm(f"Undo '{label}' for voter {last.voter_id} saved {when}?", False):
+        who = f"{self.store.voter_name(last.voter_id)} ({self._fmt_phone(last.phone)})"
+        if not self.ui.confirm(f"Undo '{label}' for {who}, saved {when}?", False):
             return
         row = ResultRow(recorded_at=self._now().isoformat(timespec="seconds"), volunteer=self.volunteer.email,
-                        list=self.queue.list_name, voter_id=last.voter_id, phone=last.phone, code=UNDO,
+                        list=self.store.list_name, voter_id=last.voter_id, phone=last.phone, code=UNDO,
                         undoes=last.row_id, language=self.language)
-        self.queue.record(row)
-        self.tally.add(code, -1)
-        self.ui.show(f"Undone. Voter {last.voter_id} is back in the list. {self.tally.line()}")
+        saved = self.store.save(row)
+        lines = [f"Undone: '{label}' for {who}. The voter is back in the list."]
+        if saved.dnc_taken_back:
+            lines.append(f"{self._fmt_phone(last.phone)} is off the do-not-call list again.")
+        if last.row_id in self.saved_here:
+            self.tally.add(self.saved_here.pop(last.row_id), -1)
+            lines.append(self.tally.line())
+        else:
+            lines.append("That call was saved in an earlier session: this session's tally is unchanged.")
+        self.ui.show(" ".join(lines))
 
     # -- call-back times ----------------------------------------------------------------------------
     def _voter_tz(self, offer: Offer) -> ZoneInfo:
-        zones = hours.zones_for(offer.voter.get("zip", ""), offer.voter.get("state", ""), [])
+        zones = hours.known_zones(hours.zones_for(offer.voter.get("zip", ""), offer.voter.get("state", ""), []))
         return ZoneInfo(zones[0]) if len(zones) == 1 else self.tz
 
     def _ask_callback(self, offer: Offer) -> str:
@@ -399,10 +485,12 @@ class Session:
         for key, label in (("city", "City"), ("age", "Age"), ("language", "Language")):
             if v.get(key):
                 facts.append(f"{label}: {v[key]}")
-        if offer.zones:
+        known = hours.known_zones(offer.zones)
+        if known:
             local = ", ".join(f"{now.astimezone(ZoneInfo(z)):%H:%M} {now.astimezone(ZoneInfo(z)).tzname()}"
-                              for z in offer.zones)
-            facts.append(f"Local time: {local}")
+                              for z in known)
+            unknown = " (and an unknown time zone)" if len(known) < len(offer.zones) else ""
+            facts.append(f"Local time: {local}{unknown}")
         else:
             facts.append("Local time: unknown time zone")
         out.append("   ".join(facts))

@@ -154,7 +154,7 @@ def pipe():
 
 def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
     from phonebank.prompts import QuestionaryPrompter
-    from phonebank.queue import CallQueue
+    from phonebank.store.files import FileStore
     from phonebank.roster import add_volunteer
     from phonebank.script import load_script
     from phonebank.session import Session
@@ -175,7 +175,7 @@ def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
     pipe.close()
     script = load_script(ws.script_path)
     ui = QuestionaryPrompter()
-    Session(script, CallQueue(ws, script, "test", Clock(la(2017, 3, 20, 18, 0))), ANA, ui).run()
+    Session(script, FileStore(ws, script, "test", Clock(la(2017, 3, 20, 18, 0))), ANA, ui).run()
     rows = read_rows(ws)
     assert [(r["voter_id"], r["code"], r["answers"], r["note"]) for r in rows] == [
         ("V1", "supporter", "aware_election=yes;bernie_2016=yes", "Yard sign"),
@@ -187,7 +187,7 @@ def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
 def test_questionary_ctrl_c_is_an_abort(ws, pipe):
     from phonebank.errors import Aborted
     from phonebank.prompts import QuestionaryPrompter
-    from phonebank.queue import CallQueue
+    from phonebank.store.files import FileStore
     from phonebank.script import load_script
     from phonebank.session import Session
 
@@ -197,4 +197,4 @@ def test_questionary_ctrl_c_is_an_abort(ws, pipe):
     pipe.close()
     script = load_script(ws.script_path)
     with pytest.raises(Aborted, match="Ctrl-C"):
-        Session(script, CallQueue(ws, script, "test", Clock(la(2017, 3, 20, 18, 0))), ANA, QuestionaryPrompter()).run()
+        Session(script, FileStore(ws, script, "test", Clock(la(2017, 3, 20, 18, 0))), ANA, QuestionaryPrompter()).run()

@@ -7,7 +7,7 @@ import multiprocessing
 import random
 import time
 
-from phonebank.queue import CallQueue
+from phonebank.store.files import FileStore
 from phonebank.results import ResultRow
 from phonebank.script import load_script
 
@@ -23,22 +23,22 @@ def worker(root: str, email: str, log_path: str, seed: int) -> None:
     ws = Workspace(__import__("pathlib").Path(root))
     script = load_script(ws.script_path)
     clock = Clock(la(2017, 3, 20, 18, 0))  # fixed: a not-home retry is not due again during the test
-    queue = CallQueue(ws, script, "test", clock)
+    queue = FileStore(ws, script, "test", clock)
     with open(log_path, "w") as log:
         while (offer := queue.next_voter(email)) is not None:
             taken = time.time()
             time.sleep(rng.random() / 500)
-            queue.record(ResultRow(recorded_at=clock().isoformat(), volunteer=email, list="test",
+            queue.save(ResultRow(recorded_at=clock().isoformat(), volunteer=email, list="test",
                                    voter_id=offer.voter_id, phone=offer.phones[0], code=rng.choice(CODES)))
             released = time.time()
-            queue.release(offer.voter_id, email)
+            queue.release(offer.hold)
             log.write(json.dumps([offer.voter_id, taken, released]) + "\n")
 
 
 def test_four_processes_share_one_list(tmp_path):
     voters = [voter(f"V{i:04d}", "Voter", str(i), f"+1213555{i:04d}") for i in range(300)]
     ws = make_workspace(tmp_path / "ws", voters)
-    CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0))).close()  # build once
+    FileStore(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0))).close()  # build once
     ctx = multiprocessing.get_context("fork")
     procs = []
     for n in range(4):

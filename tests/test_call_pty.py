@@ -103,7 +103,7 @@ def test_register_code_three_voters_quit_resume(tmp_path):
 def test_closed_terminal_releases_the_voter_and_keeps_saved_calls(tmp_path):
     import signal
 
-    from phonebank.queue import CallQueue
+    from phonebank.store.files import FileStore
     from phonebank.script import load_script
 
     from callkit import ANA, Clock, la
@@ -122,5 +122,5 @@ def test_closed_terminal_releases_the_voter_and_keeps_saved_calls(tmp_path):
     child.close()
     assert child.exitstatus == 130 or child.signalstatus is not None
     assert [r["code"] for r in read_rows(ws)] == ["not_home"]
-    queue = CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 1)))
+    queue = FileStore(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 1)))
     assert queue.next_voter("bo@example.org").voter_id == "V2"  # not stuck behind a 30-minute claim

@@ -22,7 +22,7 @@ from phonebank.dnc import append_dnc
 from phonebank.exports.output import write_private
 from phonebank.exports.safecsv import TRIGGERS
 from phonebank.importer import run_import
-from phonebank.queue import CallQueue
+from phonebank.store.files import FileStore
 from phonebank.results import ResultRow
 from phonebank.roster import add_volunteer, config_dir, remember_email
 from phonebank.script import load_script
@@ -142,9 +142,9 @@ def called(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with one list ('test') and a saved call, inside a folder with nothing else."""
     outer = tmp_path_factory.mktemp("outer")
     ws = make_workspace(outer / "ws")
-    q = CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0)))
+    q = FileStore(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0)))
     offer = q.next_voter(ANA.email)
-    q.record(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
+    q.save(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
                        phone=offer.phones[0], code="supporter"))
     q.close()
     return ws.root
@@ -266,9 +266,9 @@ def test_library_writes_are_private_under_umask_022(tmp_path: Path, umask_022: N
     run_import(ws, src, "t")  # lists/ created by the import
     add_volunteer(ws.roster_path, ANA)
     append_dnc(ws.dnc_path, [("+12135550199", NOW, "call", "refused")])
-    q = CallQueue(ws, load_script(ws.script_path), "t", Clock(la(2017, 3, 20, 18, 0)))
+    q = FileStore(ws, load_script(ws.script_path), "t", Clock(la(2017, 3, 20, 18, 0)))
     offer = q.next_voter(ANA.email)
-    q.record(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="t", voter_id=offer.voter_id,
+    q.save(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="t", voter_id=offer.voter_id,
                        phone=offer.phones[0], code="supporter"))
     remember_email(root, ANA.email)
     export = tmp_path / "exports" / "supporters.csv"
@@ -326,9 +326,9 @@ def test_report_cache_and_torn_rows_are_private(called: Path, tmp_path: Path, um
     path = ws.results_files("test")[0]
     with open(path, "ab") as fh:
         fh.write(b"deadbeef,2017-03-20T18:00:00-07:00,ana@example.org,te")  # a torn last row
-    q = CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 5)))
+    q = FileStore(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 5)))
     offer = q.next_voter(ANA.email)
-    q.record(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
+    q.save(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
                        phone=offer.phones[0], code="not_home"))
     q.close()
     assert run(called, "report", "--list", "test").exit_code == 0

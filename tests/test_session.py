@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from phonebank.errors import Aborted
-from phonebank.queue import CallQueue
+from phonebank.store.files import FileStore
 from phonebank.script import load_script
 from phonebank.session import Session, parse_callback
 
@@ -21,7 +21,7 @@ def run(ws, answers, clock=None, language="en", list_name="test"):
     clock = clock or Clock(la(2017, 3, 20, 18, 0))
     script = load_script(ws.script_path)
     ui = ScriptedPrompter(answers)
-    session = Session(script, CallQueue(ws, script, list_name, clock), ANA, ui, language)
+    session = Session(script, FileStore(ws, script, list_name, clock), ANA, ui, language)
     tally = session.run()
     return ui, tally
 
@@ -130,7 +130,7 @@ def test_ctrl_c_at_a_prompt_keeps_saved_calls_and_releases_the_voter(ws):
         run(ws, [*SUPPORTER_WITH_ANSWERS, "script", "yes", interrupt])
     assert [r["code"] for r in read_rows(ws)] == ["supporter"]
     script = load_script(ws.script_path)
-    q = CallQueue(ws, script, "test", Clock(la(2017, 3, 20, 18, 1)))
+    q = FileStore(ws, script, "test", Clock(la(2017, 3, 20, 18, 1)))
     assert q.next_voter("bo@example.org").voter_id == "V2"  # released, not stuck for 30 minutes
 
 

@@ -13,7 +13,7 @@ import random
 import time
 from pathlib import Path
 
-from phonebank.queue import CallQueue
+from phonebank.store.files import FileStore
 from phonebank.results import ReadProblems, read_results_file
 from phonebank.roster import Volunteer
 from phonebank.script import load_script
@@ -56,7 +56,7 @@ class RandomVolunteer:
         return self.rng.random() < 0.5
 
 
-class LoggingQueue(CallQueue):
+class LoggingQueue(FileStore):
     """The real queue, logging when each voter was taken and given back."""
 
     log = None
@@ -67,14 +67,14 @@ class LoggingQueue(CallQueue):
             self.log.write(json.dumps(["take", offer.voter_id, time.time()]) + "\n")
         return offer
 
-    def record(self, row):
-        path = super().record(row)
+    def save(self, row, hold=None):
+        saved = super().save(row, hold)
         self.log.write(json.dumps(["save", [row.voter_id, row.code], time.time()]) + "\n")
-        return path
+        return saved
 
-    def release(self, voter_id, volunteer):
-        self.log.write(json.dumps(["give", voter_id, time.time()]) + "\n")
-        super().release(voter_id, volunteer)
+    def release(self, hold):
+        self.log.write(json.dumps(["give", hold.voter_id, time.time()]) + "\n")
+        super().release(hold)
 
 
 def worker(root: str, n: int, log_path: str) -> None:
@@ -94,7 +94,7 @@ def test_eight_processes_exhaust_one_list(tmp_path):
                     *([f"+1323{5000000 + i:07d}"] if i % 4 == 0 else [])) for i in range(VOTERS)]
     ws = make_workspace(tmp_path / "ws", voters)
     script = load_script(ws.script_path)
-    CallQueue(ws, script, "test", Clock(la(2017, 3, 20, 18, 0))).close()  # build the index once
+    FileStore(ws, script, "test", Clock(la(2017, 3, 20, 18, 0))).close()  # build the index once
     ctx = multiprocessing.get_context("fork")
     procs = [ctx.Process(target=worker, args=(str(ws.root), n, str(tmp_path / f"log{n}"))) for n in range(PROCESSES)]
     for p in procs:

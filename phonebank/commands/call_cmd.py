@@ -148,8 +148,8 @@ def register(plain: bool) -> None:
 @workspace_option
 def call(list_name: str | None, email: str | None, language: str | None, plain: bool) -> None:
     """Call voters one at a time: read the script, code the call, save, next."""
-    from ..queue import CallQueue
     from ..session import Session
+    from ..store import open_calling
 
     ws = current_workspace()
     script = current_script(ws)
@@ -164,13 +164,13 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
     try:
         volunteer = log_in(ws, ui, email, script.campaign.time_zone)
         name = choose_list(ws, ui, list_name)
-        queue = CallQueue(ws, script, name, moving_clock(), on_rebuild=lambda: ui.show(
+        store = open_calling(ws, script, name, moving_clock(), on_rebuild=lambda: ui.show(
             f"Preparing list '{name}' for calling (once after each import; a big list takes a moment)..."))
-        for warning in queue.problems.warnings()[:5]:
+        for warning in store.problems.warnings()[:5]:
             click.echo(f"Warning: {warning}", err=True)
         ui.show(f"Calling list '{name}' as {volunteer.first_name} {volunteer.last_name} ({volunteer.email}). "
                 "Every saved call is written at once; quit any time.")
-        session = Session(script, queue, volunteer, ui, language)
+        session = Session(script, store, volunteer, ui, language)
         session.run()
     except Aborted as exc:
         if session is not None:

@@ -1,0 +1,660 @@
+"""The file store: a campaign on plain files it owns, no server.
+
+The record is CSV — the call list (``lists/LIST.csv``), one append-only results file per volunteer
+(``results/LIST/EMAIL.csv``), ``do-not-call.csv`` and ``volunteers.csv``. The calling index
+``.phonebank/LIST.sqlite`` is *derived* from them: delete it and it is rebuilt; nothing is lost. It holds
+
+* ``voters``: one row per voter with the state ``outcomes`` computes from the saved calls (attempts,
+  finished, when due again, numbers known dead) and the voter's time zones, with partial indexes so
+  the next voter is found in microseconds at any list size;
+* ``rows``/``files``: the result rows already read (in save order: ``rowid``) and how far into each
+  results file;
+* ``claims``: which volunteer holds which voter, until when, under which token. A hold lasts
+  ``calling.claim_minutes`` after the volunteer's last keystroke (every prompt renews it), so a
+  crashed or frozen session's voter comes back.
+
+Every change happens inside one ``BEGIN IMMEDIATE`` transaction, so sessions are serialized:
+
+* a claim checks the index still matches the list file (a re-import rebuilds it, results and all, in
+  one transaction) and takes the first callable voter;
+* a save checks the hold, appends the row to the volunteer's results file (durable: flock, one
+  write, fsync), and reads it into the index — all before COMMIT. A call saved after the hold was
+  lost is still saved, marked with the id of the other volunteer's call (``overlaps``). A process
+  killed between the append and the COMMIT leaves a row the index has not read; every session reads
+  every results file at start, every ``SCAN_SECONDS`` and before handing out a voter whose last hold
+  expired, so it is found before the voter can be offered again.
+
+Order of offers: call-backs that are due and voters waiting for a caller of this language (e.g. after
+"Language barrier (Spanish)"), then voters never called (in list order), then retries that are due.
+Only voters whose every possible time zone is inside the calling window — now and for the next
+``calling.hours.last_call_minutes`` — are offered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import fcntl
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .. import hours
+from ..dnc import append_dnc, read_dnc, remove_dnc_for_call
+from ..errors import DataError
+from ..lists import ListRows
+from ..outcomes import VoterOutcome, fold, live_phones
+from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
+from ..script import Script
+from ..workspace import Workspace
+from .port import Clock, Hold, Offer, QueueCounts, Saved
+
+INDEX_VERSION = "2"
+SCAN_SECONDS = 30.0  # a full look at every results file at least this often (rows written outside a save)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS voters(
+    seq INTEGER PRIMARY KEY,
+    voter_id TEXT UNIQUE NOT NULL,
+    zone_key TEXT NOT NULL,
+    phones TEXT NOT NULL,
+    data TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0,
+    is_callback INTEGER NOT NULL DEFAULT 0,
+    route_language TEXT NOT NULL DEFAULT '',
+    dead_phones TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS fresh ON voters(zone_key, seq) WHERE attempts = 0 AND done = 0;
+CREATE INDEX IF NOT EXISTS due ON voters(next_at) WHERE attempts > 0 AND done = 0;
+CREATE INDEX IF NOT EXISTS priority ON voters(next_at)
+    WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '');
+CREATE TABLE IF NOT EXISTS rows(row_id TEXT PRIMARY KEY, voter_id TEXT NOT NULL, volunteer TEXT NOT NULL,
+    undoes TEXT NOT NULL, fields TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rows_voter ON rows(voter_id);
+CREATE INDEX IF NOT EXISTS rows_volunteer ON rows(volunteer);
+CREATE INDEX IF NOT EXISTS rows_undoes ON rows(undoes) WHERE undoes != '';
+CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dnc(phone TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS claims(voter_id TEXT PRIMARY KEY, volunteer TEXT NOT NULL, expires_at REAL NOT NULL,
+    token TEXT NOT NULL, since INTEGER NOT NULL);
+"""
+VOTER_INDEXES = ("fresh", "due", "priority")
+
+
+def _ts(moment: dt.datetime) -> float:
+    return moment.timestamp()
+
+
+class FileStore:
+    """One list of one workspace, for calling: claims, saves, undo, counts (``CallingStore``)."""
+
+    def __init__(self, workspace: Workspace, script: Script, list_name: str, clock: Clock,
+                 on_rebuild: Callable[[], None] | None = None):
+        self.ws = workspace
+        self.script = script
+        self.list_name = list_name
+        self.clock = clock
+        self.list_path = workspace.list_path(list_name)
+        if not self.list_path.is_file():
+            raise DataError(
+                f"no list named '{list_name}' in {workspace.lists_dir} — available: "
+                f"{', '.join(workspace.list_names()) or 'none'}; import one with `phonebank import SOURCE --list NAME`"
+            )
+        self.results = CsvResultsStore(workspace.results_dir)
+        self.db_path = workspace.index_dir / f"{list_name}.sqlite"
+        self.lock_path = self.db_path.with_suffix(".lock")
+        self.problems = ReadProblems()
+        self.on_rebuild = on_rebuild
+        self._dnc: set[str] = set()
+        self._dnc_stamp: tuple | None = None
+        self._dnc_dirty = False  # re-read since the index last matched it
+        self._zone_keys: list[str] = []
+        self._skipped: set[str] = set()
+        self._scanned_at = float("-inf")
+        self._effects = {c.id: c.effect for c in script.codes}
+        self.db = self._connect()
+        self._ensure_fresh()
+
+    # -- setup ----------------------------------------------------------------------------------
+    def _locked(self):
+        """The build lock: one process at a time creates, rebuilds or rescores the index."""
+        lock = open(self.lock_path, "a")  # noqa: SIM115 - closed by the caller's with-block
+        os.chmod(self.lock_path, 0o600)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        return lock
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            with self._locked():  # many callers starting at once: one sets WAL and the schema
+                db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+                os.chmod(self.db_path, 0o600)
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() \
+                    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() else None
+                if version is not None and version[0] != INDEX_VERSION:  # an older layout: start over
+                    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+                        db.execute(f"DROP TABLE IF EXISTS {name}")
+                db.executescript(SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('version', ?)", (INDEX_VERSION,))
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS skipped(voter_id TEXT PRIMARY KEY)")
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"{self.db_path}: the calling index is damaged ({exc}) — delete the folder {self.db_path.parent} "
+                "(it is rebuilt from the CSV files) and try again"
+            ) from None
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _list_stamp(self) -> str:
+        st = self.list_path.stat()
+        return json.dumps([INDEX_VERSION, st.st_size, st.st_mtime_ns, st.st_ino])
+
+    def _script_stamp(self) -> str:
+        st = self.ws.script_path.stat()
+        return json.dumps([st.st_size, st.st_mtime_ns])
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _stale(self) -> bool:
+        return self._meta("list_stamp") != self._list_stamp() or self._meta("script_stamp") != self._script_stamp()
+
+    def _ensure_fresh(self) -> None:
+        """Rebuild the voters when the list changed; recompute outcomes when only the script did."""
+        if self._stale():
+            with self._locked():
+                if self._meta("list_stamp") != self._list_stamp():
+                    if self.on_rebuild:
+                        self.on_rebuild()
+                    self._rebuild()
+                elif self._meta("script_stamp") != self._script_stamp():
+                    self._rescore()
+        self._zone_keys = json.loads(self._meta("zone_keys") or "[]")
+        self._header = json.loads(self._meta("header") or "[]")
+        self._transaction(lambda: self._sync(full=True))
+
+    def _transaction(self, work: Callable[[], object]):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            out = work()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return out
+
+    def _rescore(self) -> None:
+        """scripts.yaml changed (retry rules, codes): recompute every voter that has results."""
+        self._refresh_dnc(force=True)
+
+        def work() -> None:
+            self._sync(full=True)
+            self._recompute_all()
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('script_stamp', ?)", (self._script_stamp(),))
+
+        self._transaction(work)
+
+    def _rebuild(self) -> None:
+        """Load the list into ``voters`` and recompute every voter from the saved calls — one transaction,
+        so a session never sees the new list without its results."""
+        list_stamp, script_stamp = self._list_stamp(), self._script_stamp()
+        self._refresh_dnc(force=True)
+        db = self.db
+
+        def work() -> None:
+            db.execute("DELETE FROM voters")
+            db.execute("DELETE FROM meta WHERE key != 'version'")
+            for index in VOTER_INDEXES:  # bulk load first, index after: much faster
+                db.execute(f"DROP INDEX IF EXISTS {index}")
+            zone_keys, header = self._load_voters(db)
+            db.execute("INSERT INTO meta VALUES ('header', ?)", (json.dumps(header),))
+            for statement in SCHEMA.split(";"):
+                if "CREATE INDEX" in statement and "ON voters" in statement:
+                    db.execute(statement)
+            self._sync(full=True)
+            self._recompute_all()
+            db.execute("INSERT INTO meta VALUES ('zone_keys', ?)", (json.dumps(sorted(zone_keys)),))
+            db.execute("INSERT INTO meta VALUES ('list_stamp', ?)", (list_stamp,))
+            db.execute("INSERT INTO meta VALUES ('script_stamp', ?)", (script_stamp,))
+
+        self._transaction(work)
+
+    def _load_voters(self, db: sqlite3.Connection) -> tuple[set[str], list[str]]:
+        zone_keys: set[str] = set()
+        rows = ListRows(self.list_path)
+        header = rows.header
+        at = {name: header.index(name) for name in ("voter_id", "zip", "state")}
+        phone_at = rows.phone_indexes
+        zone_cache: dict[tuple, str] = {}
+        dnc = self._dnc
+
+        def voter_rows() -> Iterable[tuple]:
+            seen: set[str] = set()
+            for row in rows:
+                vid = row[at["voter_id"]]
+                if not vid or vid in seen:
+                    continue
+                seen.add(vid)
+                phones = [row[i] for i in phone_at if row[i]]
+                zip5, state = row[at["zip"]][:5], row[at["state"]]
+                cache_key = (zip5, state, *(p[:5] for p in phones))
+                key = zone_cache.get(cache_key)
+                if key is None:
+                    key = zone_cache[cache_key] = hours.zone_key(hours.zones_for(zip5, state, phones))
+                    zone_keys.add(key)
+                done = 0 if (not dnc or any(p not in dnc for p in phones)) and phones else 1
+                yield vid, key, " ".join(phones), _pack(row), done
+
+        db.executemany("INSERT INTO voters(voter_id, zone_key, phones, data, done) VALUES (?, ?, ?, ?, ?)",
+                       voter_rows())
+        return zone_keys, header
+
+    # -- keeping up with other sessions -----------------------------------------------------------
+    def _refresh_dnc(self, force: bool = False) -> bool:
+        path = self.ws.dnc_path
+        try:
+            st = path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        if not force and stamp == self._dnc_stamp:
+            return False
+        self._dnc = read_dnc(path)
+        self._dnc_stamp = stamp
+        self._dnc_dirty = True
+        return True
+
+    def _reconcile_dnc(self) -> None:
+        """Inside a transaction: numbers taken off the do-not-call list (an undone refusal) bring their
+        voters back in this list too; the index remembers the list it last matched."""
+        db = self.db
+        stored = {p for (p,) in db.execute("SELECT phone FROM dnc")}
+        removed, added = stored - self._dnc, self._dnc - stored
+        back: set[str] = set()
+        for phone in removed:
+            back.update(v for (v,) in db.execute(
+                "SELECT voter_id FROM voters WHERE done = 1 AND instr(phones, ?) > 0", (phone,)))
+        db.executemany("DELETE FROM dnc WHERE phone = ?", [(p,) for p in removed])
+        db.executemany("INSERT OR IGNORE INTO dnc VALUES (?)", [(p,) for p in added])
+        self._dnc_dirty = False
+        if back:
+            self._recompute_many(back)
+
+    def _sync(self, full: bool = False, paths: Iterable[Path] = ()) -> None:
+        """Inside a transaction: read result rows not yet in the index. Saves made through a store read
+        their own row; ``full`` (at start, every SCAN_SECONDS, when a lapsed hold is re-offered) also
+        looks at every results file, for rows written any other way (a crash before COMMIT, a copy)."""
+        self._refresh_dnc()
+        if self._dnc_dirty:
+            self._reconcile_dnc()
+        wanted = list(paths)
+        if full or time.monotonic() - self._scanned_at > SCAN_SECONDS:
+            wanted = self.results.files(self.list_name)
+            self._scanned_at = time.monotonic()
+        if not wanted:
+            return
+        db = self.db
+        offsets = dict(db.execute("SELECT path, offset FROM files")) if full or len(wanted) > 20 else {
+            str(p): o for p in wanted for (o,) in db.execute("SELECT offset FROM files WHERE path = ?", (str(p),))}
+        was_empty = db.execute("SELECT 1 FROM rows LIMIT 1").fetchone() is None
+        touched: set[str] = set()
+        read_now: list[ResultRow] = []
+        for path in wanted:
+            start = offsets.get(str(path), 0)
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue
+            if size == start:
+                continue
+            if size < start:  # rewritten by hand: start over with this file
+                start = 0
+            rows, end = read_results_file(path, self.problems, start)
+            db.executemany(
+                "INSERT OR IGNORE INTO rows(row_id, voter_id, volunteer, undoes, fields) VALUES (?, ?, ?, ?, ?)",
+                [(r.row_id, r.voter_id, r.volunteer, r.undoes if r.code == UNDO else "",
+                  json.dumps(r.to_fields(), ensure_ascii=False)) for r in rows],
+            )
+            db.execute("INSERT OR REPLACE INTO files(path, offset) VALUES (?, ?)", (str(path), end))
+            read_now += rows
+            touched.update(r.voter_id for r in rows)  # a row already known is recomputed harmlessly
+            for row in rows:
+                if row.code == UNDO:
+                    target = db.execute("SELECT voter_id FROM rows WHERE row_id = ?", (row.undoes,)).fetchone()
+                    if target:
+                        touched.add(target[0])
+        if not read_now:
+            return
+        self._list_dnc_found(read_now)
+        self._recompute_many(touched, known=read_now if was_empty else None)
+
+    def _list_dnc_found(self, rows: list[ResultRow]) -> None:
+        """Do-not-call results read from the files (not saved here): their numbers go on the list,
+        unless the call was undone."""
+        new: list[tuple[str, str, str, str, str]] = []
+        for row in rows:
+            if (row.phone and self._effects.get(row.code) == "do_not_call" and row.phone not in self._dnc
+                    and not self.db.execute("SELECT 1 FROM rows WHERE undoes = ?", (row.row_id,)).fetchone()):
+                self._dnc.add(row.phone)
+                new.append((row.phone, row.recorded_at, "call", row.code, row.row_id))
+        if new:
+            append_dnc(self.ws.dnc_path, new)
+
+    def _rows_for(self, voter_id: str) -> list[ResultRow]:
+        cur = self.db.execute("SELECT fields FROM rows WHERE voter_id = ? ORDER BY rowid", (voter_id,))
+        return [ResultRow.from_fields(json.loads(f)) for (f,) in cur]
+
+    def _outcome(self, voter_id: str) -> VoterOutcome | None:
+        return fold(self.script, self._rows_for(voter_id)).get(voter_id)
+
+    def _recompute_all(self) -> None:
+        self._recompute_many({v for (v,) in self.db.execute("SELECT DISTINCT voter_id FROM rows")}, force_batch=True)
+
+    def _recompute_many(self, voter_ids: set[str], force_batch: bool = False,
+                        known: list[ResultRow] | None = None) -> None:
+        """Recompute voters after new rows: one by one for a few, in one pass for many.
+        ``known``: every row there is, already parsed (the index had none before)."""
+        if len(voter_ids) <= 200 and not force_batch and known is None:
+            for voter_id in voter_ids:
+                self._recompute(voter_id)
+            return
+        if known is None:
+            known = [ResultRow.from_fields(json.loads(f)) for (f,) in self.db.execute("SELECT fields FROM rows")]
+        outcomes = fold(self.script, known)
+        wanted = sorted(voter_ids)
+        updates = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for voter_id, phones in self.db.execute(
+                    f"SELECT voter_id, phones FROM voters WHERE voter_id IN ({marks})", chunk):
+                updates.append((*self._state(phones.split(), outcomes.get(voter_id)), voter_id))
+        self.db.executemany(
+            "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
+            "WHERE voter_id=?", updates)
+
+    def _state(self, phones: list[str], outcome: VoterOutcome | None) -> tuple:
+        if outcome is None:
+            return (0, 0 if live_phones(phones, None, self._dnc) else 1, 0.0, 0, "", "")
+        alive = live_phones(phones, outcome, self._dnc)
+        done = 1 if (outcome.finished or not alive) else 0
+        is_callback = 1 if (outcome.last and self._effects.get(outcome.last.code) == "callback") else 0
+        next_at = _ts(outcome.next_at) if outcome.next_at else 0.0
+        return (outcome.attempts, done, next_at, is_callback, outcome.route_language or "",
+                " ".join(sorted(outcome.dead_phones)))
+
+    def _recompute(self, voter_id: str) -> None:
+        row = self.db.execute("SELECT phones FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
+        if row is None:  # a result for a voter no longer in the list: kept in the CSV, ignored here
+            return
+        values = self._state(row[0].split(), self._outcome(voter_id))
+        self.db.execute(
+            "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
+            "WHERE voter_id=?",
+            (*values, voter_id),
+        )
+
+    # -- taking and giving back voters ------------------------------------------------------------
+    def _window(self) -> tuple[dt.time, dt.time, int]:
+        h = self.script.calling.hours
+        return hours.parse_hhmm(h.start), hours.parse_hhmm(h.end), h.last_call_minutes
+
+    def open_zone_keys(self, now: dt.datetime) -> list[str]:
+        """Zone keys whose voters may be offered now: open now and for the next last_call_minutes."""
+        start, end, margin = self._window()
+        return [k for k in self._zone_keys
+                if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
+
+    def next_voter(self, volunteer: str, language: str = "en", exclude: Iterable[str] = ()) -> Offer | None:
+        """Claim and return the next voter for ``volunteer``, or None when no one is callable now."""
+        excluded = set(exclude)
+        for _ in range(5):
+            if self._stale():
+                self._ensure_fresh()
+            now = self.clock()
+            keys = self.open_zone_keys(now)
+            if not keys:
+                return None
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._stale():  # re-imported between the look above and the lock: start over
+                    self.db.execute("ROLLBACK")
+                    continue
+                hold = self._claim(volunteer, language, excluded, keys, now)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            return None if hold is None else self.offer(hold.voter_id, hold)
+        raise DataError(f"{self.list_path}: the list keeps changing while calling starts — wait for the import "
+                        "to finish and try again")
+
+    def _set_skipped(self, excluded: set[str]) -> None:
+        if excluded == self._skipped:
+            return
+        gone, new = self._skipped - excluded, excluded - self._skipped
+        self.db.executemany("DELETE FROM temp.skipped WHERE voter_id = ?", [(v,) for v in gone])
+        self.db.executemany("INSERT OR IGNORE INTO temp.skipped VALUES (?)", [(v,) for v in new])
+        self._skipped = set(excluded)
+
+    def _claim(self, volunteer: str, language: str, excluded: set[str], keys: list[str],
+               now: dt.datetime) -> Hold | None:
+        """Inside the claim transaction: pick the best voter and hold it."""
+        self._sync()
+        self._set_skipped(excluded)
+        now_ts = _ts(now)
+        voter_id = self._pick(language, keys, now_ts)
+        if voter_id is None:
+            return None
+        stale = self.db.execute("SELECT volunteer FROM claims WHERE voter_id = ?", (voter_id,)).fetchone()
+        if stale is not None:  # a lapsed hold: its session may have died between a save and its COMMIT
+            self._sync(full=True)
+            voter_id = self._pick(language, keys, now_ts)
+            if voter_id is None:
+                return None
+        since = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM rows").fetchone()[0]
+        hold = Hold(voter_id, volunteer, uuid.uuid4().hex, since)
+        self.db.execute("INSERT OR REPLACE INTO claims(voter_id, volunteer, expires_at, token, since) "
+                        "VALUES (?, ?, ?, ?, ?)", (voter_id, volunteer, self._lease_end(), hold.token, since))
+        return hold
+
+    def _pick(self, language: str, keys: list[str], now_ts: float) -> str | None:
+        marks = ",".join("?" * len(keys))
+        free = ("NOT EXISTS (SELECT 1 FROM claims c WHERE c.voter_id = v.voter_id AND c.expires_at > ?) "
+                "AND NOT EXISTS (SELECT 1 FROM temp.skipped s WHERE s.voter_id = v.voter_id)")
+        cols = "SELECT seq, voter_id, phones, dead_phones FROM voters v"
+        queries = [
+            (f"{cols} INDEXED BY priority WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '') "
+             f"AND next_at <= ? AND zone_key IN ({marks}) AND (route_language = '' OR route_language = ?) AND {free} "
+             f"ORDER BY next_at LIMIT ?", [now_ts, *keys, language, now_ts]),
+            *[(f"{cols} WHERE attempts = 0 AND done = 0 AND zone_key = ? AND {free} ORDER BY seq LIMIT ?",
+               [key, now_ts]) for key in keys],
+            (f"{cols} WHERE attempts > 0 AND done = 0 AND next_at <= ? AND zone_key IN ({marks}) AND "
+             f"(route_language = '' OR route_language = ?) AND {free} ORDER BY next_at, seq LIMIT ?",
+             [now_ts, *keys, language, now_ts]),
+        ]
+        best: tuple | None = None
+        for rank, (sql, params) in enumerate(queries):
+            group = 0 if rank == 0 else (2 if rank == len(queries) - 1 else 1)
+            if best is not None and best[0] < group:
+                break
+            limit = 8
+            while True:
+                found = self.db.execute(sql, [*params, limit]).fetchall()
+                pick = None
+                for seq, voter_id, phones, dead in found:
+                    dead_set = set(dead.split())
+                    if not [p for p in phones.split() if p not in dead_set and p not in self._dnc]:
+                        self.db.execute("UPDATE voters SET done = 1 WHERE seq = ?", (seq,))
+                        continue
+                    pick = (group, seq, voter_id)
+                    break
+                if pick or len(found) < limit:
+                    break
+                limit *= 4
+            if pick and (best is None or pick[:2] < best[:2]):
+                best = pick
+        return None if best is None else best[2]
+
+    def _lease_end(self) -> float:
+        return _ts(self.clock()) + 60 * self.script.calling.claim_minutes
+
+    def offer(self, voter_id: str, hold: Hold | None = None) -> Offer:
+        seq, phones, data, zone_key = self.db.execute(
+            "SELECT seq, phones, data, zone_key FROM voters WHERE voter_id = ?", (voter_id,)
+        ).fetchone()
+        self._refresh_dnc()
+        outcome = self._outcome(voter_id)
+        all_phones = phones.split()
+        voter = dict(zip(self._header, data.split(_SEP), strict=False))
+        return Offer(
+            voter=voter,
+            phones=live_phones(all_phones, outcome, self._dnc),
+            all_phones=all_phones,
+            zones=hours.parse_zone_key(zone_key),
+            history=outcome.history if outcome else [],
+            hold=hold,
+        )
+
+    def voter_name(self, voter_id: str) -> str:
+        row = self.db.execute("SELECT data FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
+        if row is None:
+            return voter_id
+        voter = dict(zip(self._header, row[0].split(_SEP), strict=False))
+        return " ".join(p for p in (voter.get("first_name", ""), voter.get("last_name", "")) if p) or voter_id
+
+    def holds(self, hold: Hold) -> bool:
+        """True while ``hold`` is the voter's current, unexpired hold."""
+        row = self.db.execute("SELECT token, expires_at FROM claims WHERE voter_id = ?", (hold.voter_id,)).fetchone()
+        return bool(row and row[0] == hold.token and row[1] > _ts(self.clock()))
+
+    def heartbeat(self, hold: Hold) -> bool:
+        cur = self.db.execute("UPDATE claims SET expires_at = ? WHERE voter_id = ? AND token = ?",
+                              (self._lease_end(), hold.voter_id, hold.token))
+        return cur.rowcount == 1
+
+    def release(self, hold: Hold) -> None:
+        self.db.execute("DELETE FROM claims WHERE voter_id = ? AND token = ?", (hold.voter_id, hold.token))
+
+    # -- saving -----------------------------------------------------------------------------------
+    def save(self, row: ResultRow, hold: Hold | None = None) -> Saved:
+        """Save a call: check the hold, append to the results CSV (durable), read it into the index —
+        one transaction. A call saved after the hold was lost is saved all the same, marked."""
+        return self._transaction(lambda: self._save_locked(row, hold))
+
+    def _save_locked(self, row: ResultRow, hold: Hold | None) -> Saved:
+        db = self.db
+        hold_lost, overlaps = False, ""
+        if hold is not None and row.code != UNDO:
+            claim = db.execute("SELECT token FROM claims WHERE voter_id = ?", (hold.voter_id,)).fetchone()
+            hold_lost = claim is None or claim[0] != hold.token
+            self._sync()  # rows another session wrote outside a save, when a scan is due
+            other = db.execute(
+                "SELECT row_id FROM rows WHERE voter_id = ? AND volunteer != ? AND rowid > ? AND undoes = '' "
+                "ORDER BY rowid DESC LIMIT 1", (row.voter_id, row.volunteer, hold.since)).fetchone()
+            if other:
+                overlaps = other[0]
+                row = dataclasses.replace(row, overlaps=overlaps)
+        taken_back = False
+        if row.code == UNDO:
+            taken_back = self._take_back_dnc(row)
+        path = self.results.append(row)
+        if (row.phone and self._effects.get(row.code) == "do_not_call"):
+            append_dnc(self.ws.dnc_path, [(row.phone, row.recorded_at, "call", row.code, row.row_id)])
+            self._dnc.add(row.phone)
+        self._sync(paths=[path])
+        if hold is not None and not hold_lost:
+            db.execute("UPDATE claims SET expires_at = ? WHERE voter_id = ? AND token = ?",
+                       (self._lease_end(), hold.voter_id, hold.token))
+        return Saved(row, hold_lost=hold_lost, overlaps=overlaps, dnc_taken_back=taken_back)
+
+    def _take_back_dnc(self, undo: ResultRow) -> bool:
+        """An undo of a do-not-call result also takes back the entry that call added."""
+        got = self.db.execute("SELECT fields FROM rows WHERE row_id = ?", (undo.undoes,)).fetchone()
+        if got is None:
+            return False
+        target = ResultRow.from_fields(json.loads(got[0]))
+        if not target.phone or self._effects.get(target.code) != "do_not_call":
+            return False
+        removed = remove_dnc_for_call(self.ws.dnc_path, target.phone, target.row_id, undo.recorded_at)
+        if removed:
+            self._refresh_dnc(force=True)
+        return removed
+
+    def last_saved(self, volunteer: str) -> ResultRow | None:
+        """This volunteer's latest row in this list that is not undone — in save order."""
+        undone: set[str] = set()
+        cur = self.db.execute("SELECT row_id, undoes, fields FROM rows WHERE volunteer = ? ORDER BY rowid DESC",
+                              (volunteer,))
+        for row_id, undoes, fields in cur:
+            if undoes:
+                undone.add(undoes)
+            elif row_id not in undone:
+                return ResultRow.from_fields(json.loads(fields))
+        return None
+
+    # -- counts -----------------------------------------------------------------------------------
+    def counts(self) -> QueueCounts:
+        now = self.clock()
+        now_ts = _ts(now)
+        open_keys = set(self.open_zone_keys(now))
+        c = QueueCounts()
+        start, end, margin = self._window()
+        sql = ("SELECT zone_key, done, (attempts = 0 OR next_at <= ?) AS due, COUNT(*), MIN(CASE WHEN next_at > ? "
+               "THEN next_at END) FROM voters GROUP BY zone_key, done, due")
+        for key, done, due, n, next_at in self.db.execute(sql, (now_ts, now_ts)):
+            c.total += n
+            if done:
+                c.finished += n
+            elif not due:
+                c.waiting += n
+                if next_at is not None:
+                    when = dt.datetime.fromtimestamp(next_at, tz=now.tzinfo)
+                    c.next_due = when if c.next_due is None else min(c.next_due, when)
+            elif key in open_keys:
+                c.callable_now += n
+            else:
+                c.held_by_hours += n
+                reopen = _next_offer_time(hours.parse_zone_key(key), now, start, end, margin)
+                if reopen is not None:
+                    c.reopens_at = reopen if c.reopens_at is None else min(c.reopens_at, reopen)
+        return c
+
+
+def _next_offer_time(zones: tuple[str, ...], now: dt.datetime, start: dt.time, end: dt.time,
+                     margin: int) -> dt.datetime | None:
+    """When voters of ``zones`` may be handed out again: open, and still open ``margin`` minutes later."""
+    moment: dt.datetime | None = now
+    for _ in range(4):
+        moment = hours.next_open(zones, moment, start, end) if moment else None
+        if moment is None or hours.open_for(zones, moment, start, end, margin):
+            return moment
+        moment += dt.timedelta(minutes=margin + 1)
+    return None
+
+
+def build_index(workspace: Workspace, script: Script, list_name: str, clock: Clock) -> None:
+    """Build (or bring up to date) a list's calling index now, so the first volunteer does not wait."""
+    FileStore(workspace, script, list_name, clock).close()
+
+
+_SEP = "\x1f"  # ASCII unit separator: joins a voter's fields in the index
+
+
+def _pack(row: list[str]) -> str:
+    packed = _SEP.join(row)
+    if packed.count(_SEP) != len(row) - 1:  # a field held the separator itself (never in real data)
+        packed = _SEP.join(v.replace(_SEP, " ") for v in row)
+    return packed

@@ -1,0 +1,135 @@
+"""The storage port: what the calling loop and the commands need from a campaign's store.
+
+Small protocols, one per concern, and the values that cross the port. The file store
+(``phonebank.store.files``) implements them today; a shared database store implements the same
+protocols and passes the same contract suite (``tests/store/``). The rules — who may be called
+(``outcomes``), when (``hours``), in which order — stay above the port, in pure code.
+
+Stdlib only: this module is on the volunteer's path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..results import ResultRow
+from ..roster import Volunteer
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One volunteer's hold (lease) on one voter. ``token`` names this very claim: a later claim of
+    the same voter, even by the same volunteer, has another token. ``since`` is the store's position
+    in the results log when the hold was taken (calls saved after it are "meanwhile")."""
+
+    voter_id: str
+    volunteer: str
+    token: str
+    since: int
+
+
+@dataclass
+class Offer:
+    """A voter handed to one volunteer, with what the screen needs."""
+
+    voter: dict[str, str]
+    phones: list[str]  # numbers still worth dialing, in priority order
+    all_phones: list[str]
+    zones: tuple[str, ...]
+    history: list[ResultRow] = field(default_factory=list)
+    hold: Hold | None = None
+
+    @property
+    def voter_id(self) -> str:
+        return self.voter["voter_id"]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save did. ``hold_lost``: the volunteer's hold had been taken over by someone else;
+    ``overlaps``: the row id of another volunteer's call on this voter saved while this volunteer
+    held (or had held) the voter — the row was saved and marked with it. ``undid``: for an undo
+    row, the row it cancelled; ``dnc_taken_back``: the undo also took the number off do-not-call."""
+
+    row: ResultRow
+    hold_lost: bool = False
+    overlaps: str = ""
+    dnc_taken_back: bool = False
+
+
+@dataclass
+class QueueCounts:
+    callable_now: int = 0
+    held_by_hours: int = 0
+    waiting: int = 0
+    finished: int = 0
+    total: int = 0
+    reopens_at: dt.datetime | None = None  # when held-back voters come back (earliest)
+    next_due: dt.datetime | None = None  # earliest retry / call-back
+
+
+class ClaimQueue(Protocol):
+    """Claims and ordering: who gets which voter next, one voter to one caller."""
+
+    list_name: str
+
+    def next_voter(self, volunteer: str, language: str = "en", exclude: Iterable[str] = ()) -> Offer | None:
+        """Claim the next callable voter for ``volunteer`` (None when no one is callable now)."""
+        ...
+
+    def offer(self, voter_id: str, hold: Hold | None = None) -> Offer:
+        """The voter as the screen shows them now (live phones, history)."""
+        ...
+
+    def heartbeat(self, hold: Hold) -> bool:
+        """Renew the hold for ``claim_minutes`` from now. False when another volunteer has the voter."""
+        ...
+
+    def release(self, hold: Hold) -> None:
+        """Give the voter back (a no-op when the hold was taken over)."""
+        ...
+
+    def counts(self) -> QueueCounts: ...
+
+
+class ResultsLog(Protocol):
+    """The results: append-only, every saved call kept, corrections as new rows."""
+
+    def save(self, row: ResultRow, hold: Hold | None = None) -> Saved:
+        """Record one call durably; checks ``hold`` in the same transaction. Never drops the call."""
+        ...
+
+    def last_saved(self, volunteer: str) -> ResultRow | None:
+        """The volunteer's latest saved call in this list that is not undone (in save order)."""
+        ...
+
+    def voter_name(self, voter_id: str) -> str: ...
+
+
+class CallingStore(ClaimQueue, ResultsLog, Protocol):
+    """Everything a calling session needs."""
+
+    def close(self) -> None: ...
+
+
+class DoNotCall(Protocol):
+    def numbers(self) -> set[str]: ...
+
+    def add(self, rows: Iterable[tuple[str, ...]]) -> int: ...
+
+
+class RosterStore(Protocol):
+    """The volunteer roster: the newest registration for an email wins."""
+
+    def get(self, email: str) -> Volunteer | None: ...
+
+    def add(self, volunteer: Volunteer) -> None: ...
+
+
+class ListSource(Protocol):
+    def names(self) -> list[str]: ...
