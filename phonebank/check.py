@@ -81,6 +81,12 @@ def _check_script(ws: Workspace, out: Findings, today: dt.date | None) -> Script
         f"{len(s.codes)} codes ({contact} contact, {len(s.codes) - contact} non-contact), "
         f"{len(s.elections)} elections, languages {', '.join(s.campaign.languages)}"
     ))
+    if not any(c.effect == "callback" for c in s.codes):
+        out.add(WARNING, (
+            f"{ws.script_path.name}:{s.line_of('codes')}: no code has effect callback — volunteers cannot set a time "
+            "to call a voter back ('Call back later'); add a code with effect: callback under codes: (like call_back "
+            "in the sample scripts.yaml)"
+        ))
     if today is None:
         today = clock.today(ZoneInfo(s.campaign.time_zone))
     for i, e in enumerate(s.elections):

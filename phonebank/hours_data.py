@@ -449,7 +449,7 @@ NPA_ZONES = """
 989=America/New_York
 """
 
-# USPS ZIP3 prefix ranges first-last = state; AA/AE/AP are military (no zone).
+# USPS ZIP3 prefix ranges first-last = state; AA/AE/AP are military and prefixes not listed are unassigned (no zone: unknown).
 ZIP3_RANGES = """
 005-005=NY 006-007=PR 008-008=VI 009-009=PR 010-027=MA 028-029=RI 030-038=NH 039-049=ME
 050-054=VT 055-055=MA 056-059=VT 060-069=CT 070-089=NJ 090-099=AE 100-149=NY 150-196=PA

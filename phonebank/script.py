@@ -18,6 +18,7 @@ import yaml
 import yaml.reader
 
 from .errors import ScriptError
+from .hours import parse_hhmm
 
 Localized = dict[str, str]
 EFFECTS = ("final", "final_for_number", "retry", "callback", "do_not_call")
@@ -30,7 +31,8 @@ CAMPAIGN_VARS = ("candidate", "campaign_name", "district", "website", "contact_e
 ELECTION_FIELDS = ("name", "date", "weekday", "countdown")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 VAR_RE = re.compile(r"\{([^{}]*)\}")
-_TIME_RE = re.compile(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+EARLIEST_CALL, LATEST_CALL = "08:00", "21:00"  # the window calling.hours must fit in, in the voter's time
+MAX_LAST_CALL_MINUTES = 120
 
 
 class _Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -51,6 +53,8 @@ class Campaign(_Base, kw_only=True, forbid_unknown_fields=True):
 class Hours(_Base, kw_only=True, forbid_unknown_fields=True):
     start: str = "09:00"
     end: str = "21:00"
+    # no new voter is handed out when the window closes within this many minutes in the voter's time
+    last_call_minutes: int = 10
 
 
 class Retry(_Base, kw_only=True, forbid_unknown_fields=True):
@@ -460,13 +464,7 @@ def _check_meaning(s: Script, data: dict, lines: dict, name: str, source: list[s
         if not re.fullmatch(r"[a-z]{2}", str(lang)):
             problems.append(f"{at('campaign', 'languages', i)}: language '{lang}' is not a two-letter code — use e.g. en, es")
 
-    for key in ("start", "end"):
-        value = data.get("calling", {}).get("hours", {}).get(key) if isinstance(data.get("calling"), dict) else None
-        raw = getattr(s.calling.hours, key)
-        if not _TIME_RE.match(str(raw)):
-            problems.append(f"{at('calling', 'hours', key)}: calling hours {key} '{value if value is not None else raw}' is not a time — write it in quotes as HH:MM, e.g. \"09:00\"")
-    if not problems and s.calling.hours.start >= s.calling.hours.end:
-        problems.append(f"{at('calling', 'hours')}: calling hours start {s.calling.hours.start} is not before end {s.calling.hours.end} — fix the window")
+    problems += _check_hours(s.calling.hours, data, at)
     if not 1 <= s.calling.retry.max_attempts <= 100:
         problems.append(f"{at('calling', 'retry', 'max_attempts')}: max_attempts must be between 1 and 100 — fix the number")
     if not 0 <= s.calling.retry.after_hours <= MAX_HOURS:  # also false for NaN
@@ -570,6 +568,59 @@ def _check_meaning(s: Script, data: dict, lines: dict, name: str, source: list[s
         check_text(sec.title, ("sections", i, "title"))
     for i, c in enumerate(s.codes):
         check_text(c.label, ("codes", i, "label"))
+    return problems
+
+
+_RULES = "federal and most state rules allow calls 08:00–21:00 in the voter's time"
+_FIX_OUTSIDE = {  # (key, too early?) -> how to fix
+    ("start", True): f"set start to {EARLIEST_CALL} or later",
+    ("start", False): f'set start between {EARLIEST_CALL} and the end, e.g. start: "09:00"',
+    ("end", True): f'set end between the start and {LATEST_CALL}, e.g. end: "{LATEST_CALL}"',
+    ("end", False): f"set end to {LATEST_CALL} or earlier",
+}
+
+
+def _check_hours(h: Hours, data: dict, at: Any) -> list[str]:
+    """calling.hours: two HH:MM times inside 08:00–21:00, start before end, and last_call_minutes 0–120
+    leaving some of the window to hand out voters in."""
+    problems: list[str] = []
+    calling = data.get("calling")
+    given = calling.get("hours") if isinstance(calling, dict) else None
+    given = given if isinstance(given, dict) else {}
+    earliest, latest = parse_hhmm(EARLIEST_CALL), parse_hhmm(LATEST_CALL)
+    times: dict[str, dt.time] = {}
+    for key in ("start", "end"):
+        raw = getattr(h, key)
+        where = at("calling", "hours", key)
+        if str(raw).strip() == "24:00":  # was accepted as "until midnight"
+            problems.append(f"{where}: calling hours {key} 24:00 is after {LATEST_CALL} — {_RULES}; {_FIX_OUTSIDE[key, False]}")
+            continue
+        try:
+            t = times[key] = parse_hhmm(raw)
+        except ValueError:
+            value = given.get(key, raw)
+            problems.append(f"{where}: calling hours {key} '{value}' is not a time — write it in quotes as HH:MM, e.g. \"09:00\"")
+            continue
+        if t < earliest:
+            problems.append(f"{where}: calling hours {key} {t:%H:%M} is before {EARLIEST_CALL} — {_RULES}; {_FIX_OUTSIDE[key, True]}")
+        elif t > latest:
+            problems.append(f"{where}: calling hours {key} {t:%H:%M} is after {LATEST_CALL} — {_RULES}; {_FIX_OUTSIDE[key, False]}")
+    start, end = times.get("start"), times.get("end")
+    window_ok = not problems and start is not None and end is not None
+    if window_ok and start >= end:
+        window_ok = False
+        problems.append(f"{at('calling', 'hours')}: calling hours start {start:%H:%M} is not before end {end:%H:%M} — fix the window")
+    minutes = h.last_call_minutes
+    where = at("calling", "hours", "last_call_minutes")
+    if not 0 <= minutes <= MAX_LAST_CALL_MINUTES:
+        problems.append(f"{where}: calling hours last_call_minutes {minutes} is not between 0 and {MAX_LAST_CALL_MINUTES} — "
+                        "give the minutes before the window closes when no new voter is handed out, e.g. 10")
+    elif window_ok:
+        length = (end.hour - start.hour) * 60 + end.minute - start.minute
+        if minutes >= length:
+            default = "" if "last_call_minutes" in given else " (the default)"
+            problems.append(f"{where}: calling hours last_call_minutes {minutes}{default} leaves no time to hand out voters "
+                            f"in the {start:%H:%M}–{end:%H:%M} window — set last_call_minutes below {length} or widen the window")
     return problems
 
 

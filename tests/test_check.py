@@ -114,6 +114,25 @@ def test_today_comes_from_the_clock_in_the_campaign_time_zone(ws: Path, invoke) 
     assert "election 'primary'" in out.stderr and "municipal" not in out.stderr
 
 
+def test_a_script_without_a_callback_code_is_a_warning(ws: Path, invoke) -> None:
+    script = ws / "scripts.yaml"
+    text = script.read_text()
+    assert text.count("effect: callback") == 1
+    script.write_text(text.replace("{id: call_back, effect: callback,", "{id: call_back, effect: retry,"))
+    write_list(ws, "east", VOTERS)
+    out = run_check(invoke, ws)
+    assert out.exit_code == 0, out.output
+    assert out.stderr.splitlines() == [
+        f"Warning: scripts.yaml:{line(ws, 'codes')}: no code has effect callback — volunteers cannot set a time to "
+        "call a voter back ('Call back later'); add a code with effect: callback under codes: (like call_back in "
+        "the sample scripts.yaml)"
+    ]
+    assert out.stdout.splitlines()[1:] == [SCRIPT_OK, "  lists/east.csv: 3 voters",
+                                           "  results/east: 0 saved calls in 0 file(s)", "OK, with 1 warning(s) above"]
+    findings = check_workspace(Workspace(ws), today=dt.date(2017, 3, 1))
+    assert [k for k, _ in findings.items] == [OK, WARNING, OK, OK]
+
+
 def test_invalid_script_exits_2_and_still_checks_the_lists(ws: Path, invoke) -> None:
     script = ws / "scripts.yaml"
     at = line(ws, "codes", 10, "effect")
@@ -238,7 +257,7 @@ def test_unusable_roster_and_do_not_call_list_are_errors(ws: Path, invoke) -> No
     errors = out.stderr.splitlines()
     assert len(errors) == 2
     assert errors[0].startswith("Error: volunteers.csv:1: missing column email")
-    assert errors[1] == (
+    assert errors[1].startswith(  # the do-not-call columns may grow (row_id): the line names them all
         "Error: do-not-call.csv:1: no 'phone' column — the first line must be phone,added_at,source,reason"
     )
 

@@ -14,8 +14,12 @@ from hypothesis import strategies as st
 from phonebank import hours_data
 from phonebank.hours import (
     SAFE_ZONES,
+    UNKNOWN,
     is_open,
+    known_zones,
     next_open,
+    open_for,
+    parse_hhmm,
     parse_zone_key,
     state_for_zip,
     zone_key,
@@ -32,6 +36,7 @@ PT, ET, CT, MT, AZ = (
     "America/Denver",
     "America/Phoenix",
 )
+HNL, ANC, ADAK, SJU = "Pacific/Honolulu", "America/Anchorage", "America/Adak", "America/Puerto_Rico"
 
 
 def la(*args) -> datetime:
@@ -78,19 +83,61 @@ def test_new_york_cell_with_los_angeles_zip_needs_both_zones_open(pt, offered):
     assert is_open(zones, la(2024, 6, 3, *pt), NINE, NINE_PM) is offered
 
 
-@pytest.mark.parametrize("day", [(2024, 6, 3), (2024, 1, 10)], ids=["summer", "winter"])
 @pytest.mark.parametrize(
-    ("et", "offered"), [((9, 0), False), ((11, 59), False), ((12, 0), True), ((20, 59), True), ((21, 0), False)]
+    ("day", "et", "offered"),
+    [
+        # summer: 9:00 in Honolulu (HST, no DST) is 15:00 EDT; 21:00 in New York and San Juan is 21:00 EDT
+        ((2024, 6, 3), (9, 0), False),
+        ((2024, 6, 3), (12, 0), False),  # was open with the contiguous-only fallback: 06:00 in Honolulu
+        ((2024, 6, 3), (14, 59), False),
+        ((2024, 6, 3), (15, 0), True),
+        ((2024, 6, 3), (20, 59), True),
+        ((2024, 6, 3), (21, 0), False),
+        # winter: 9:00 HST is 14:00 EST; San Juan keeps AST, so its 21:00 is 20:00 EST
+        ((2024, 1, 10), (13, 59), False),
+        ((2024, 1, 10), (14, 0), True),
+        ((2024, 1, 10), (19, 59), True),
+        ((2024, 1, 10), (20, 0), False),
+        ((2024, 1, 10), (20, 59), False),
+    ],
 )
-def test_unknown_zone_falls_back_to_the_safe_window_12_to_21_eastern(day, et, offered):
+def test_unknown_zone_falls_back_to_the_window_of_every_us_zone(day, et, offered):
     zones = zones_for("garbage", "", ["not a phone"])
     assert zones == ()
     assert is_open(zones, ny(*day, *et), NINE, NINE_PM) is offered
+    assert is_open((UNKNOWN,), ny(*day, *et), NINE, NINE_PM) is offered
     assert is_open(SAFE_ZONES, ny(*day, *et), NINE, NINE_PM) is offered
 
 
-def test_safe_window_covers_every_contiguous_zone():
-    assert set(SAFE_ZONES) == {ET, CT, MT, AZ, PT}
+def test_issue_12_05_eastern_is_6_05_in_honolulu_so_an_unknown_voter_waits():
+    now = ny(2024, 6, 3, 12, 5)
+    assert now.astimezone(ZoneInfo(HNL)).time() == time(6, 5)
+    assert is_open((), now, NINE, NINE_PM) is False
+    assert is_open(("America/Chicago", ET, "America/Denver", PT, AZ), now, NINE, NINE_PM) is True  # the old fallback
+    # the first instant an unknown voter is open: 9:00:00 in Honolulu, not a microsecond earlier
+    opened = next_open((), now, NINE, NINE_PM)
+    assert opened == ny(2024, 6, 3, 15, 0)
+    assert opened.astimezone(ZoneInfo(HNL)).time() == NINE
+    assert is_open((), opened - timedelta(microseconds=1), NINE, NINE_PM) is False
+    assert next_open((UNKNOWN,), now, NINE, NINE_PM) == opened
+
+
+def test_safe_window_covers_every_us_zone_but_guam_and_samoa():
+    assert set(SAFE_ZONES) == {ET, CT, MT, AZ, PT, ANC, ADAK, HNL, SJU}
+    assert list(SAFE_ZONES) == sorted(SAFE_ZONES)
+    for zone in SAFE_ZONES:
+        ZoneInfo(zone)
+    assert not {"Pacific/Guam", "Pacific/Saipan", "Pacific/Pago_Pago"} & set(SAFE_ZONES)
+
+
+def test_why_guam_and_samoa_are_left_out_of_the_safe_zones():
+    # with them, 10:00-20:00 would never open for an unknown voter (and 09:00-21:00 only 19:00-21:00 in San Juan)
+    far = SAFE_ZONES + ("Pacific/Guam", "Pacific/Pago_Pago")
+    now = ny(2024, 6, 3, 0, 0)
+    assert next_open(far, now, time(10), time(20)) is None
+    assert next_open((), now, time(10), time(20)) == ny(2024, 6, 3, 16, 0)
+    opened = next_open(far, now, NINE, NINE_PM)
+    assert opened.astimezone(ZoneInfo(SJU)).time() == time(19, 0)
 
 
 # --- DST, Arizona, Alaska, Hawaii ---------------------------------------------------------------------------
@@ -177,8 +224,9 @@ def test_next_open_zones_three_hours_apart():
 
 
 def test_next_open_unknown_zone_uses_the_safe_window():
-    assert next_open((), ny(2024, 6, 3, 8, 0), NINE, NINE_PM) == ny(2024, 6, 3, 12, 0)
-    assert next_open((), ny(2024, 6, 3, 21, 0), NINE, NINE_PM) == ny(2024, 6, 4, 12, 0)
+    assert next_open((), ny(2024, 6, 3, 8, 0), NINE, NINE_PM) == ny(2024, 6, 3, 15, 0)
+    assert next_open((), ny(2024, 6, 3, 21, 0), NINE, NINE_PM) == ny(2024, 6, 4, 15, 0)
+    assert next_open((), ny(2024, 1, 10, 20, 0), NINE, NINE_PM) == ny(2024, 1, 11, 14, 0)
 
 
 def test_next_open_none_when_zones_are_too_far_apart():
@@ -199,11 +247,12 @@ def test_a_zone_name_the_tz_database_lacks_is_treated_as_unknown_never_as_permis
     assert is_open((ET,), at_9_et, NINE, NINE_PM) is True
     assert is_open(("Not/A_Zone",), at_9_et, NINE, NINE_PM) is False
     assert is_open((ET, "Not/A_Zone"), at_9_et, NINE, NINE_PM) is False
-    assert is_open((ET, "Not/A_Zone"), ny(2024, 6, 3, 12, 0), NINE, NINE_PM) is True
+    assert is_open((ET, "Not/A_Zone"), ny(2024, 6, 3, 12, 0), NINE, NINE_PM) is False  # 6:00 in Honolulu
+    assert is_open((ET, "Not/A_Zone"), ny(2024, 6, 3, 15, 0), NINE, NINE_PM) is True
 
 
 ZONE_SETS = [(PT,), (PT, ET), (AZ, MT), ("America/Adak", "America/Anchorage"), (), ("Pacific/Honolulu", ET),
-             ("America/Puerto_Rico", PT), ("Pacific/Guam",)]
+             ("America/Puerto_Rico", PT), ("Pacific/Guam",), (UNKNOWN, PT), (UNKNOWN,)]
 
 
 @settings(max_examples=40, deadline=None)
@@ -324,11 +373,76 @@ def test_unusable_zip_gives_no_zone(zip_code):
     assert state_for_zip(zip_code) == ""
 
 
-def test_military_zip_has_no_zone_and_falls_back_to_the_state_column():
+def test_military_zip_is_an_unknown_zone_not_ignored():
     assert state_for_zip("09012") == "AE"
-    assert zones_for("09012") == ()
-    assert zones_for("96201", "AP") == ()
-    assert zones_for("09012", "NY") == (ET,)
+    assert state_for_zip("34001") == "AA"
+    assert state_for_zip("96201") == "AP"
+    # the issue: a military ZIP and a 213 cell used to give Los Angeles only
+    assert zones_for("09012", "", ["+12135550101"]) == (UNKNOWN, PT) == ("?", PT)
+    assert zones_for("09012") == (UNKNOWN,)
+    assert zones_for("34001", "AA") == (UNKNOWN,)
+    assert zones_for("96201", "AP", ["+12125550100"]) == (UNKNOWN, ET)
+    # posted abroad: the state column (the voting residence) does not say where the voter is now
+    assert zones_for("09012", "NY") == (UNKNOWN,)
+    assert zones_for("09012-1234", "California", ["+12135550101"]) == (UNKNOWN, PT)
+
+
+def test_military_state_column_without_a_zip_is_unknown():
+    assert zones_for("", "AE") == (UNKNOWN,)
+    assert zones_for("", "ap", ["+12135550101"]) == (UNKNOWN, PT)
+    assert zones_for("garbage", "AA") == (UNKNOWN,)
+
+
+def test_unassigned_zip_is_unknown_unless_the_state_column_says_where():
+    assert state_for_zip("26901") == ""  # 269 is not assigned
+    assert zones_for("26901") == (UNKNOWN,)
+    assert zones_for("00100", "", ["+12125550100"]) == (UNKNOWN, ET)
+    assert zones_for("26901", "WV") == (ET,)
+    assert zones_for("26901", "Atlantis") == (UNKNOWN,)
+    assert zones_for(26901) == (UNKNOWN,)
+
+
+def test_no_zip_no_state_gives_the_phones_zones_only():
+    assert zones_for("", "", ["+12135550101"]) == (PT,)
+    assert zones_for(None, None, ["+12135550101", "+12125550100"]) == (PT, ET)
+    assert zones_for("00000", "", ["+12135550101"]) == (PT,)  # the placeholder ZIP is no ZIP
+    assert zones_for("", "", []) == ()
+
+
+@pytest.mark.parametrize(
+    ("et", "offered"),
+    [
+        ((12, 5), False),  # 09:05 in Los Angeles, but 06:05 in Honolulu
+        ((14, 59), False),
+        ((15, 0), True),  # 12:00 in Los Angeles, 09:00 in Honolulu
+        ((20, 59), True),
+        ((21, 0), False),
+    ],
+)
+def test_military_zip_and_a_los_angeles_cell_need_every_us_zone_open(et, offered):
+    zones = zones_for("09012", "", ["+12135550101"])
+    now = ny(2024, 6, 3, *et)
+    assert is_open((PT,), now, NINE, NINE_PM) is True  # Los Angeles alone allows all of these (09:05-18:00)
+    assert is_open(zones, now, NINE, NINE_PM) is offered
+    assert is_open(parse_zone_key(zone_key(zones)), now, NINE, NINE_PM) is offered
+
+
+def test_military_zip_and_a_los_angeles_cell_in_winter_close_with_san_juan():
+    zones = zones_for("09012", "", ["+12135550101"])
+    now = ny(2024, 1, 10, 20, 30)  # 17:30 in Los Angeles, 21:30 in San Juan
+    assert is_open((PT,), now, NINE, NINE_PM) is True
+    assert is_open(zones, now, NINE, NINE_PM) is False
+    assert next_open(zones, now, NINE, NINE_PM) == ny(2024, 1, 11, 14, 0)
+
+
+@pytest.mark.parametrize("zones", [(UNKNOWN, PT), (UNKNOWN, ET, HNL), (UNKNOWN, "Pacific/Guam"), (UNKNOWN,)])
+def test_the_marker_checks_every_safe_zone_and_the_zones_listed(zones):
+    rest = known_zones(zones)
+    for hour in range(0, 48):
+        now = utc(2024, 1, 10) + timedelta(minutes=37 * hour)
+        for when in (now, now + timedelta(days=150)):
+            expected = is_open(SAFE_ZONES + rest, when, NINE, NINE_PM)
+            assert is_open(zones, when, NINE, NINE_PM) is expected
 
 
 def test_state_column_when_there_is_no_usable_zip():
@@ -395,8 +509,114 @@ def test_zone_key_round_trip():
     assert zone_key(()) == ""
     assert parse_zone_key("") == ()
     assert parse_zone_key("America/New_York|America/Los_Angeles| ") == (PT, ET)
-    for zones in [(), (PT,), zones_for("90012", phones=["+19075550100", "+12125550100"])]:
+    assert zone_key((PT, UNKNOWN)) == "?|America/Los_Angeles"
+    assert parse_zone_key("America/Los_Angeles|?") == (UNKNOWN, PT)
+    assert parse_zone_key("?") == (UNKNOWN,)
+    for zones in [(), (PT,), zones_for("90012", phones=["+19075550100", "+12125550100"]),
+                  zones_for("09012", "", ["+12135550101"]), zones_for("09012"), (UNKNOWN, PT, ET)]:
         assert parse_zone_key(zone_key(zones)) == zones
+
+
+def test_known_zones_drops_the_marker_for_display():
+    assert known_zones((UNKNOWN, PT)) == (PT,)
+    assert known_zones((UNKNOWN,)) == ()
+    assert known_zones(()) == ()
+    assert known_zones((PT, ET)) == (PT, ET)
+    assert known_zones(zones_for("09012", "", ["+12135550101", "+12125550100"])) == (PT, ET)
+    for zone in known_zones(zones_for("09012", "", ["+12135550101"])):
+        ZoneInfo(zone)  # every zone left can be shown as a local time
+
+
+# --- parse_hhmm and open_for ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [("09:00", time(9)), ("21:00", time(21)), ("00:00", time(0)),
+                                                ("23:59", time(23, 59)), (" 08:30 ", time(8, 30))])
+def test_parse_hhmm(text, expected):
+    assert parse_hhmm(text) == expected
+
+
+@pytest.mark.parametrize("text", ["24:00", "9:00", "09:0", "09:60", "25:00", "9am", "09.00", "09:00:00", "", "+9:00",
+                                  "-1:00", "٠٩:٠٠", None])
+def test_parse_hhmm_refuses_anything_else(text):
+    with pytest.raises(ValueError, match="HH:MM"):
+        parse_hhmm(text)
+
+
+@pytest.mark.parametrize(
+    ("pt", "minutes", "offered"),
+    [
+        ((20, 49, 59), 10, True),  # closes in 10 min 1 s
+        ((20, 50, 0), 10, False),  # closes in exactly 10 min: no new voter
+        ((20, 55), 10, False),
+        ((20, 55), 0, True),
+        ((20, 59, 59), 0, True),
+        ((21, 0), 0, False),
+        ((8, 59), 10, False),  # not open yet
+        ((9, 0), 10, True),
+        ((9, 0), 12 * 60 - 1, True),
+        ((9, 0), 12 * 60, False),
+    ],
+)
+def test_open_for_stops_new_voters_before_the_window_closes(pt, minutes, offered):
+    now = la(2024, 6, 3, *pt)
+    assert open_for((PT,), now, NINE, NINE_PM, minutes) is offered
+    if minutes == 0:
+        assert open_for((PT,), now, NINE, NINE_PM) is is_open((PT,), now, NINE, NINE_PM)
+
+
+def test_open_for_closes_with_the_first_zone_to_close():
+    zones = zones_for("90012", phones=["+12125550100"])  # New York closes three hours before Los Angeles
+    assert open_for(zones, la(2024, 6, 3, 17, 49), NINE, NINE_PM, 10) is True
+    assert open_for(zones, la(2024, 6, 3, 17, 50), NINE, NINE_PM, 10) is False
+    # unknown voter in winter: San Juan's 21:00 is 20:00 EST
+    assert open_for((UNKNOWN, PT), ny(2024, 1, 10, 19, 49), NINE, NINE_PM, 10) is True
+    assert open_for((UNKNOWN, PT), ny(2024, 1, 10, 19, 50), NINE, NINE_PM, 10) is False
+    assert open_for((), ny(2024, 1, 10, 19, 50), NINE, NINE_PM, 10) is False
+
+
+def test_open_for_is_false_when_the_window_closes_and_reopens_in_between():
+    # open now and open again at now + minutes, but closed overnight in between
+    now = la(2024, 6, 3, 20, 0)
+    assert is_open((PT,), now + timedelta(hours=14), NINE, NINE_PM) is True
+    assert open_for((PT,), now, NINE, NINE_PM, 14 * 60) is False
+    # a DST jump: 01:35 PDT on 2017-11-05, window 01:00-01:40; 01:40 PDT closes it, the clock falls back to
+    # 01:00 PST and it is open again 50 minutes after now (01:25 PST)
+    now = la(2017, 11, 5, 1, 35)
+    assert is_open((PT,), now, time(1), time(1, 40)) is True
+    assert is_open((PT,), now.astimezone(UTC) + timedelta(minutes=50), time(1), time(1, 40)) is True
+    assert open_for((PT,), now, time(1), time(1, 40), 50) is False
+    # the jump itself closes a 01:30-03:00 window: 02:00 PDT falls back to 01:00 PST
+    now = la(2017, 11, 5, 1, 50)
+    assert is_open((PT,), now.astimezone(UTC) + timedelta(minutes=50), time(1, 30), time(3)) is True
+    assert open_for((PT,), now, time(1, 30), time(3), 50) is False
+    assert open_for((PT,), now, time(1, 30), time(3), 5) is True
+
+
+def test_open_for_refuses_naive_now_and_negative_minutes():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        open_for((PT,), datetime(2024, 6, 3, 9, 0), NINE, NINE_PM, 10)
+    with pytest.raises(ValueError, match="minutes"):
+        open_for((PT,), la(2024, 6, 3, 10, 0), NINE, NINE_PM, -1)
+    with pytest.raises(ValueError, match="minutes"):
+        open_for((PT,), la(2024, 6, 3, 10, 0), NINE, NINE_PM, float("nan"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zones=st.sampled_from(ZONE_SETS),
+    now=st.datetimes(min_value=datetime(2017, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)),
+    start_h=st.integers(0, 12),
+    length=st.integers(1, 14),
+    minutes=st.integers(0, 180),
+)
+def test_open_for_matches_a_minute_by_minute_scan(zones, now, start_h, length, minutes):
+    start, end = time(start_h), time((start_h + length) % 24)
+    # the window opens and closes on whole minutes in every zone used here, and stays open or closed for
+    # longer than a minute, so checking now, each minute after it, and now + minutes is exact
+    points = [now + timedelta(minutes=m) for m in range(minutes)] + [now + timedelta(minutes=minutes)]
+    expected = all(is_open(zones, t, start, end) for t in points)
+    assert open_for(zones, now, start, end, minutes) is expected
 
 
 # --- data and imports ---------------------------------------------------------------------------------------
@@ -441,6 +661,8 @@ def test_importing_hours_does_not_import_phonenumbers_pandas_or_zoneinfo():
         "import datetime\n"
         "h.is_open(h.zones_for('90012', 'CA', ['+12125550100']), datetime.datetime.now(datetime.UTC),"
         " datetime.time(9), datetime.time(21))\n"
+        "h.open_for(h.zones_for('09012', '', ['+12125550100']), datetime.datetime.now(datetime.UTC),"
+        " h.parse_hhmm('09:00'), h.parse_hhmm('21:00'), 10)\n"
         "print(sorted(m for m in ('phonenumbers', 'pandas') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

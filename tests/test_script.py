@@ -60,6 +60,15 @@ def test_sample_script_loads_with_the_campaign_facts(script_text: str) -> None:
     assert {c.effect for c in s.codes} == set(EFFECTS)
     assert s.code("refused").effect == "do_not_call"
     assert (s.calling.hours.start, s.calling.hours.end) == ("09:00", "21:00")
+    assert s.calling.hours.last_call_minutes == 10  # the default
+
+
+def test_template_script_is_the_sample_and_documents_last_call_minutes(script_text: str) -> None:
+    template = (Path(__file__).resolve().parent.parent / "phonebank" / "template" / "scripts.yaml").read_text(encoding="utf-8")
+    for text in (script_text, template):
+        hours_line = next(line for line in text.splitlines() if line.lstrip().startswith("hours:"))
+        assert "last_call_minutes" in hours_line and "08:00–21:00" in hours_line
+        assert parse_script(text).calling.hours.last_call_minutes == 10
 
 
 def test_load_script_reads_a_file_with_a_bom(tmp_path: Path, script_text: str) -> None:
@@ -277,6 +286,114 @@ def test_calling_hours_start_after_end(script_text: str) -> None:
     text = edit(script_text, 'hours: {start: "09:00", end: "21:00"}', 'hours: {start: "21:00", end: "09:00"}')
     assert problems(text) == [
         f"scripts.yaml:{line_of(text, 'hours:')}: calling hours start 21:00 is not before end 09:00 — fix the window"
+    ]
+    text = edit(script_text, 'hours: {start: "09:00", end: "21:00"}', 'hours: {start: "12:00", end: "12:00"}')
+    assert problems(text) == [
+        f"scripts.yaml:{line_of(text, 'hours:')}: calling hours start 12:00 is not before end 12:00 — fix the window"
+    ]
+
+
+HOURS_BLOCK = 'hours:\n    start: "{start}"\n    end: "{end}"\n'
+RULES = "federal and most state rules allow calls 08:00–21:00 in the voter's time"
+
+
+def hours_block(script_text: str, start: str = "09:00", end: str = "21:00", extra: str = "") -> str:
+    """The sample with calling.hours as a block, one key a line, so each key has its own line."""
+    block = HOURS_BLOCK.format(start=start, end=end) + (f"    {extra}\n" if extra else "")
+    return edit(script_text, 'hours: {start: "09:00", end: "21:00"}', block.rstrip("\n"))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "key", "message"),
+    [
+        ("09:00", "22:00", "end", f"calling hours end 22:00 is after 21:00 — {RULES}; set end to 21:00 or earlier"),
+        ("09:00", "21:01", "end", f"calling hours end 21:01 is after 21:00 — {RULES}; set end to 21:00 or earlier"),
+        ("09:00", "24:00", "end", f"calling hours end 24:00 is after 21:00 — {RULES}; set end to 21:00 or earlier"),
+        ("07:59", "21:00", "start", f"calling hours start 07:59 is before 08:00 — {RULES}; set start to 08:00 or later"),
+        ("00:00", "21:00", "start", f"calling hours start 00:00 is before 08:00 — {RULES}; set start to 08:00 or later"),
+        ("21:30", "21:00", "start", f"calling hours start 21:30 is after 21:00 — {RULES}; set start between 08:00 and "
+                                    'the end, e.g. start: "09:00"'),
+        ("07:00", "07:30", "end", f"calling hours end 07:30 is before 08:00 — {RULES}; set end between the start and "
+                                  '21:00, e.g. end: "21:00"'),
+    ],
+)
+def test_calling_hours_outside_8_to_21_name_the_line_of_that_key(script_text, start, end, key, message) -> None:
+    text = hours_block(script_text, start, end)
+    got = problems(text)
+    snippet = f'{key}: "{end if key == "end" else start}"'
+    assert f"scripts.yaml:{line_of(text, snippet)}: {message}" in got
+    assert line_of(text, snippet) != line_of(text, "hours:")
+    assert all(LINE_FORMAT.match(p) for p in got)
+
+
+def test_calling_hours_end_22_in_the_flow_style_sample(script_text: str) -> None:
+    text = edit(script_text, 'end: "21:00"', 'end: "22:00"')
+    assert problems(text) == [
+        f"scripts.yaml:{line_of(text, 'hours:')}: calling hours end 22:00 is after 21:00 — federal and most state "
+        "rules allow calls 08:00–21:00 in the voter's time; set end to 21:00 or earlier"
+    ]
+
+
+def test_calling_hours_24_00_is_no_longer_accepted(script_text: str) -> None:
+    text = hours_block(script_text, "09:00", "24:00")
+    end_line = line_of(text, 'end: "24:00"')
+    assert problems(text) == [
+        f"scripts.yaml:{end_line}: calling hours end 24:00 is after 21:00 — {RULES}; set end "
+        "to 21:00 or earlier"
+    ]
+
+
+@pytest.mark.parametrize(("start", "end"), [("08:00", "21:00"), ("08:00", "08:01"), ("20:59", "21:00"), ("10:30", "19:45")])
+def test_calling_hours_inside_8_to_21_are_accepted(script_text: str, start: str, end: str) -> None:
+    s = parse_script(hours_block(script_text, start, end, "last_call_minutes: 0"))
+    assert (s.calling.hours.start, s.calling.hours.end, s.calling.hours.last_call_minutes) == (start, end, 0)
+
+
+@pytest.mark.parametrize("minutes", [0, 1, 10, 60, 120])
+def test_last_call_minutes_is_read(script_text: str, minutes: int) -> None:
+    s = parse_script(hours_block(script_text, extra=f"last_call_minutes: {minutes}"))
+    assert s.calling.hours.last_call_minutes == minutes
+
+
+@pytest.mark.parametrize("minutes", [121, 600, -1])
+def test_last_call_minutes_outside_0_to_120(script_text: str, minutes: int) -> None:
+    text = hours_block(script_text, extra=f"last_call_minutes: {minutes}")
+    assert problems(text) == [
+        f"scripts.yaml:{line_of(text, 'last_call_minutes:')}: calling hours last_call_minutes {minutes} is not between "
+        "0 and 120 — give the minutes before the window closes when no new voter is handed out, e.g. 10"
+    ]
+
+
+@pytest.mark.parametrize(("value", "says"), [("ten", "expected a whole number, got text"),
+                                              ("7.5", "expected a whole number, got a number"),
+                                              ('"10"', "expected a whole number, got text"),
+                                              ("[10]", "expected a whole number, got a list")])
+def test_last_call_minutes_not_a_whole_number(script_text: str, value: str, says: str) -> None:
+    text = hours_block(script_text, extra=f"last_call_minutes: {value}")
+    assert problems(text) == [
+        f"scripts.yaml:{line_of(text, 'last_call_minutes:')}: calling.hours.last_call_minutes: {says} — fix the value"
+    ]
+
+
+def test_last_call_minutes_must_leave_time_in_the_window(script_text: str) -> None:
+    text = hours_block(script_text, "09:00", "09:30", "last_call_minutes: 30")
+    assert problems(text) == [
+        f"scripts.yaml:{line_of(text, 'last_call_minutes:')}: calling hours last_call_minutes 30 leaves no time to hand "
+        "out voters in the 09:00–09:30 window — set last_call_minutes below 30 or widen the window"
+    ]
+    assert parse_script(hours_block(script_text, "09:00", "09:30", "last_call_minutes: 29")).calling.hours.end == "09:30"
+    text = hours_block(script_text, "09:00", "09:05")  # the default 10 does not fit
+    assert problems(text) == [
+        f"scripts.yaml:{line_of(text, 'hours:')}: calling hours last_call_minutes 10 (the default) leaves no time to "
+        "hand out voters in the 09:00–09:05 window — set last_call_minutes below 5 or widen the window"
+    ]
+
+
+def test_unknown_key_in_calling_hours(script_text: str) -> None:
+    text = hours_block(script_text, extra="last_call: 10")
+    assert problems(text) == [
+        f"scripts.yaml:{line_of(text, 'last_call:')}: unknown key 'last_call' in calling.hours — remove it or fix its "
+        "spelling"
     ]
 
 

@@ -13,7 +13,7 @@ Tables written:
   e.g. 850 is New_York or Chicago by exchange). Area codes whose numbers are not geographic
   (toll-free, 5XX personal, 900...) are left out: they say nothing about where the callee is.
 - ZIP3_RANGES: USPS 3-digit ZIP prefix ranges -> state / territory (military AA/AE/AP kept
-  as such; they have no zone).
+  as such; they have no zone: phonebank.hours marks them, and unassigned prefixes, as unknown "?").
 - STATE_ZONES: every zone a state may be in (used for the state column, when there is no ZIP).
 - ZIP_STATE_ZONES / ZIP3_ZONES: narrower zones when the ZIP is known (a multi-zone state whose
   other zone is confined to a few ZIP3 prefixes). Only narrowings we are sure of: when unsure,
@@ -271,7 +271,8 @@ def render(npa: dict[str, tuple[str, ...]]) -> str:
     ]
     lines += table("NPA_ZONES", "NANP area code = zones (geographic area codes only).",
                    ((k, key(v)) for k, v in sorted(npa.items())), 1)
-    lines += table("ZIP3_RANGES", "USPS ZIP3 prefix ranges first-last = state; AA/AE/AP are military (no zone).",
+    lines += table("ZIP3_RANGES", "USPS ZIP3 prefix ranges first-last = state; AA/AE/AP are military and prefixes not listed are "
+                   "unassigned (no zone: unknown).",
                    ((f"{a:03d}-{b:03d}", st) for a, b, st in ZIP3_RANGES), 8)
     lines += table("STATE_ZONES", "Every zone a state may be in (for the state column when there is no ZIP).",
                    ((k, key(v)) for k, v in sorted(STATE_ZONES.items())), 1)
