@@ -171,3 +171,112 @@ def test_seconds_on_the_voter_are_recorded(ws, monkeypatch):
 
     run(ws, ["not_home", talk_42_seconds, "save", "quit"])
     assert read_rows(ws)[0]["seconds"] == "42"
+
+
+# -- a moving clock: holds, calling hours, lost holds, undo --------------------------------------------
+
+def after(clock, answer, **advance):
+    """An answer given after the volunteer thought for a while (the clock moves first)."""
+    def step(kind, message, options):
+        clock.advance(**advance)
+        return answer() if callable(answer) else answer
+    return step
+
+
+def test_every_answer_renews_the_hold_so_a_slow_call_is_never_handed_to_another(ws):
+    clock = Clock(la(2017, 3, 20, 18, 0))
+    other = FileStore(ws, load_script(ws.script_path), "test", clock)
+    stolen = []
+
+    def try_to_take(answer):
+        def take():
+            offer = other.next_voter("bo@example.org", exclude={"V2", "V3", "V4"})
+            stolen.append(offer and offer.voter_id)
+            return answer
+        return take
+
+    # five prompts, 25 minutes apart: two hours on one voter, never 30 minutes without a keystroke
+    answers = [after(clock, try_to_take(a), minutes=25) for a in ("script", "yes", "yes", "supporter", "long chat")]
+    ui, _ = run(ws, [*answers, "save", "quit"], clock=clock)
+    assert stolen == [None] * 5
+    row = read_rows(ws)[0]
+    assert (row["voter_id"], row["code"], row["overlaps"]) == ("V1", "supporter", "")
+    assert "hold" not in ui.screen
+
+
+def test_a_call_saved_after_the_hold_lapsed_and_another_called_is_kept_marked_and_explained(ws):
+    from phonebank.results import ResultRow
+
+    clock = Clock(la(2017, 3, 20, 18, 0))
+    other = FileStore(ws, load_script(ws.script_path), "test", clock)
+
+    def bo_calls_v1_meanwhile():
+        offer = other.next_voter("bo@example.org", exclude={"V2", "V3", "V4"})
+        assert offer.voter_id == "V1"
+        other.save(ResultRow(recorded_at=clock().isoformat(), volunteer="bo@example.org", list="test",
+                             voter_id="V1", phone=offer.phones[0], code="supporter"), offer.hold)
+        other.release(offer.hold)
+        return "Left a message"
+
+    ui, tally = run(ws, ["script", "yes", "yes", "supporter", after(clock, bo_calls_v1_meanwhile, minutes=40),
+                         "save", "quit"], clock=clock)
+    rows = read_rows(ws)
+    bo, ana = rows if rows[0]["volunteer"] == "bo@example.org" else rows[::-1]
+    assert ana["overlaps"] == bo["row_id"] and bo["overlaps"] == ""
+    assert "another volunteer has them now" in ui.screen  # told at the first keystroke after the loss
+    assert "Another volunteer also called this voter while your hold had lapsed" in ui.screen
+    assert tally.calls == 1  # the call happened and was saved
+
+
+def test_no_second_number_after_the_window_closes(tmp_path):
+    ws = make_workspace(tmp_path / "ws", [voter("V1", "María", "García", "+12135550101", "+13235550102")])
+    clock = Clock(la(2017, 3, 20, 20, 45))
+    ui, tally = run(ws, ["more", "wrong_number", after(clock, "", minutes=15), "save", "quit"], clock=clock)
+    assert tally.calls == 1
+    assert not any("next number" in message for _, message, _ in ui.asked)
+    assert "(323) 555-0102" not in ui.screen
+
+
+def test_a_voter_menu_left_open_past_the_window_shows_no_more_numbers(tmp_path):
+    ws = make_workspace(tmp_path / "ws", [voter("V1", "María", "García", "+12135550101", "+13235550102")])
+    clock = Clock(la(2017, 3, 20, 20, 45))
+    ui, tally = run(ws, [after(clock, "next_number", minutes=20), "quit"], clock=clock)
+    assert "Calling hours are over for María García" in ui.screen
+    assert "(323) 555-0102" not in ui.screen and tally.calls == 0
+    store = FileStore(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 21, 9, 0)))
+    assert store.next_voter("bo@example.org").voter_id == "V1"  # given back at once, not held
+
+
+def test_undo_names_the_voter_and_a_call_from_an_earlier_session_leaves_the_tally_alone(ws):
+    run(ws, ["more", "moved", "", "save", "quit"])
+    ui, tally = run(ws, ["undo", True, "quit"])
+    asked = [m for kind, m, _ in ui.asked if kind == "confirm"]
+    assert asked == ["Undo 'Moved' for María García ((213) 555-0101), saved today 18:00 PDT?"]
+    assert "saved in an earlier session: this session's tally is unchanged" in ui.screen
+    assert (tally.calls, tally.contacts) == (0, 0)
+    assert [r["code"] for r in read_rows(ws)] == ["moved", "undo"]
+
+
+def test_undoing_a_refusal_says_the_number_is_off_do_not_call(ws):
+    from phonebank.dnc import read_dnc
+
+    ui, tally = run(ws, ["more", "refused", "", "save", "undo", True, "quit"])
+    assert "(213) 555-0101 is off the do-not-call list again" in ui.screen
+    assert "+12135550101" not in read_dnc(ws.dnc_path) and tally.calls == 0
+
+
+def test_a_script_without_a_call_back_code_hides_the_action(ws):
+    text = ws.script_path.read_text()
+    start = text.index("  - {id: call_back")
+    end = text.index("  - {id: language_spanish")
+    ws.script_path.write_text(text[:start] + text[end:])
+    ui, _ = run(ws, ["quit"])
+    menu = next(options for kind, message, options in ui.asked if message.startswith("Call the number"))
+    assert "callback" not in menu and "script" in menu
+
+
+def test_a_note_over_the_limit_is_refused_with_its_length(ws):
+    from phonebank.session import check_note
+
+    assert check_note("x" * 2000) is None
+    assert check_note("x" * 2001) == "the note is 2,001 characters; the limit is 2,000 — shorten it"
