@@ -3,7 +3,7 @@
 Layout: ``results/LIST/VOLUNTEER.csv`` — one file per volunteer per list, so volunteers on
 different machines (or a shared folder) never write the same file. Columns, in order::
 
-    row_id       unique id of this row (12 hex digits)
+    row_id       unique id of this row (32 hex digits; older rows have 12 — both are valid)
     recorded_at  when the call was saved, ISO 8601 with UTC offset, campaign time zone
     volunteer    volunteer email
     list         list name
@@ -16,6 +16,16 @@ different machines (or a shared folder) never write the same file. Columns, in o
     seconds      seconds the volunteer spent on the voter
     callback_at  for call-back codes: when to call again (ISO 8601 with offset)
     undoes       for ``undo`` rows: the row_id of the row it cancels
+    overlaps     for a call saved after the volunteer's hold on the voter lapsed while another
+                 volunteer called the same voter: the row_id of that other call; empty otherwise.
+                 Such a call still happened and counts as a dial, but reports and sync-back exports
+                 never count it as a second ID of the voter.
+
+Files written before ``overlaps`` existed have the 13-column header and 13-field rows; new rows are
+appended to them with 14 fields. Every reader accepts both widths (a 13-field row has no overlap);
+every writer writes 14. A note is at most ``NOTE_MAX`` characters (after flattening): the writer
+refuses a longer one, and readers lift the ``csv`` module's field size limit so that anything ever
+written is read back.
 
 Nothing is ever rewritten: a correction is a new ``undo`` row. Each append is one ``write`` of a
 whole line, under an exclusive ``flock``, followed by ``fsync`` — a saved call survives a crash.
@@ -24,8 +34,7 @@ that fragment to ``VOLUNTEER.csv.torn`` (kept for inspection) before writing, so
 results file is whole. Readers skip a final line that has no newline (it may be a write in
 progress) and report it.
 
-``ResultsStore`` is the interface the rest of phonebank uses; ``CsvResultsStore`` is today's
-implementation (a PostgreSQL store can take its place later).
+``CsvResultsStore`` reads and writes these files.
 """
 
 from __future__ import annotations
@@ -35,26 +44,32 @@ import fcntl
 import io
 import os
 import re
-import secrets
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from .errors import DataError
 from .fsutil import ensure_private_dir, open_private_append
 
 RESULT_COLUMNS = (
     "row_id", "recorded_at", "volunteer", "list", "voter_id", "phone", "code",
-    "answers", "note", "language", "seconds", "callback_at", "undoes",
+    "answers", "note", "language", "seconds", "callback_at", "undoes", "overlaps",
 )
+OLD_RESULT_COLUMNS = RESULT_COLUMNS[:13]  # files saved before ``overlaps``: still read, never written
 HEADER_LINE = ",".join(RESULT_COLUMNS) + "\n"
+OLD_HEADER_LINE = ",".join(OLD_RESULT_COLUMNS) + "\n"
+HEADER_LINES = (HEADER_LINE, OLD_HEADER_LINE)
 UNDO = "undo"
+NOTE_MAX = 2000  # characters in a note, after flattening
+_FIELD_LIMIT = 2**31 - 1  # csv field size limit for readers: rows written before NOTE_MAX may be huge
 _FILE_SAFE = re.compile(r"[^a-z0-9._@+-]")
 
 
 def new_row_id() -> str:
-    return secrets.token_hex(6)
+    """A new row id: 32 hex digits (128 random bits). Older files hold 12-digit ids; nothing may check the
+    length."""
+    return uuid.uuid4().hex
 
 
 def encode_answers(answers: dict[str, str]) -> str:
@@ -75,6 +90,14 @@ def flatten(text: str) -> str:
     return " ".join((text or "").replace("\x00", " ").split())
 
 
+def check_note(text: str) -> str:
+    """The note as it is saved (flattened); DataError when it is longer than NOTE_MAX characters."""
+    note = flatten(text)
+    if len(note) > NOTE_MAX:
+        raise DataError(f"the note is {len(note):,} characters long, over the limit of {NOTE_MAX:,} — shorten it")
+    return note
+
+
 @dataclass
 class ResultRow:
     recorded_at: str
@@ -90,29 +113,42 @@ class ResultRow:
     callback_at: str = ""
     undoes: str = ""
     row_id: str = field(default_factory=new_row_id)
+    overlaps: str = ""
 
     def to_fields(self) -> list[str]:
         return [
             self.row_id, self.recorded_at, self.volunteer, self.list, self.voter_id, self.phone,
             self.code, encode_answers(self.answers), flatten(self.note), self.language,
-            str(int(self.seconds)), self.callback_at, self.undoes,
+            str(int(self.seconds)), self.callback_at, self.undoes, self.overlaps,
         ]
 
     @classmethod
     def from_fields(cls, row: list[str]) -> ResultRow:
-        f = dict(zip(RESULT_COLUMNS, row, strict=True))
+        """A row from its fields: 14 (``RESULT_COLUMNS``) or 13 (``OLD_RESULT_COLUMNS``, no overlap)."""
+        columns = OLD_RESULT_COLUMNS if len(row) == len(OLD_RESULT_COLUMNS) else RESULT_COLUMNS
+        f = dict(zip(columns, row, strict=True))
         return cls(
             row_id=f["row_id"], recorded_at=f["recorded_at"], volunteer=f["volunteer"], list=f["list"],
             voter_id=f["voter_id"], phone=f["phone"], code=f["code"], answers=decode_answers(f["answers"]),
             note=f["note"], language=f["language"], seconds=int(f["seconds"] or 0),
-            callback_at=f["callback_at"], undoes=f["undoes"],
+            callback_at=f["callback_at"], undoes=f["undoes"], overlaps=f.get("overlaps", ""),
         )
 
 
 def row_to_line(row: ResultRow) -> bytes:
+    """The row as one CSV line (14 fields), as the writer saves it. DataError when the note is over
+    NOTE_MAX characters."""
+    check_note(row.note)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(row.to_fields())
     return buf.getvalue().encode("utf-8")
+
+
+def allow_long_fields() -> None:
+    """Lift the ``csv`` module's field size limit (131,072 characters by default) for results readers:
+    a note saved before NOTE_MAX existed may be longer, and a call that was saved is never skipped."""
+    if csv.field_size_limit() < _FIELD_LIMIT:
+        csv.field_size_limit(_FIELD_LIMIT)
 
 
 @dataclass
@@ -129,15 +165,17 @@ class ReadProblems:
 
 def parse_lines(data: bytes, path: Path, first_line: int, problems: ReadProblems) -> Iterator[tuple[int, ResultRow]]:
     """Parse complete result lines (``data`` must end at a newline). Yields (line number, row)."""
+    allow_long_fields()
     text = data.decode("utf-8", errors="replace")
     for offset, line in enumerate(text.splitlines()):
         lineno = first_line + offset
-        if not line.strip() or line + "\n" == HEADER_LINE:
+        if not line.strip() or line + "\n" in HEADER_LINES:
             continue
         try:
             fields = next(csv.reader([line]))
-            if len(fields) != len(RESULT_COLUMNS):
-                raise ValueError(f"{len(fields)} fields instead of {len(RESULT_COLUMNS)}")
+            if len(fields) not in (len(OLD_RESULT_COLUMNS), len(RESULT_COLUMNS)):
+                expected = len(OLD_RESULT_COLUMNS) if len(fields) < len(OLD_RESULT_COLUMNS) else len(RESULT_COLUMNS)
+                raise ValueError(f"{len(fields)} fields instead of {expected}")
             row = ResultRow.from_fields(fields)
             if not row.voter_id or not row.code:
                 raise ValueError("no voter_id or code")
@@ -166,12 +204,6 @@ def read_results_file(path: Path, problems: ReadProblems, start: int = 0) -> tup
     first_line = 1 if start == 0 else 0  # line numbers are only exact for whole-file reads
     rows = [r for _, r in parse_lines(data[:end], path, first_line, problems)]
     return rows, start + end
-
-
-class ResultsStore(Protocol):
-    def append(self, row: ResultRow) -> None: ...
-
-    def read(self, list_name: str) -> tuple[list[ResultRow], ReadProblems]: ...
 
 
 class CsvResultsStore:

@@ -1,8 +1,11 @@
 """Property: whatever a volunteer types into plain mode, `phonebank call` ends cleanly —
-exit 0 (quit / list done) or 130 (input ended), one-line messages, never a traceback, never a torn row."""
+exit 0 (quit / list done) or 130 (input ended), one-line messages, never a traceback, never a torn row;
+every saved row has today's 14 columns under today's header and a 32-hex row id."""
 
 from __future__ import annotations
 
+import csv
+import re
 import shutil
 
 from click.testing import CliRunner
@@ -10,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phonebank.cli import cli
-from phonebank.results import RESULT_COLUMNS, ReadProblems, read_results_file
+from phonebank.results import HEADER_LINE, RESULT_COLUMNS, ReadProblems, read_results_file
 from phonebank.workspace import Workspace
 
 from callkit import make_workspace
@@ -36,4 +39,8 @@ def test_any_typed_answers_end_cleanly(tmp_path_factory, lines):
     for path in ws.results_files("test"):
         rows, _ = read_results_file(path, problems)
         assert all(len(r.to_fields()) == len(RESULT_COLUMNS) for r in rows)
+        assert all(re.fullmatch(r"[0-9a-f]{32}", r.row_id) for r in rows)
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        assert lines[0] == HEADER_LINE
+        assert all(len(fields) == len(RESULT_COLUMNS) for fields in csv.reader(lines[1:]))
     assert problems.bad == [] and problems.torn == []

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from test_report import (
     ALICE,
+    ALICE_ROWS,
     BOB,
     BOB_ROWS,
     INJECT_NAME,
     INJECT_NOTE,
+    OVERLAP,
     build_workspace,
     run,
     write_list,
@@ -251,6 +253,46 @@ def test_pdi_stops_on_a_flag_missing(ws: Path) -> None:
     assert result.stderr == (
         f"Error: scripts.yaml:{line_of(ws, '{id: undecided')}: code 'undecided' has no pdi_flag, which "
         "`phonebank export pdi` needs (1 call(s)) — add pdi_flag: \"...\" to that code\n")
+
+
+# -- overlapping calls (a hold lapsed while another volunteer called the same voter) ----------------------------
+OVERLAP_NOTE = ("Note: 1 overlapping call(s) left out: another volunteer's call to the same voter is sent instead "
+                "(a hold lapsed while both called)\n")
+
+
+def test_van_does_not_sync_an_overlapping_call_as_a_second_id(ws: Path) -> None:
+    write_results(ws, "test", BOB, [*BOB_ROWS, UNDO_R12])
+    expected, _ = export_rows(ws, "van")
+    write_results(ws, "test", BOB, [*BOB_ROWS, UNDO_R12, OVERLAP])  # Bob's supporter call on 1002's phone 1
+    rows, result = export_rows(ws, "van")
+    assert rows == expected  # phone 1 stays the wrong number, Alice's ID on phone 2 is the one ID
+    assert result.stderr.endswith(OVERLAP_NOTE)
+    # once Alice's call is undone, Bob's is the voter's record: it is sent
+    write_results(ws, "test", ALICE, [*ALICE_ROWS, ("u03", "2017-03-11T10:26:00-08:00", "1002", "", "undo", "", "",
+                                                    0, "", "r03")])
+    rows, result = export_rows(ws, "van")
+    assert [r for r in rows if r[0] == "502"] == [["502", "03/12/2017", "3235550102", "", "1 - Strong Support", "No", ""]]
+    assert "overlapping" not in result.stderr
+
+
+def test_pdi_does_not_sync_an_overlapping_call_as_a_second_id(ws: Path) -> None:
+    expected, _ = export_rows(ws, "pdi")
+    write_results(ws, "test", BOB, [*BOB_ROWS, ("r32", "2017-03-12T10:00:00-07:00", "1003", "+12135550103",
+                                                "supporter", "aware_election=yes", "", 60, "", "", "r04")])
+    rows, result = export_rows(ws, "pdi")
+    assert rows == expected
+    assert result.stderr.endswith(OVERLAP_NOTE)
+
+
+def test_voter_exports_take_every_call_in_time_order(ws: Path) -> None:
+    write_results(ws, "test", BOB, [*BOB_ROWS, OVERLAP])
+    rows, _ = export_rows(ws, "results")
+    by_id = {r[0]: dict(zip(VOTER_HEADER, r, strict=True)) for r in rows[1:]}
+    assert len(rows) == 11  # one row per voter, as before
+    v2 = by_id["1002"]
+    assert (v2["result_code"], v2["volunteer"], v2["attempts"], v2["aware_election"]) == ("supporter", BOB, "3", "no")
+    rows, _ = export_rows(ws, "supporters")
+    assert [r[0] for r in rows[1:]] == ["1002"]
 
 
 # -- the writer itself ---------------------------------------------------------------------------------------------

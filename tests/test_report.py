@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from phonebank.cli import cli
 from phonebank.lists import canonical_columns
 from phonebank.outcomes import fold, status
-from phonebank.results import HEADER_LINE, CsvResultsStore, ResultRow, row_to_line
+from phonebank.results import HEADER_LINE, OLD_HEADER_LINE, CsvResultsStore, ResultRow, row_to_line
 from phonebank.script import load_script
 from phonebank.workspace import Workspace
 
@@ -47,7 +47,7 @@ VOTERS = [
     ("1012", "Nora", "Sanz", "+12125550112", "+12125550122", "10001", "NY", "van", "512"),
     ("1013", "Tomás", "Rey", "+13235550113", "", "90031", "CA", "van", "513"),
 ]
-# row_id, recorded_at, volunteer, voter_id, phone, code, answers, note, seconds, callback_at, undoes
+# row_id, recorded_at, voter_id, phone, code, answers, note, seconds, callback_at, undoes[, overlaps]
 ALICE_ROWS = [
     ("r01", "2017-03-11T10:15:00-08:00", "1001", "+13235550101", "not_home", "", "", 30, "", ""),
     ("r02", "2017-03-11T10:20:00-08:00", "1002", "+13235550102", "wrong_number", "", "", 20, "", ""),
@@ -85,20 +85,28 @@ def write_list(root: Path, name: str, voters) -> Path:
     return path
 
 
-def write_results(root: Path, list_name: str, volunteer: str, rows, extra: bytes = b"") -> Path:
+def result_lines(list_name: str, volunteer: str, rows, old: bool = False) -> bytes:
+    """Rows as results lines: 14 fields, or 13 as files saved before the ``overlaps`` column (``old``)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        row_id, at, vid, phone, code, answers, note, seconds, callback, undoes, *overlaps = row
+        fields = [row_id, at, volunteer, list_name, vid, phone, code, answers, note, "en", str(seconds),
+                  callback, undoes]
+        if old:
+            assert not overlaps
+        else:
+            fields.append(overlaps[0] if overlaps else "")
+        writer.writerow(fields)
+    return buf.getvalue().encode()
+
+
+def write_results(root: Path, list_name: str, volunteer: str, rows, extra: bytes = b"", old: bool = False) -> Path:
     folder = root / "results" / list_name
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{volunteer}.csv"
-    with open(path, "wb") as fh:
-        fh.write(HEADER_LINE.encode())
-        for row in rows:
-            row_id, at, vid, phone, code, answers, note, seconds, callback, undoes = row
-            fields = [row_id, at, volunteer, list_name, vid, phone, code, answers, note, "en", str(seconds),
-                      callback, undoes]
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n").writerow(fields)
-            fh.write(buf.getvalue().encode())
-        fh.write(extra)
+    path.write_bytes((OLD_HEADER_LINE if old else HEADER_LINE).encode() + result_lines(list_name, volunteer, rows, old)
+                     + extra)
     return path
 
 
@@ -164,7 +172,7 @@ def test_calls_and_codes(ws: Path) -> None:
         "dials": 13, "voters_called": 10, "contacts": 3, "contact_rate": 23.1,
         "ids": {"supporters": 1, "undecided": 1, "other_candidate": 1},
         "support_scale": {"1": 1, "2": 0, "3": 1, "4": 0, "5": 1},
-        "seconds": 1017,
+        "seconds": 1017, "overlapping_calls": 0,
     }
     counts = {c["code"]: (c["count"], c["percent"]) for c in r["codes"]}
     assert counts == {
@@ -654,3 +662,152 @@ def test_damaged_bytes_never_crash_report_or_export(ws: Path, target: str) -> No
                     build_export(workspace, script, "test", kind, now=now, use_cache=bool(i % 2))
             except PhonebankError:
                 pass
+
+
+# -- files saved before the overlaps column, overlapping calls, long notes -------------------------------------
+def _frames_agree(ws: Path, monkeypatch: pytest.MonkeyPatch) -> tuple:
+    """Every row through the fast reader and through the contract's reader: the same frame."""
+    import phonebank.report.data as data
+
+    files = Workspace(ws).results_files("test")
+    fast = data.read_results(files, data.EXPORT_COLUMNS)
+    with monkeypatch.context() as m:
+        m.setattr(data, "pa", None)
+        slow = data.read_results(files, data.EXPORT_COLUMNS)
+    assert fast.slow_files == []  # the fast reader took every file
+    assert fast.problems.bad == slow.problems.bad == []
+    for name in data.EXPORT_COLUMNS:
+        assert fast.frame[name].astype(str).tolist() == slow.frame[name].astype(str).tolist(), name
+    return fast, slow
+
+
+def test_old_13_column_files_give_the_same_report(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = report_json(ws)
+    write_results(ws, "test", ALICE, ALICE_ROWS, old=True)
+    write_results(ws, "test", BOB, BOB_ROWS, old=True)
+    assert (ws / "results" / "test" / f"{BOB}.csv").read_bytes().startswith(OLD_HEADER_LINE.encode())
+    fast, _ = _frames_agree(ws, monkeypatch)
+    assert set(fast.frame["overlaps"]) == {""} and len(fast.frame) == 15
+    assert report_json(ws) == expected
+    assert run(ws, "report").stderr.count("damaged") == 0
+    import phonebank.report.data as data
+
+    monkeypatch.setattr(data, "pa", None)
+    assert report_json(ws) == expected
+
+
+def test_a_file_with_old_rows_then_new_rows_is_read_in_file_order(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = report_json(ws)
+    # Bob's file was started before overlaps existed; the calls saved since have 14 fields; a blank line
+    path = write_results(ws, "test", BOB, BOB_ROWS[:3], old=True)
+    with open(path, "ab") as fh:
+        fh.write(result_lines("test", BOB, BOB_ROWS[3:5]) + b"\n" + result_lines("test", BOB, BOB_ROWS[5:6], old=True)
+                 + result_lines("test", BOB, BOB_ROWS[6:]))
+    fast, slow = _frames_agree(ws, monkeypatch)
+    assert fast.frame["row_id"].tolist() == [r[0] for r in ALICE_ROWS + BOB_ROWS]  # file order, as the contract
+    rows, problems = CsvResultsStore(ws / "results").read("test")
+    assert (len(rows), problems.bad, problems.torn) == (15, [], [])
+    assert report_json(ws) == expected  # fills the cache
+    assert report_json(ws) == expected  # from the cache
+    _append(ws, BOB, result_lines("test", BOB, [("r40", "2017-03-13T08:00:00-07:00", "1006", "+13235550106",
+                                                 "not_home", "", "", 5, "", "")]))
+    assert report_json(ws)["calls"]["dials"] == 14
+
+
+def test_cache_of_the_13_column_shape_is_not_used(ws: Path) -> None:
+    import pyarrow as pa
+
+    import phonebank.report.cache as cache
+
+    expected = report_json(ws)
+    folder = ws / ".phonebank" / "report" / "test"
+    files = Workspace(ws).results_files("test")
+    assert set(cache.load(folder, files)) == set(files)
+    table = pa.ipc.open_file(pa.memory_map(str(folder / f"{BOB}.csv.arrow"))).read_all()
+    cache._write_table(folder / f"{BOB}.csv.arrow", table.drop_columns(["overlaps"]))  # the old shape
+    assert set(cache.load(folder, files)) == set(files) - {ws / "results" / "test" / f"{BOB}.csv"}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["version"] == cache.VERSION == 2
+    manifest["version"] = 1  # a cache written before overlaps
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert cache.load(folder, files) == {}
+    assert report_json(ws) == expected
+
+
+OVERLAP = ("r30", "2017-03-12T10:00:00-07:00", "1002", "+13235550102", "supporter", "aware_election=no", "", 90, "",
+           "", "r03")  # Bob's hold on 1002 lapsed while Alice called: his supporter call overlaps her r03
+
+
+def test_an_overlapping_call_is_a_dial_not_a_second_id(ws: Path, tmp_path: Path) -> None:
+    write_results(ws, "test", BOB, [*BOB_ROWS, OVERLAP])
+    r = report_json(ws)
+    c = r["calls"]
+    assert (c["dials"], c["contacts"], c["voters_called"], c["seconds"]) == (14, 4, 10, 1107)  # a dial, a contact
+    assert c["ids"] == {"supporters": 1, "undecided": 1, "other_candidate": 1}  # 1002 counted once
+    assert c["support_scale"] == {"1": 1, "2": 0, "3": 1, "4": 0, "5": 1}
+    assert c["overlapping_calls"] == 1
+    assert {c["code"]: c["count"] for c in r["codes"]}["supporter"] == 2  # every call in the codes
+    bob = next(v for v in r["volunteers"] if v["volunteer"] == BOB)
+    assert (bob["calls"], bob["contacts"], bob["supporters"]) == (8, 1, 0)
+    # per voter, every call in time order: 1002's latest answer is Bob's
+    aware = {a["answer"]: a["voters"] for a in r["survey"][0]["answers"]}
+    assert aware == {"yes": 2, "no": 2}
+    line = ("  Overlapping calls: 1 (a volunteer's hold lapsed while another called the same voter; counted as dials, "
+            "not as IDs)")
+    assert line in run(ws, "report").stdout.splitlines()
+    assert "Overlapping calls: 1 (a volunteer's hold lapsed" in run(ws, "report", "--format", "markdown").stdout
+    table = {(s, i, f): v for s, i, f, v in csv.reader(run(ws, "report", "--format", "csv").stdout.splitlines())}
+    assert table[("calls", "overlapping_calls", "")] == "1"
+    page = tmp_path / "r.html"
+    run(ws, "report", "--html", str(page))
+    assert "Overlapping calls: 1 (a volunteer&#x27;s hold lapsed" in page.read_text()
+    assert report_json(ws) == r  # the same from the cache
+    assert report_json(ws, "--volunteer", BOB)["calls"]["overlapping_calls"] == 1
+
+
+def test_no_overlap_line_without_overlapping_calls(ws: Path) -> None:
+    assert "Overlapping calls" not in run(ws, "report").stdout
+    assert "Overlapping calls" not in run(ws, "report", "--format", "markdown").stdout
+
+
+def test_an_overlapping_call_whose_other_call_was_undone_is_an_id(ws: Path) -> None:
+    undo_r03 = ("u03", "2017-03-11T10:26:00-08:00", "1002", "", "undo", "", "", 0, "", "r03")
+    write_results(ws, "test", ALICE, [*ALICE_ROWS, undo_r03])
+    write_results(ws, "test", BOB, [*BOB_ROWS, OVERLAP])
+    c = report_json(ws)["calls"]
+    assert (c["dials"], c["ids"]["supporters"], c["support_scale"]["1"], c["overlapping_calls"]) == (13, 1, 1, 0)
+    assert "Overlapping calls" not in run(ws, "report").stdout
+    # an overlap that names a call of another voter (or its own row) duplicates nothing
+    write_results(ws, "test", ALICE, ALICE_ROWS)
+    write_results(ws, "test", BOB, [*BOB_ROWS, (*OVERLAP[:-1], "r04"), ("r31", *OVERLAP[1:-1], "r31")])
+    c = report_json(ws)["calls"]
+    assert (c["dials"], c["ids"]["supporters"], c["overlapping_calls"]) == (15, 3, 0)
+
+
+def test_the_longest_note_round_trips_through_every_reader(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phonebank.results import NOTE_MAX
+
+    note = ('"é,' * NOTE_MAX)[:NOTE_MAX]  # quotes doubled and 2-byte characters: the longest line there is
+    store = CsvResultsStore(ws / "results")
+    store.append(ResultRow(recorded_at="2017-03-13T08:00:00-07:00", volunteer=BOB, list="test", voter_id="1006",
+                           phone="+13235550106", code="not_home", note=note, row_id="long"))
+    fast, slow = _frames_agree(ws, monkeypatch)
+    assert fast.frame["note"].tolist()[-1] == note
+    rows, problems = store.read("test")
+    assert [r.note for r in rows if r.row_id == "long"] == [note] and problems.bad == []
+    assert report_json(ws)["calls"]["dials"] == 14
+    export = list(csv.reader(io.StringIO(run(ws, "export", "results").stdout, newline="")))
+    assert any(row[0] == "1006" and row[23] == note for row in export)
+
+
+def test_a_note_longer_than_the_csv_field_limit_saved_before_the_cap_is_read(ws: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    csv.field_size_limit(131_072)  # the csv module's default
+    huge = "x" * 200_000
+    _append(ws, BOB, result_lines("test", BOB, [("big", "2017-03-13T08:00:00-07:00", "1006", "+13235550106",
+                                                 "supporter", "", huge, 5, "", "")], old=True))
+    fast, _ = _frames_agree(ws, monkeypatch)
+    assert len(fast.frame["note"].tolist()[-1]) == 200_000
+    result = run(ws, "report", "--format", "json")
+    assert "damaged" not in result.stderr
+    assert json.loads(result.stdout)["calls"]["ids"]["supporters"] == 2  # the voter is not offered again

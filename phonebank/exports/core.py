@@ -25,6 +25,15 @@ number on phone 1 reaches the voter database along with the supporter ID on phon
 Both use only voters whose list row carries that system's ID (source_system van/pdi + source_id);
 the others are counted and reported. A code or an answer without its export name stops the export
 with one line per problem naming the scripts.yaml line to add it to.
+
+Overlapping calls (``overlaps``: saved after the volunteer's hold on the voter lapsed while another
+volunteer called the same voter) are never synced as a second ID: ``van`` and ``pdi`` leave out every
+overlapping call whose other call still counts (``report.data.duplicate_mask``) — that other call is
+what is sent — and say how many they left out. An overlapping call whose other call was undone (or is
+not in the results: the voter has no other call it duplicates) is the voter's record and is sent like
+any call. Voter exports are per voter — the latest result, the latest ID, the latest answers, taken
+from every call in time order, overlapping ones included — so no voter appears twice there either;
+``attempts`` counts every call, as the calling queue does.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import pandas as pd
 from ..errors import DataError, ScriptError, UsageProblem
 from ..render import pick
 from ..report.aggregate import Loaded, load
-from ..report.data import EXPORT_COLUMNS, NAT, iso_days, iso_local, local_day_hour, ts_int
+from ..report.data import EXPORT_COLUMNS, NAT, duplicate_mask, iso_days, iso_local, local_day_hour, ts_int
 from ..report.state import E_CALLBACK, E_DNC, STATUSES
 from ..results import decode_answers
 from ..script import Script
@@ -259,8 +268,13 @@ def _sync(script: Script, got: Loaded, kind: str) -> Export:
     voters = got.voters.frame
     system = "van" if kind == "van" else "pdi"
     id_name = "VAN ID" if kind == "van" else "PDI ID"
-    # the latest row per (voter, number dialed), list voters only, in list order then time
+    # the latest row per (voter, number dialed), list voters only, in list order then time; an
+    # overlapping call is not sent when the call it overlaps is (never a second ID of the voter)
     in_list = folded.voter_of_row < n
+    duplicate = duplicate_mask(frame, got.keep)[folded.rows]
+    duplicate_of = folded.voter_of_row[duplicate & in_list]  # the voter of each overlapping call left out
+    called = np.unique(folded.voter_of_row[in_list])
+    in_list &= ~duplicate
     rows = folded.rows[in_list]
     who = folded.voter_of_row[in_list]
     phones = frame["phone"].take(rows).to_numpy(dtype=object) if len(rows) else np.zeros(0, dtype=object)
@@ -271,7 +285,6 @@ def _sync(script: Script, got: Loaded, kind: str) -> Export:
     source_id = voters["source_id"].str.strip().to_numpy(dtype=object) if "source_id" in voters \
         else np.full(n, "", dtype=object)
     has_id = (source_system == system) & (source_id != "")
-    called = np.unique(who)
     left_out = int((~has_id[called]).sum()) if len(called) else 0
     notes: list[str] = []
     if len(called) and left_out == len(called):
@@ -282,6 +295,10 @@ def _sync(script: Script, got: Loaded, kind: str) -> Export:
         )
     if left_out:
         notes.append(f"{left_out:,} called voter(s) have no {id_name} (source_system '{system}') and were left out")
+    left_out_overlaps = int(has_id[duplicate_of].sum())
+    if left_out_overlaps:
+        notes.append(f"{left_out_overlaps:,} overlapping call(s) left out: another volunteer's call to the same "
+                     "voter is sent instead (a hold lapsed while both called)")
     latest = latest[has_id[latest["v"].to_numpy()]] if len(latest) else latest
     r = latest["r"].to_numpy().astype(np.int64)
     v = latest["v"].to_numpy().astype(np.int64)

@@ -10,7 +10,13 @@ Definitions (see docs/report-export.md for the JSON keys):
   and the rows they cancel are left out) within --since/--until (dates in the campaign's time zone,
   inclusive) and --volunteer;
 * survey answers are per voter: the voter's latest answer to the question, crossed with the voter's
-  latest support ID (the support level of the latest contact code).
+  latest support ID (the support level of the latest contact code);
+* an overlapping call (saved after the volunteer's hold on the voter lapsed while another volunteer
+  called the same voter: ``overlaps`` names that other call) counts as a dial, a contact and in the
+  codes, but not as an ID — the IDs and support scale of calls, and each volunteer's supporters, leave
+  it out, so no voter is counted twice — unless the call it overlaps no longer counts (undone), when
+  it is the voter's record (``data.duplicate_mask``). Per-voter numbers (progress, survey) take every
+  call in time order. ``calls.overlapping_calls`` counts the calls left out of the IDs.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from .data import (
     Voters,
     day_from_number,
     day_number,
+    duplicate_mask,
     effective_mask,
     local_day_hour,
     read_list,
@@ -150,6 +157,8 @@ def build_report(ws: Workspace, script: Script, list_name: str, since: dt.date |
     codes = folded.codes
     contact = codes.contact[cat]
     support = codes.support[cat]
+    duplicate = duplicate_mask(frame, got.keep)[sel]
+    id_support = np.where(duplicate, np.nan, support)  # an overlapping call's ID is the other call's
     seconds = frame["seconds"].to_numpy()[sel]
     voter_sel = folded.voter_of_row[mask]
     report = {
@@ -162,10 +171,10 @@ def build_report(ws: Workspace, script: Script, list_name: str, since: dt.date |
                     "volunteer": volunteer or None},
         "warnings": warnings,
         "progress": _progress(script, got, n),
-        "calls": _calls(cat, contact, support, seconds, voter_sel),
+        "calls": _calls(cat, contact, id_support, seconds, voter_sel, duplicate),
         "codes": _codes(script, codes, cat),
         "survey": _survey(script, frame, sel, voter_sel, support, len(folded.uniques)),
-        "volunteers": _volunteers(ws, vol_names, vol_cat[mask], contact, support, seconds, ts[mask], tz),
+        "volunteers": _volunteers(ws, vol_names, vol_cat[mask], contact, id_support, seconds, ts[mask], tz),
         "by_day": _by_day(days[mask], contact),
         "by_hour": _by_hour(hour[mask], contact),
     }
@@ -277,7 +286,9 @@ def _ids(support: np.ndarray) -> dict:
     }
 
 
-def _calls(cat, contact, support, seconds, voter_sel) -> dict:
+def _calls(cat, contact, support, seconds, voter_sel, duplicate) -> dict:
+    """``support``: each call's support level, NaN for non-contacts and for overlapping calls
+    (``duplicate``), which are dials but not IDs."""
     dials = int(len(cat))
     contacts = int(contact.sum())
     levels = support[~np.isnan(support)].astype(np.int64)
@@ -290,6 +301,7 @@ def _calls(cat, contact, support, seconds, voter_sel) -> dict:
         "ids": _ids(support),
         "support_scale": {str(level): int(scale[level]) for level in range(1, 6)},
         "seconds": int(seconds.sum()),
+        "overlapping_calls": int(duplicate.sum()),
     }
 
 

@@ -26,8 +26,9 @@ import os
 from pathlib import Path
 
 from ..fsutil import atomic_write, ensure_private_dir
+from .data import CACHE_COLUMNS
 
-VERSION = 1
+VERSION = 2  # 2: the ``overlaps`` column (data.CACHE_COLUMNS); a cache of another version is not used
 PROBE = 64
 
 
@@ -87,7 +88,7 @@ def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
                 continue
             with pa.memory_map(str(cache_dir / (path.name + ".arrow"))) as source:
                 table = pa.ipc.open_file(source).read_all()
-            if table.num_rows != entry["rows"]:
+            if table.num_rows != entry["rows"] or table.column_names != list(CACHE_COLUMNS):
                 continue
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
             continue

@@ -4,7 +4,11 @@ The rules are those of ``phonebank.results`` (the contract), applied fast:
 
 * a final line without a newline is a torn write (or a write in progress): skipped and reported;
 * every file's rows are parsed at once by pyarrow's multithreaded CSV reader into typed columns
-  (time stamps parsed to UTC at load, codes, volunteers and answers dictionary-encoded). If anything
+  (time stamps parsed to UTC at load, codes, volunteers and answers dictionary-encoded). Rows have 14
+  fields, or 13 in files saved before the ``overlaps`` column (a file may hold 13-field rows followed
+  by 14-field ones): the bytes are parsed as 14 columns, else as 13 (``overlaps`` empty), else — mixed
+  widths — once more on one thread with the 13-field rows set aside and parsed on their own, then
+  put back in file order (the report cache keeps the result, so a mixed file costs this once). If anything
   is not a clean results file — a row with the wrong number of fields, an empty voter_id or code,
   seconds that are not a whole number, an unparseable time stamp, bad UTF-8 — each file is tried
   alone and a file that fails is read again with ``phonebank.results.read_results_file`` itself, so
@@ -14,8 +18,10 @@ The rules are those of ``phonebank.results`` (the contract), applied fast:
   never writes them (notes are flattened), so only a hand-edited file could hold one — there the
   report counts the row that other readers would call damaged. Searching 100 MB for them costs more
   than 5 % of a report;
-* ``undo`` rows and the rows they cancel are dropped by ``effective`` (same rule as
-  ``results.effective_rows``).
+* ``undo`` rows and the rows they cancel are dropped by ``effective_mask`` (same rule as
+  ``results.effective_rows``);
+* ``duplicate_mask`` marks the overlapping calls (``overlaps``) whose other call still counts: dials,
+  not IDs.
 
 Without pyarrow every file takes the contract's reader (slower, same numbers).
 """
@@ -23,6 +29,7 @@ Without pyarrow every file takes the contract's reader (slower, same numbers).
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +39,7 @@ import pandas as pd
 from ..errors import DataError
 from ..lists import check_header, phone_columns
 from ..outcomes import parse_time
-from ..results import HEADER_LINE, RESULT_COLUMNS, UNDO, ReadProblems, read_results_file
+from ..results import HEADER_LINES, OLD_RESULT_COLUMNS, RESULT_COLUMNS, UNDO, ReadProblems, read_results_file
 
 try:  # pyarrow is what makes 1M rows fast; without it the contract reader is used
     import pyarrow as pa
@@ -43,11 +50,11 @@ except ImportError:  # pragma: no cover - exercised only where pyarrow is missin
 
 NAT = np.iinfo(np.int64).min  # int64 view of NaT: sorts first, as outcomes.fold sorts a None time first
 REPORT_COLUMNS = ("row_id", "recorded_at", "volunteer", "voter_id", "phone", "code", "answers", "seconds",
-                  "callback_at", "undoes")
+                  "callback_at", "undoes", "overlaps")
 EXPORT_COLUMNS = (*REPORT_COLUMNS, "note", "language")
 CACHE_COLUMNS = EXPORT_COLUMNS  # what the cache keeps (the columns of every report and export)
 _DICTIONARY = ("volunteer", "code", "answers", "language", "list")
-_HEADER = HEADER_LINE.encode()
+_HEADERS = tuple(h.encode() for h in HEADER_LINES)  # today's header line and the 13-column one
 
 
 @dataclass
@@ -162,7 +169,7 @@ def _gather(files: list[Path], problems: ReadProblems, offsets: dict[Path, int]
     view = memoryview(buf)
     at = 0
     bodies = []
-    head = len(_HEADER) + 3
+    head = max(len(h) for h in _HEADERS) + 3
     for path, size in zip(files, sizes, strict=True):
         skip = offsets.get(path, 0)
         if size <= skip:
@@ -172,8 +179,10 @@ def _gather(files: list[Path], problems: ReadProblems, offsets: dict[Path, int]
                 if not skip:
                     prefix = fh.read(head)
                     skip = 3 if prefix.startswith(b"\xef\xbb\xbf") else 0  # saved from Excel with a BOM
-                    if prefix.startswith(_HEADER, skip):
-                        skip += len(_HEADER)
+                    for header in _HEADERS:
+                        if prefix.startswith(header, skip):
+                            skip += len(header)
+                            break
                 fh.seek(skip)
                 got = fh.readinto(view[at:at + max(0, size - skip)])
                 grew = got == size - skip and bool(fh.read(1))  # a call saved while we read: not torn
@@ -193,23 +202,19 @@ def _gather(files: list[Path], problems: ReadProblems, offsets: dict[Path, int]
 
 def _fast(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...]):
     """Parse clean results rows (``buf[start:end]``) with pyarrow; None when the contract's reader is
-    needed."""
+    needed. Rows of 14 fields, of 13 (files saved before ``overlaps``), or both, in any order."""
 
     types = {name: schema.field(name).type for name in columns}
     types.update({name: pa.string() for name in ("voter_id", "code") if name not in types})
     include = list(dict.fromkeys((*columns, "voter_id", "code")))
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(memoryview(buf)[start:end])),
-            read_options=pacsv.ReadOptions(column_names=list(RESULT_COLUMNS), skip_rows=0,
-                                           block_size=1 << 22),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types, include_columns=include, strings_can_be_null=False,
-                quoted_strings_can_be_null=False, null_values=[""],
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeDecodeError):
-        return None
+    data = memoryview(buf)[start:end]
+    table = _parse(data, RESULT_COLUMNS, types, include)
+    if table is None:  # a file saved before overlaps (13 fields), or a mix, or a damaged row
+        table = _parse(data, OLD_RESULT_COLUMNS, types, include)
+        if table is None:
+            table = _parse_mixed(data, types, include)
+            if table is None:
+                return None
     import pyarrow.compute as pc
 
     # the contract rejects rows with no voter_id or code; an empty time stamp is a time it cannot read
@@ -222,6 +227,69 @@ def _fast(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...]
         table = table.set_column(table.schema.get_field_index("seconds"), "seconds",
                                  pc.fill_null(table.column("seconds"), 0))
     return table.select(list(columns))
+
+
+def _parse(data, names: tuple[str, ...], types: dict, include: list[str], handler=None, threads: bool = True):
+    """Parse ``data`` as rows of the columns ``names``; a column of ``include`` that ``names`` lacks
+    (``overlaps`` in 13-field rows) is empty. None when pyarrow cannot (a row of another width...)."""
+    present = [name for name in include if name in names]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(column_names=list(names), skip_rows=0, block_size=1 << 22,
+                                           use_threads=threads),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(
+                column_types={k: v for k, v in types.items() if k in names}, include_columns=present,
+                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    for name in include:
+        if name not in names:
+            table = table.append_column(pa.field(name, types[name]),
+                                        pa.repeat(pa.scalar("", pa.string()), table.num_rows).cast(types[name]))
+    return table.select(include)
+
+
+def _parse_mixed(data, types: dict, include: list[str]):
+    """Rows of 13 and 14 fields mixed (a file saved before ``overlaps`` that later calls were appended
+    to): one pass on one thread (so rows are numbered) sets the 13-field rows aside, they are parsed
+    on their own, and every row is put back in file order. None when that fails too."""
+    old: list[tuple[int, str]] = []
+
+    def handler(row) -> str:
+        if row.actual_columns == len(OLD_RESULT_COLUMNS) and row.number is not None:
+            old.append((row.number, row.text))
+            return "skip"
+        return "error"
+
+    hook = sys.unraisablehook  # pyarrow reports a row it cannot decode for the handler on stderr, then
+    sys.unraisablehook = lambda _: None  # fails the parse: the contract's reader names that row instead
+    try:
+        new = _parse(data, RESULT_COLUMNS, types, include, handler, threads=False)
+    finally:
+        sys.unraisablehook = hook
+    if new is None or not old:
+        return new
+    old.sort()
+    try:
+        text = ("\n".join(t for _, t in old) + "\n").encode("utf-8")
+    except UnicodeError:
+        return None
+    older = _parse(memoryview(text), OLD_RESULT_COLUMNS, types, include)
+    n = new.num_rows + len(old)
+    at = np.asarray([k for k, _ in old], dtype=np.int64) - 1  # pyarrow numbers the rows it reads from 1
+    if older is None or older.num_rows != len(old) or at[0] < 0 or at[-1] >= n or (np.diff(at) <= 0).any():
+        return None
+    is_old = np.zeros(n, dtype=bool)
+    is_old[at] = True
+    order = np.empty(n, dtype=np.int64)
+    order[~is_old] = np.arange(new.num_rows)
+    order[is_old] = new.num_rows + np.arange(len(old))
+    both = pa.concat_tables([new, older]).unify_dictionaries().combine_chunks()
+    return both.take(pa.array(order))
 
 
 def _slow_table(path: Path, schema, columns: tuple[str, ...], problems: ReadProblems):
@@ -297,6 +365,27 @@ def effective_mask(frame: pd.DataFrame) -> np.ndarray:
     undone = set(frame["undoes"].to_numpy()[is_undo]) - {""}
     cancelled = frame["row_id"].isin(undone).to_numpy(dtype=bool) if undone else np.zeros(len(frame), bool)
     return ~is_undo & ~cancelled
+
+
+def duplicate_mask(frame: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
+    """Overlapping calls that duplicate another: rows whose ``overlaps`` names another row of the same
+    voter that still counts (``keep``, see ``effective_mask``). They count as dials, never as IDs, and
+    are not synced back. An overlapping call whose other call was undone (or is not in the results) is
+    the voter's record and counts in full."""
+    if "overlaps" not in frame or not len(frame):
+        return np.zeros(len(frame), dtype=bool)
+    overlaps = frame["overlaps"]
+    has = np.array((overlaps != "").to_numpy(dtype=bool, na_value=False))  # a writable copy
+    if not has.any():
+        return has
+    pos = np.flatnonzero(has)
+    targets = overlaps.take(pos).tolist()
+    voters = frame["voter_id"].take(pos).tolist()
+    own = frame["row_id"].take(pos).tolist()
+    hit = np.flatnonzero(keep & frame["row_id"].isin(set(targets)).to_numpy(dtype=bool))
+    counted = set(zip(frame["row_id"].take(hit).tolist(), frame["voter_id"].take(hit).tolist(), strict=True))
+    has[pos] = [t != r and (t, v) in counted for t, v, r in zip(targets, voters, own, strict=True)]
+    return has
 
 
 def ts_int(series: pd.Series) -> np.ndarray:

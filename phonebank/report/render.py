@@ -24,6 +24,7 @@ PROGRESS_ROWS = (
     ("do_not_call", "Do not call"),
 )
 _EIGHTHS = " ▏▎▍▌▋▊▉"
+OVERLAP_TEXT = "a volunteer's hold lapsed while another called the same voter; counted as dials, not as IDs"
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -103,6 +104,8 @@ def render_table(report: dict, width: int = 80, unicode: bool = True) -> str:
                    f"   Voters called {_num(c['voters_called'])}")
         out.append(f"  IDs: supporters {_num(ids['supporters'])}, undecided {_num(ids['undecided'])}, "
                    f"other candidate {_num(ids['other_candidate'])}")
+        if c["overlapping_calls"]:
+            out.append(f"  Overlapping calls: {_num(c['overlapping_calls'])} ({OVERLAP_TEXT})")
         scale = c["support_scale"]
         top = max(scale.values()) or 1
         out.append("  Support scale (1 = strong support ... 5 = strong oppose):")
@@ -187,7 +190,7 @@ def report_rows(report: dict) -> list[tuple[str, str, str, object]]:
     for key, value in report["progress"].items():
         rows.append(("progress", key, "", value))
     c = report["calls"]
-    for key in ("dials", "voters_called", "contacts", "contact_rate", "seconds"):
+    for key in ("dials", "voters_called", "contacts", "contact_rate", "seconds", "overlapping_calls"):
         rows.append(("calls", key, "", c[key]))
     for key, value in c["ids"].items():
         rows.append(("calls", "ids", key, value))
@@ -260,6 +263,8 @@ def render_markdown(report: dict) -> str:
                                      ["Undecided", _num(c["ids"]["undecided"])],
                                      ["Other candidate", _num(c["ids"]["other_candidate"])]]
                      + [[f"Support {k}", _num(v)] for k, v in c["support_scale"].items()])
+    if c["overlapping_calls"]:
+        out += ["", f"Overlapping calls: {_num(c['overlapping_calls'])} ({OVERLAP_TEXT})."]
     out += ["", "## Results by code", ""]
     out += _md_table(["Code", "Label", "Calls", "%"],
                      [[r["code"], r["label"], _num(r["count"]), _pct(r["percent"])] for r in report["codes"]], "llrr")
@@ -369,6 +374,8 @@ def render_html(report: dict) -> str:
              ("Other candidate", c["ids"]["other_candidate"])]
     out.append('<div class="cards">' + "".join(f'<div class="card"><b>{_e(v if isinstance(v, str) else _num(v))}</b>'
                                                f"{_e(k)}</div>" for k, v in cards) + "</div>")
+    if c["overlapping_calls"]:
+        out.append(f"<p>Overlapping calls: {_e(_num(c['overlapping_calls']))} ({_e(OVERLAP_TEXT)}).</p>")
     out.append("<h2>List progress (as of now)</h2>")
     out.append(_svg_hbars([(label, p[key], "") for key, label in PROGRESS_ROWS if key != "voters"]))
     out.append(_html_table(["", "Voters"], [[label, _num(p[key])] for key, label in PROGRESS_ROWS]))
