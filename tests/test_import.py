@@ -63,7 +63,9 @@ def test_import_writes_list_rejects_and_summary(ws: Path) -> None:
     src = write(ws / "van.csv", VAN)
     result = run(ws, "import", str(src), "--list", "t")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
+    *summary, ready = result.stdout.splitlines()
+    assert ready.startswith("Ready for calling: the calling index of 't' was built in ")
+    assert summary == [
         f"Imported 4 voters from {src} into lists/t.csv (utf-8, comma-separated)",
         "  rows read                     6",
         "  imported                      4  (1 phone column)",
@@ -159,7 +161,7 @@ def test_stable_ids_without_a_source_id(ws: Path) -> None:
     first = [(r["voter_id"], r["source_system"], r["source_id"]) for r in imported(ws)]
     assert run(ws, "import", str(src), "--list", "t", "--replace").exit_code == 0
     assert [(r["voter_id"], r["source_system"], r["source_id"]) for r in imported(ws)] == first
-    assert [len(v) for v, _, _ in first] == [13, 13] and all(v.startswith("h") for v, _, _ in first)
+    assert [len(v) for v, _, _ in first] == [33, 33] and all(v.startswith("h") for v, _, _ in first)
     assert first[0][0] != first[1][0] and first[0][1:] == ("", "")
     write(ws / "g2.csv", text.replace("213 555 0101", "(213) 555-0101"))  # same phone, other format
     run(ws, "import", str(ws / "g2.csv"), "--list", "t2")
@@ -383,3 +385,24 @@ def test_one_import_per_list_at_a_time_and_leftovers_of_a_killed_one_are_removed
     ok = run(ws, "import", str(source), "--list", "t")
     assert ok.exit_code == 0, ok.output
     assert not stale.exists()
+
+
+def test_import_builds_the_calling_index_so_the_first_caller_waits_for_nothing(tmp_path, invoke):
+    import datetime as dt
+
+    from phonebank.script import load_script
+    from phonebank.store.files import FileStore
+    from phonebank.workspace import Workspace
+
+    ws = tmp_path / "ws"
+    assert invoke(None, "init", str(ws)).exit_code == 0
+    source = tmp_path / "van.csv"
+    source.write_text("Voter File VANID,FirstName,LastName,Cell Phone,Zip5\n"
+                      "101,Ana,Reyes,(213) 555-0101,90033\n102,Bo,Kim,(213) 555-0102,90012\n", encoding="utf-8")
+    assert invoke(ws, "import", str(source), "--list", "t").exit_code == 0
+    rebuilt = []
+    workspace = Workspace(ws)
+    store = FileStore(workspace, load_script(workspace.script_path), "t",
+                      lambda: dt.datetime.fromisoformat("2017-03-20T18:00:00-07:00"), on_rebuild=lambda: rebuilt.append(1))
+    assert rebuilt == []  # built by the import
+    assert store.next_voter("ana@example.org").voter_id == "101"

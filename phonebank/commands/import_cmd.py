@@ -47,3 +47,25 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
                              replace=replace, dry_run=dry_run)
     for line in summary.lines(ws.root):
         click.echo(line)
+    if not dry_run:
+        _prepare_for_calling(ws, list_name, summary.calling_table)
+
+
+def _prepare_for_calling(ws, list_name: str, table) -> None:
+    """Build the list's calling index now, so the first volunteer sees a voter at once. A failure here
+    loses nothing (the list is written; the first `phonebank call` builds the index instead)."""
+    import time
+
+    from .. import clock
+    from ..errors import PhonebankError
+    from ..store.files import build_index
+    from .common import current_script
+
+    started = time.perf_counter()
+    try:
+        build_index(ws, current_script(ws), list_name, clock.now, table=table)
+    except PhonebankError as exc:
+        click.echo(f"Warning: the list is imported, but preparing it for calling failed ({exc}) — the first "
+                   "`phonebank call` will prepare it", err=True)
+        return
+    click.echo(f"Ready for calling: the calling index of '{list_name}' was built in {time.perf_counter() - started:.1f} s")

@@ -44,6 +44,7 @@ class ImportSummary:
     delimiter: str = ""
     dry_run: bool = False
     replaced: bool = False
+    calling_table: object = field(default=None, repr=False)  # the kept canonical columns, for the index
 
     def lines(self, root: Path | None = None) -> list[str]:
         """The summary as printed, paths relative to ``root`` when inside it."""
@@ -203,6 +204,7 @@ def _run_import(
         else:
             writing.remove_stale(rejects_path)
         writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
+        summary.calling_table = pa.table([c.filter(keep_mask) for c in values], names=canonical)
     step("write")
     return summary
 

@@ -46,22 +46,22 @@ from pathlib import Path
 from .. import hours
 from ..dnc import append_dnc, read_dnc, remove_dnc_for_call
 from ..errors import DataError
-from ..lists import ListRows
+from ..lists import LEADING_COLUMNS, TRAILING_COLUMNS, ListRows, phone_columns
 from ..outcomes import VoterOutcome, fold, live_phones
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
 from ..workspace import Workspace
 from .port import Clock, Hold, Offer, QueueCounts, Saved
 
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 SCAN_SECONDS = 30.0  # a full look at every results file at least this often (rows written outside a save)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS voters(
     seq INTEGER PRIMARY KEY,
-    voter_id TEXT UNIQUE NOT NULL,
-    zone_key TEXT NOT NULL,
+    voter_id TEXT NOT NULL,
+    zone INTEGER NOT NULL,  -- position in meta's zone_keys
     phones TEXT NOT NULL,
     data TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS voters(
     route_language TEXT NOT NULL DEFAULT '',
     dead_phones TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS fresh ON voters(zone_key, seq) WHERE attempts = 0 AND done = 0;
+CREATE UNIQUE INDEX IF NOT EXISTS voter_ids ON voters(voter_id);
+CREATE INDEX IF NOT EXISTS fresh ON voters(zone, seq) WHERE attempts = 0 AND done = 0;
 CREATE INDEX IF NOT EXISTS due ON voters(next_at) WHERE attempts > 0 AND done = 0;
 CREATE INDEX IF NOT EXISTS priority ON voters(next_at)
     WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '');
@@ -85,7 +86,6 @@ CREATE TABLE IF NOT EXISTS dnc(phone TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS claims(voter_id TEXT PRIMARY KEY, volunteer TEXT NOT NULL, expires_at REAL NOT NULL,
     token TEXT NOT NULL, since INTEGER NOT NULL);
 """
-VOTER_INDEXES = ("fresh", "due", "priority")
 
 
 def _ts(moment: dt.datetime) -> float:
@@ -96,8 +96,9 @@ class FileStore:
     """One list of one workspace, for calling: claims, saves, undo, counts (``CallingStore``)."""
 
     def __init__(self, workspace: Workspace, script: Script, list_name: str, clock: Clock,
-                 on_rebuild: Callable[[], None] | None = None):
+                 on_rebuild: Callable[[], None] | None = None, table: object = None):
         self.ws = workspace
+        self._table = table  # the list's canonical columns, already in memory (`phonebank import`)
         self.script = script
         self.list_name = list_name
         self.clock = clock
@@ -214,51 +215,42 @@ class FileStore:
         db = self.db
 
         def work() -> None:
-            db.execute("DELETE FROM voters")
+            db.execute("PRAGMA cache_size = -262144")  # 256 MiB while loading: index builds sort in memory
+            db.execute("DROP TABLE voters")  # faster than deleting a million rows; its indexes go with it
             db.execute("DELETE FROM meta WHERE key != 'version'")
-            for index in VOTER_INDEXES:  # bulk load first, index after: much faster
-                db.execute(f"DROP INDEX IF EXISTS {index}")
+            statements = [st for st in SCHEMA.split(";") if "ON voters(" in st or "TABLE IF NOT EXISTS voters(" in st]
+            db.execute(statements[0])  # bulk load first, index after: much faster
             zone_keys, header = self._load_voters(db)
             db.execute("INSERT INTO meta VALUES ('header', ?)", (json.dumps(header),))
-            for statement in SCHEMA.split(";"):
-                if "CREATE INDEX" in statement and "ON voters" in statement:
-                    db.execute(statement)
+            self._zone_keys = zone_keys
+            for statement in statements[1:]:
+                db.execute(statement)
             self._sync(full=True)
             self._recompute_all()
-            db.execute("INSERT INTO meta VALUES ('zone_keys', ?)", (json.dumps(sorted(zone_keys)),))
+            db.execute("INSERT INTO meta VALUES ('zone_keys', ?)", (json.dumps(zone_keys),))
             db.execute("INSERT INTO meta VALUES ('list_stamp', ?)", (list_stamp,))
             db.execute("INSERT INTO meta VALUES ('script_stamp', ?)", (script_stamp,))
 
-        self._transaction(work)
+        try:
+            self._transaction(work)
+        finally:
+            db.execute("PRAGMA cache_size = -2000")
 
-    def _load_voters(self, db: sqlite3.Connection) -> tuple[set[str], list[str]]:
-        zone_keys: set[str] = set()
-        rows = ListRows(self.list_path)
-        header = rows.header
-        at = {name: header.index(name) for name in ("voter_id", "zip", "state")}
-        phone_at = rows.phone_indexes
-        zone_cache: dict[tuple, str] = {}
-        dnc = self._dnc
-
-        def voter_rows() -> Iterable[tuple]:
-            seen: set[str] = set()
-            for row in rows:
-                vid = row[at["voter_id"]]
-                if not vid or vid in seen:
-                    continue
-                seen.add(vid)
-                phones = [row[i] for i in phone_at if row[i]]
-                zip5, state = row[at["zip"]][:5], row[at["state"]]
-                cache_key = (zip5, state, *(p[:5] for p in phones))
-                key = zone_cache.get(cache_key)
-                if key is None:
-                    key = zone_cache[cache_key] = hours.zone_key(hours.zones_for(zip5, state, phones))
-                    zone_keys.add(key)
-                done = 0 if (not dnc or any(p not in dnc for p in phones)) and phones else 1
-                yield vid, key, " ".join(phones), _pack(row), done
-
-        db.executemany("INSERT INTO voters(voter_id, zone_key, phones, data, done) VALUES (?, ?, ?, ?, ?)",
-                       voter_rows())
+    def _load_voters(self, db: sqlite3.Connection) -> tuple[list[str], list[str]]:
+        """Insert one row per voter (first row of a repeated voter_id); returns (zone keys, packed columns).
+        Only the canonical columns are kept (what the screen and the script use)."""
+        try:
+            from .voters_arrow import voter_rows as fast_rows  # where pyarrow is installed (organizers)
+        except ImportError:
+            fast_rows = None
+        loaded = None
+        if fast_rows is not None:
+            loaded = fast_rows(self.list_path, self._dnc, self._table)
+            self._table = None
+        if loaded is None:
+            loaded = _voter_rows(self.list_path, self._dnc)
+        rows, zone_keys, header = loaded
+        db.executemany("INSERT INTO voters(voter_id, zone, phones, data, done) VALUES (?, ?, ?, ?, ?)", rows)
         return zone_keys, header
 
     # -- keeping up with other sessions -----------------------------------------------------------
@@ -411,10 +403,11 @@ class FileStore:
         h = self.script.calling.hours
         return hours.parse_hhmm(h.start), hours.parse_hhmm(h.end), h.last_call_minutes
 
-    def open_zone_keys(self, now: dt.datetime) -> list[str]:
-        """Zone keys whose voters may be offered now: open now and for the next last_call_minutes."""
+    def open_zones(self, now: dt.datetime) -> list[int]:
+        """Zones (positions in the zone keys) whose voters may be offered now: open now and for the next
+        last_call_minutes."""
         start, end, margin = self._window()
-        return [k for k in self._zone_keys
+        return [i for i, k in enumerate(self._zone_keys)
                 if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
 
     def next_voter(self, volunteer: str, language: str = "en", exclude: Iterable[str] = ()) -> Offer | None:
@@ -424,7 +417,7 @@ class FileStore:
             if self._stale():
                 self._ensure_fresh()
             now = self.clock()
-            keys = self.open_zone_keys(now)
+            keys = self.open_zones(now)
             if not keys:
                 return None
             self.db.execute("BEGIN IMMEDIATE")
@@ -449,7 +442,7 @@ class FileStore:
         self.db.executemany("INSERT OR IGNORE INTO temp.skipped VALUES (?)", [(v,) for v in new])
         self._skipped = set(excluded)
 
-    def _claim(self, volunteer: str, language: str, excluded: set[str], keys: list[str],
+    def _claim(self, volunteer: str, language: str, excluded: set[str], keys: list[int],
                now: dt.datetime) -> Hold | None:
         """Inside the claim transaction: pick the best voter and hold it."""
         self._sync()
@@ -470,18 +463,18 @@ class FileStore:
                         "VALUES (?, ?, ?, ?, ?)", (voter_id, volunteer, self._lease_end(), hold.token, since))
         return hold
 
-    def _pick(self, language: str, keys: list[str], now_ts: float) -> str | None:
+    def _pick(self, language: str, keys: list[int], now_ts: float) -> str | None:
         marks = ",".join("?" * len(keys))
         free = ("NOT EXISTS (SELECT 1 FROM claims c WHERE c.voter_id = v.voter_id AND c.expires_at > ?) "
                 "AND NOT EXISTS (SELECT 1 FROM temp.skipped s WHERE s.voter_id = v.voter_id)")
         cols = "SELECT seq, voter_id, phones, dead_phones FROM voters v"
         queries = [
             (f"{cols} INDEXED BY priority WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '') "
-             f"AND next_at <= ? AND zone_key IN ({marks}) AND (route_language = '' OR route_language = ?) AND {free} "
+             f"AND next_at <= ? AND zone IN ({marks}) AND (route_language = '' OR route_language = ?) AND {free} "
              f"ORDER BY next_at LIMIT ?", [now_ts, *keys, language, now_ts]),
-            *[(f"{cols} WHERE attempts = 0 AND done = 0 AND zone_key = ? AND {free} ORDER BY seq LIMIT ?",
+            *[(f"{cols} WHERE attempts = 0 AND done = 0 AND zone = ? AND {free} ORDER BY seq LIMIT ?",
                [key, now_ts]) for key in keys],
-            (f"{cols} WHERE attempts > 0 AND done = 0 AND next_at <= ? AND zone_key IN ({marks}) AND "
+            (f"{cols} WHERE attempts > 0 AND done = 0 AND next_at <= ? AND zone IN ({marks}) AND "
              f"(route_language = '' OR route_language = ?) AND {free} ORDER BY next_at, seq LIMIT ?",
              [now_ts, *keys, language, now_ts]),
         ]
@@ -512,8 +505,8 @@ class FileStore:
         return _ts(self.clock()) + 60 * self.script.calling.claim_minutes
 
     def offer(self, voter_id: str, hold: Hold | None = None) -> Offer:
-        seq, phones, data, zone_key = self.db.execute(
-            "SELECT seq, phones, data, zone_key FROM voters WHERE voter_id = ?", (voter_id,)
+        seq, phones, data, zone = self.db.execute(
+            "SELECT seq, phones, data, zone FROM voters WHERE voter_id = ?", (voter_id,)
         ).fetchone()
         self._refresh_dnc()
         outcome = self._outcome(voter_id)
@@ -523,7 +516,7 @@ class FileStore:
             voter=voter,
             phones=live_phones(all_phones, outcome, self._dnc),
             all_phones=all_phones,
-            zones=hours.parse_zone_key(zone_key),
+            zones=hours.parse_zone_key(self._zone_keys[zone]),
             history=outcome.history if outcome else [],
             hold=hold,
         )
@@ -609,11 +602,11 @@ class FileStore:
     def counts(self) -> QueueCounts:
         now = self.clock()
         now_ts = _ts(now)
-        open_keys = set(self.open_zone_keys(now))
+        open_keys = set(self.open_zones(now))
         c = QueueCounts()
         start, end, margin = self._window()
-        sql = ("SELECT zone_key, done, (attempts = 0 OR next_at <= ?) AS due, COUNT(*), MIN(CASE WHEN next_at > ? "
-               "THEN next_at END) FROM voters GROUP BY zone_key, done, due")
+        sql = ("SELECT zone, done, (attempts = 0 OR next_at <= ?) AS due, COUNT(*), MIN(CASE WHEN next_at > ? "
+               "THEN next_at END) FROM voters GROUP BY zone, done, due")
         for key, done, due, n, next_at in self.db.execute(sql, (now_ts, now_ts)):
             c.total += n
             if done:
@@ -627,7 +620,7 @@ class FileStore:
                 c.callable_now += n
             else:
                 c.held_by_hours += n
-                reopen = _next_offer_time(hours.parse_zone_key(key), now, start, end, margin)
+                reopen = _next_offer_time(hours.parse_zone_key(self._zone_keys[key]), now, start, end, margin)
                 if reopen is not None:
                     c.reopens_at = reopen if c.reopens_at is None else min(c.reopens_at, reopen)
         return c
@@ -645,12 +638,52 @@ def _next_offer_time(zones: tuple[str, ...], now: dt.datetime, start: dt.time, e
     return None
 
 
-def build_index(workspace: Workspace, script: Script, list_name: str, clock: Clock) -> None:
-    """Build (or bring up to date) a list's calling index now, so the first volunteer does not wait."""
-    FileStore(workspace, script, list_name, clock).close()
+def build_index(workspace: Workspace, script: Script, list_name: str, clock: Clock, table: object = None) -> None:
+    """Build (or bring up to date) a list's calling index now, so the first volunteer does not wait.
+    ``table``: the list's canonical columns as just written (a pyarrow Table), to skip reading it back."""
+    FileStore(workspace, script, list_name, clock, table=table).close()
 
 
 _SEP = "\x1f"  # ASCII unit separator: joins a voter's fields in the index
+KEPT_COLUMNS = (*LEADING_COLUMNS, *TRAILING_COLUMNS)  # with the phone columns: what a voter row keeps
+
+
+def kept_header(header: list[str]) -> list[str]:
+    """The list's columns the index keeps, in the list's order."""
+    phones = set(phone_columns(header))
+    return [h for h in header if h in KEPT_COLUMNS or h in phones]
+
+
+def _voter_rows(list_path: Path, dnc: set[str]) -> tuple[list[tuple], list[str], list[str]]:
+    """The index's voter rows read with the csv module (volunteers' machines: no pyarrow needed)."""
+    rows = ListRows(list_path)
+    header = rows.header
+    kept = kept_header(header)
+    kept_at = [header.index(h) for h in kept]
+    vid_at, zip_at, state_at = (header.index(name) for name in ("voter_id", "zip", "state"))
+    phone_at = rows.phone_indexes
+    zone_of: dict[str, int] = {}
+    zone_keys: list[str] = []
+    zone_cache: dict[tuple, int] = {}
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        vid = row[vid_at]
+        if not vid or vid in seen:
+            continue
+        seen.add(vid)
+        phones = [row[i] for i in phone_at if row[i]]
+        zip5, state = row[zip_at][:5], row[state_at]
+        cache_key = (zip5, state, *(p[:5] for p in phones))
+        zone = zone_cache.get(cache_key)
+        if zone is None:
+            key = hours.zone_key(hours.zones_for(zip5, state, phones))
+            zone = zone_cache[cache_key] = zone_of.setdefault(key, len(zone_of))
+            if zone == len(zone_keys):
+                zone_keys.append(key)
+        done = 0 if phones and (not dnc or any(p not in dnc for p in phones)) else 1
+        out.append((vid, zone, " ".join(phones), _pack([row[i] for i in kept_at]), done))
+    return out, zone_keys, kept
 
 
 def _pack(row: list[str]) -> str:

@@ -1,0 +1,99 @@
+"""The file store's voter rows, read and computed column-wise with pyarrow (organizers' machines).
+
+Same result as ``files._voter_rows`` (the csv-module reader a volunteer's machine uses): one row
+per voter_id (the first), the zone computed once per distinct (ZIP, state, area codes), the phones
+joined, the kept columns packed. About 3x faster on a million voters, so `phonebank import` can
+build the calling index right away. Importing this module fails without pyarrow; the caller then
+uses the csv reader. Returns None when pyarrow cannot read the file (the csv reader then reports
+the problem with its line number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from .. import hours
+from ..lists import ListRows
+from .files import _SEP, kept_header
+
+
+def voter_rows(list_path: Path, dnc: set[str], table: pa.Table | None = None
+               ) -> tuple[Iterable[tuple], list[str], list[str]] | None:
+    """The voter rows of ``list_path`` — from ``table`` (its kept columns, as the importer just wrote them)
+    when given."""
+    header = ListRows(list_path).header  # checks the header, as the csv reader does
+    kept = kept_header(header)
+    phone_names = [h for h in kept if h.startswith("phone_")]
+    if table is None or table.column_names != kept:
+        try:
+            table = pacsv.read_csv(
+                list_path,
+                read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={h: pa.string() for h in header}, include_columns=kept,
+                    strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, ValueError):
+            return None
+    if not table.num_rows:
+        return [], [], kept
+    table = table.combine_chunks()
+    col = {name: table.column(name) for name in kept}
+    phones = [col[name] for name in phone_names]
+    if any(pc.any(pc.match_substring(c, _SEP)).as_py() for c in col.values()):
+        return None  # a field holds the separator itself: the csv reader cleans it
+    zip5 = pc.utf8_slice_codeunits(col["zip"], 0, 5)
+    combo = pc.binary_join_element_wise(zip5, col["state"], *(pc.utf8_slice_codeunits(p, 0, 5) for p in phones), "\x1e")
+    encoded = pc.dictionary_encode(combo).combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    _, firsts = np.unique(codes, return_index=True)
+    zip_list, state_list = col["zip"], col["state"]
+    zone_of: dict[str, int] = {}
+    zone_keys: list[str] = []
+    code_zone = np.zeros(len(encoded.dictionary), dtype=np.int64)
+    for code, row in zip(range(len(firsts)), firsts, strict=True):
+        row = int(row)
+        numbers = [p[row].as_py() for p in phones]
+        key = hours.zone_key(hours.zones_for(zip_list[row].as_py()[:5], state_list[row].as_py(), [n for n in numbers if n]))
+        if key not in zone_of:
+            zone_of[key] = len(zone_keys)
+            zone_keys.append(key)
+        code_zone[codes[row]] = zone_of[key]
+    zones = code_zone[codes]
+    joined = pc.utf8_trim(pc.replace_substring_regex(pc.binary_join_element_wise(*phones, " "), " +", " "), " ")
+    live = None
+    dnc_values = pa.array(sorted(dnc), pa.string()) if dnc else None
+    for p in phones:
+        alive = pc.not_equal(p, "")
+        if dnc_values is not None:
+            alive = pc.and_(alive, pc.invert(pc.is_in(p, value_set=dnc_values)))
+        live = alive if live is None else pc.or_(live, alive)
+    done = pc.invert(live).to_numpy(zero_copy_only=False).astype(np.int64)
+    data = pc.binary_join_element_wise(*(col[name] for name in kept), _SEP)
+    ids = col["voter_id"]
+    keep = _first_of_each_id(ids)
+    columns = [ids, pa.array(zones), joined, data, pa.array(done)]
+    if keep is not None:
+        columns = [c.filter(keep) for c in columns]
+    rows = zip(*(c.to_pylist() for c in columns), strict=True)
+    return rows, zone_keys, kept
+
+
+def _first_of_each_id(ids: pa.Array) -> pa.Array | None:
+    """A mask of the first row of each non-empty voter_id; None when every row qualifies (the usual case)."""
+    blank = pc.equal(ids, "")
+    if pc.count_distinct(ids).as_py() == len(ids) and not pc.any(blank).as_py():
+        return None
+    codes = pc.dictionary_encode(ids).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    _, firsts = np.unique(codes, return_index=True)
+    mask = np.zeros(len(ids), dtype=bool)
+    mask[firsts] = True
+    mask &= ~blank.to_numpy(zero_copy_only=False)
+    return pa.array(mask)
