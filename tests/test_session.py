@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from phonebank.errors import Aborted
-from phonebank.store.files import FileStore
 from phonebank.script import load_script
 from phonebank.session import Session, parse_callback
+from phonebank.store.files import FileStore
 
 from callkit import ANA, Clock, ScriptedPrompter, la, make_workspace, read_rows, voter
 

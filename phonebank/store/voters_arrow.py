@@ -58,8 +58,8 @@ def voter_rows(list_path: Path, dnc: set[str], table: pa.Table | None = None
     zone_of: dict[str, int] = {}
     zone_keys: list[str] = []
     code_zone = np.zeros(len(encoded.dictionary), dtype=np.int64)
-    for code, row in zip(range(len(firsts)), firsts, strict=True):
-        row = int(row)
+    for first in firsts:
+        row = int(first)
         numbers = [p[row].as_py() for p in phones]
         key = hours.zone_key(hours.zones_for(zip_list[row].as_py()[:5], state_list[row].as_py(), [n for n in numbers if n]))
         if key not in zone_of:
