@@ -154,10 +154,10 @@ def pipe():
 
 def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
     from phonebank.prompts import QuestionaryPrompter
-    from phonebank.store.files import FileStore
     from phonebank.roster import add_volunteer
     from phonebank.script import load_script
     from phonebank.session import Session
+    from phonebank.store.files import FileStore
 
     from callkit import ANA, Clock, la
 
@@ -187,9 +187,9 @@ def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
 def test_questionary_ctrl_c_is_an_abort(ws, pipe):
     from phonebank.errors import Aborted
     from phonebank.prompts import QuestionaryPrompter
-    from phonebank.store.files import FileStore
     from phonebank.script import load_script
     from phonebank.session import Session
+    from phonebank.store.files import FileStore
 
     from callkit import ANA, Clock, la
 

@@ -7,9 +7,9 @@ import multiprocessing
 import random
 import time
 
-from phonebank.store.files import FileStore
 from phonebank.results import ResultRow
 from phonebank.script import load_script
+from phonebank.store.files import FileStore
 
 from callkit import Clock, la, make_workspace, read_rows, voter
 

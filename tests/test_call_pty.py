@@ -103,8 +103,8 @@ def test_register_code_three_voters_quit_resume(tmp_path):
 def test_closed_terminal_releases_the_voter_and_keeps_saved_calls(tmp_path):
     import signal
 
-    from phonebank.store.files import FileStore
     from phonebank.script import load_script
+    from phonebank.store.files import FileStore
 
     from callkit import ANA, Clock, la
 

@@ -22,10 +22,10 @@ from phonebank.dnc import append_dnc
 from phonebank.exports.output import write_private
 from phonebank.exports.safecsv import TRIGGERS
 from phonebank.importer import run_import
-from phonebank.store.files import FileStore
 from phonebank.results import ResultRow
 from phonebank.roster import add_volunteer, config_dir, remember_email
 from phonebank.script import load_script
+from phonebank.store.files import FileStore
 from phonebank.workspace import Workspace
 
 import figures
