@@ -11,7 +11,6 @@ import os
 
 import pytest
 
-from phonebank.dnc import read_dnc
 from phonebank.results import UNDO, ResultRow
 
 from callkit import ANA, BO, Clock, la, make_workspace, voter, write_list
@@ -121,7 +120,7 @@ def test_a_call_saved_after_the_hold_was_lost_is_kept_and_marked(ws, clock, make
     late = call(a, slow, "undecided", clock)
     assert late.hold_lost and late.overlaps == first.row.row_id
     assert late.row.overlaps == first.row.row_id
-    rows = {r.row_id: r for r in _all_rows(ws)}
+    rows = {r.row_id: r for r in make_store.rows(ws)}
     assert rows[late.row.row_id].overlaps == first.row.row_id and rows[first.row.row_id].overlaps == ""
 
 
@@ -206,7 +205,7 @@ def test_do_not_call_is_honoured_in_every_list(ws, clock, make_store):
     offer = s.next_voter(ANA.email, exclude={"V1"})
     assert offer.voter_id == "V2"
     call(s, offer, "refused", clock)
-    assert "+12135550103" in read_dnc(ws.dnc_path)
+    assert "+12135550103" in make_store.dnc(ws)
     other = make_store(ws, clock, "second")
     assert other.next_voter(BO.email) is None
     assert other.counts().finished == 1
@@ -220,7 +219,7 @@ def test_undoing_a_refusal_takes_the_number_off_do_not_call_everywhere(ws, clock
     assert other.next_voter(BO.email) is None
     saved = undo(s, refused.row, clock)
     assert saved.dnc_taken_back
-    assert "+12135550103" not in read_dnc(ws.dnc_path)
+    assert "+12135550103" not in make_store.dnc(ws)
     assert s.next_voter(BO.email, exclude={"V1"}).voter_id == "V2"
     assert other.next_voter(BO.email).voter_id == "W9"
 
@@ -232,12 +231,13 @@ def test_undo_keeps_a_number_that_is_on_do_not_call_for_another_reason(ws, clock
     s = make_store(ws, clock)
     write_list(ws, "test", [voter("V2", "José", "Hernández", "+12135550103", "+12135550199")])
     os.utime(ws.list_path("test"), ns=(1, 1))
+    make_store.reimport(ws)
     offer = s.next_voter(ANA.email)
     assert offer.phones == ["+12135550199"]
     refused = call(s, offer, "refused", clock)
     undo(s, refused.row, clock)
-    assert "+12135550103" in read_dnc(ws.dnc_path)
-    assert "+12135550199" not in read_dnc(ws.dnc_path)
+    assert "+12135550103" in make_store.dnc(ws)
+    assert "+12135550199" not in make_store.dnc(ws)
 
 
 # -- undo ------------------------------------------------------------------------------------------------
@@ -312,6 +312,7 @@ def test_a_reimport_while_calling_keeps_holds_and_finished_voters(ws, clock, mak
     write_list(ws, "test", [voter("V0", "New", "Voter", "+12135550199"), *[
         voter(f"V{i}", "Same", str(i), f"+1213555010{i}") for i in (1, 2, 3)]])
     os.utime(ws.list_path("test"), ns=(1, 1))  # a different stamp even within one clock tick
+    make_store.reimport(ws)
     assert drain(a, ANA.email) == ["V0", "V3"]  # V1 finished, V2 still BO's
     assert b.heartbeat(held.hold)
     saved = call(b, held, "supporter", clock, volunteer=BO)
@@ -323,6 +324,7 @@ def test_the_claim_checks_the_index_matches_the_list(ws, clock, make_store):
     assert s.next_voter(ANA.email).voter_id == "V1"
     write_list(ws, "test", [voter("N1", "New", "Person", "+12135550150")])
     os.utime(ws.list_path("test"), ns=(1, 1))
+    make_store.reimport(ws)
     assert s.next_voter(ANA.email).voter_id == "N1"
 
 
@@ -333,12 +335,3 @@ def test_an_unknown_list_is_a_clear_error(ws, clock, make_store):
         make_store(ws, clock, "nope")
     with pytest.raises(UsageProblem, match="invalid list name"):
         make_store(ws, clock, "../../etc/passwd")
-
-
-def _all_rows(ws):
-    from phonebank.results import ReadProblems, read_results_file
-
-    rows = []
-    for path in sorted((ws.results_dir / "test").glob("*.csv")):
-        rows += read_results_file(path, ReadProblems())[0]
-    return rows

@@ -118,7 +118,7 @@ CREATE TABLE phonebank.results (
     seconds      text NOT NULL DEFAULT '0',
     callback_at  text NOT NULL DEFAULT '',
     undoes       text NOT NULL DEFAULT '',
-    overlaps     text NOT NULL DEFAULT '',
+    "overlaps"   text NOT NULL DEFAULT '',
     cancels      text,
     saved_at     timestamptz NOT NULL DEFAULT now()
 );

@@ -17,7 +17,8 @@
 
 -- Who is calling: (email, is_login). A volunteer's login is that volunteer, whatever p_volunteer says
 -- (and naming another volunteer is refused); an organizer must name the volunteer.
-CREATE OR REPLACE FUNCTION phonebank._me(p_volunteer text, OUT email text, OUT is_login boolean)
+CREATE OR REPLACE FUNCTION phonebank._me(p_volunteer text, p_need_name boolean, OUT email text,
+                                         OUT is_login boolean)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
 DECLARE
     vol record;
@@ -37,10 +38,10 @@ BEGIN
         RETURN;
     END IF;
     IF pg_has_role(session_user, 'phonebank_owner', 'MEMBER') THEN
-        IF coalesce(p_volunteer, '') = '' THEN
+        IF coalesce(p_volunteer, '') = '' AND p_need_name THEN
             RAISE EXCEPTION 'an organizer connection must name the volunteer';
         END IF;
-        email := p_volunteer;
+        email := nullif(p_volunteer, '');
         is_login := false;
         RETURN;
     END IF;
@@ -128,7 +129,7 @@ $$;
 CREATE OR REPLACE FUNCTION phonebank.campaign_script()
 RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
 BEGIN
-    PERFORM _me(NULL) WHERE whoami() IS NOT NULL;
+    PERFORM _me(NULL, false);
     RETURN (SELECT c.script_text FROM campaign c);
 END $$;
 
@@ -172,7 +173,7 @@ DECLARE
     l_token text;
     tries int := 0;
 BEGIN
-    me := _me(p_volunteer);
+    me := _me(p_volunteer, true);
     l := _list(p_list);
     SELECT * INTO v FROM voters
     WHERE list_id = l.id AND holder = me.email AND lease_until > l_now
@@ -257,7 +258,7 @@ DECLARE
     l record;
     v voters;
 BEGIN
-    me := _me(p_volunteer);
+    me := _me(p_volunteer, false);
     l := _list(p_list);
     SELECT * INTO v FROM voters WHERE list_id = l.id AND voter_id = p_voter_id;
     IF NOT FOUND OR (me.is_login AND NOT _may_see(l.id, v, p_token, me.email)) THEN
@@ -273,7 +274,7 @@ RETURNS boolean LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pho
 DECLARE
     l record;
 BEGIN
-    PERFORM _me(NULL) WHERE whoami() IS NOT NULL;  -- a revoked login is refused
+    PERFORM _me(NULL, false);  -- a revoked login is refused
     l := _list(p_list);
     UPDATE voters SET lease_until = coalesce(p_now, now()) + make_interval(mins => l.claim_minutes)
     WHERE list_id = l.id AND voter_id = p_voter_id AND token = p_token;
@@ -332,7 +333,7 @@ BEGIN
     IF cardinality(p_row) IS DISTINCT FROM 14 THEN
         RAISE EXCEPTION 'a saved call has 14 fields, not %', cardinality(p_row);
     END IF;
-    me := _me(r_volunteer);
+    me := _me(r_volunteer, true);
     IF me.is_login AND r_volunteer <> me.email THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
             MESSAGE = format('this login belongs to %s — it cannot save a call as %s', me.email, r_volunteer);
@@ -381,7 +382,7 @@ BEGIN
         RETURN jsonb_build_object('status', 'stale', 'voter', _voter_json(l.id, v));
     END IF;
     INSERT INTO results (row_id, list_id, recorded_at, volunteer, list, voter_id, phone, code, answers, note,
-                         language, seconds, callback_at, undoes, overlaps, cancels)
+                         language, seconds, callback_at, undoes, "overlaps", cancels)
     VALUES (r_row_id, l.id, p_row[2], r_volunteer, p_row[4], r_voter, r_phone, r_code, coalesce(p_row[8], ''),
             coalesce(p_row[9], ''), coalesce(p_row[10], ''), coalesce(p_row[11], '0'), coalesce(p_row[12], ''),
             r_undoes, l_overlaps, CASE WHEN r_code = 'undo' AND r_undoes <> '' THEN r_undoes END)
@@ -430,7 +431,7 @@ DECLARE
     me record;
     l record;
 BEGIN
-    me := _me(p_volunteer);
+    me := _me(p_volunteer, true);
     l := _list(p_list);
     RETURN (SELECT ARRAY[r.row_id, r.recorded_at, r.volunteer, r.list, r.voter_id, r.phone, r.code, r.answers,
                          r.note, r.language, r.seconds, r.callback_at, r.undoes, r.overlaps]
@@ -451,7 +452,7 @@ DECLARE
     h text[];
     l_name text;
 BEGIN
-    me := _me(p_volunteer);
+    me := _me(p_volunteer, false);
     l := _list(p_list);
     SELECT * INTO v FROM voters WHERE list_id = l.id AND voter_id = p_voter_id;
     IF NOT FOUND OR (me.is_login AND NOT _may_see(l.id, v, NULL, me.email)) THEN
@@ -465,13 +466,13 @@ END $$;
 
 -- Voters by zone key, done or not, due or not (the client applies calling hours, as FileStore.counts).
 CREATE OR REPLACE FUNCTION phonebank.queue_counts(p_list text, p_now timestamptz)
-RETURNS TABLE (zone_key text, done boolean, due boolean, voters bigint, next_at timestamptz)
+RETURNS TABLE (zone_key text, done boolean, due boolean, n bigint, next_at timestamptz)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
 DECLARE
     l record;
     l_now timestamptz := coalesce(p_now, now());
 BEGIN
-    PERFORM _me(NULL) WHERE whoami() IS NOT NULL;
+    PERFORM _me(NULL, false);
     l := _list(p_list);
     RETURN QUERY
         SELECT v.zone_key, (v.finished OR v.blocked), (v.attempts = 0 OR v.next_at <= l_now), count(*),
