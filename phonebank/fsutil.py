@@ -1,7 +1,10 @@
-"""Small file-system helpers: private files, atomic replace, safe names."""
+"""Small file-system helpers: private files, atomic replace, durable appends, safe names."""
 
 from __future__ import annotations
 
+import csv
+import errno
+import fcntl
 import os
 import re
 import tempfile
@@ -13,6 +16,12 @@ from .errors import UsageProblem
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+TORN_SUFFIX = ".torn"
+_SCAN_CHUNK = 1 << 16
+
+# The csv module refuses a field longer than 131,072 characters by default; every CSV file phonebank
+# appends to must stay readable whatever was written, so readers allow any field that fits in memory.
+CSV_FIELD_LIMIT = 2**31 - 1
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -54,6 +63,131 @@ def open_private_append(path: Path):
     """Open ``path`` for binary append (and pread), creating it with mode 0600."""
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
     return os.fdopen(fd, "a+b")
+
+
+def allow_long_csv_fields() -> None:
+    """Raise the csv module's field size limit (process-wide) so no field phonebank wrote is refused."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+
+
+def torn_path(path: Path) -> Path:
+    """Where torn fragments cut off ``path`` are kept for inspection: ``PATH.torn``."""
+    return path.with_name(path.name + TORN_SUFFIX)
+
+
+def durable_append(path: Path, data: bytes, header: bytes) -> None:
+    """Append ``data`` (whole lines, ending with a newline) to ``path``: one ``write`` under an exclusive
+    ``flock``, then ``fsync``. The file is created private (0600) and starts with ``header``.
+
+    A process killed mid-write leaves a torn last line (no newline). Before writing, that fragment —
+    of any length — is moved to ``PATH.torn`` (private, appended, fsynced) and truncated off, so every
+    line in the file is whole. If the write or the fsync fails the file is cut back to where it was,
+    and the OSError propagates: the caller must not report the data saved.
+    """
+    if not data.endswith(b"\n") or (header and not header.endswith(b"\n")):
+        raise ValueError("durable_append: data and header must be whole lines (end with a newline)")
+    ensure_private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                size = set_aside_torn_tail(path, fd, size)
+            blob = (header if size == 0 else b"") + data
+            try:
+                written = os.write(fd, blob)
+                if written != len(blob):  # a short write: out of space (or file size limit)
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                os.fsync(fd)
+            except BaseException:
+                try:
+                    os.ftruncate(fd, size)
+                except OSError:
+                    pass
+                raise
+            if size == 0:
+                _fsync_dir(path.parent)  # a new file: make its name durable too
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def set_aside_torn_tail(path: Path, fd: int, size: int) -> int:
+    """Move the torn final fragment of ``path`` (open as ``fd``, ``size`` bytes, the last not a newline)
+    to ``PATH.torn`` and truncate it off. Call with ``fd`` exclusively locked. Returns the new size.
+
+    The fragment is everything after the last newline, however long (scanned backwards in chunks);
+    with no newline at all it is the whole file (a torn first write), and the caller writes the
+    header again.
+    """
+    keep = 0
+    end = size
+    while end > 0:
+        start = max(0, end - _SCAN_CHUNK)
+        cut = os.pread(fd, end - start, start).rfind(b"\n")
+        if cut >= 0:
+            keep = start + cut + 1
+            break
+        end = start
+    torn_fd = os.open(torn_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    try:
+        offset = keep
+        while offset < size:  # copied in chunks: a torn fragment may be large
+            piece = os.pread(fd, min(1 << 20, size - offset), offset)
+            if not piece:
+                break
+            _write_all(torn_fd, piece)
+            offset += len(piece)
+        _write_all(torn_fd, b"\n")
+        os.fsync(torn_fd)
+    finally:
+        os.close(torn_fd)
+    os.ftruncate(fd, keep)
+    return keep
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[n:]
+
+
+def complete_bytes(path: Path) -> bytes | None:
+    """The bytes of ``path`` up to and including its last newline (a final line without one may be a
+    write in progress, or torn by a crash, and is left out); a UTF-8 BOM is removed. None if missing."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data[: data.rfind(b"\n") + 1]
+
+
+def append_columns(path: Path, columns: tuple[str, ...]) -> list[str]:
+    """The column order to append rows in: the existing file's header, followed by any of ``columns``
+    it lacks (an older file gains a column as trailing fields); ``columns`` for a new or headerless file.
+    Readers use the same rule (``header + missing``) to find those trailing columns."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+    except FileNotFoundError:
+        return list(columns)
+    if not first.endswith(b"\n"):  # no complete header yet: the append writes ours
+        return list(columns)
+    try:
+        header = [h.strip() for h in next(csv.reader([first.decode("utf-8-sig")]), [])]
+    except (UnicodeDecodeError, csv.Error):
+        return list(columns)
+    if not any(header):
+        return list(columns)
+    return header + [c for c in columns if c not in header]
 
 
 @contextmanager

@@ -40,9 +40,7 @@ progress) and report it.
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -50,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataError
-from .fsutil import ensure_private_dir, open_private_append
+from .fsutil import durable_append, set_aside_torn_tail
 
 RESULT_COLUMNS = (
     "row_id", "recorded_at", "volunteer", "list", "voter_id", "phone", "code",
@@ -223,22 +221,11 @@ class CsvResultsStore:
         return sorted(p for p in d.glob("*.csv") if not p.name.startswith("."))
 
     def append(self, row: ResultRow) -> Path:
-        """Append one row durably. Returns the file written. Raises DataError if it cannot."""
+        """Append one row durably (``fsutil.durable_append``). Returns the file written. Raises DataError
+        if it cannot — then the row is not in the file."""
         path = self.file_for(row.list, row.volunteer)
-        line = row_to_line(row)
         try:
-            ensure_private_dir(path.parent)
-            with open_private_append(path) as fh:
-                fd = fh.fileno()
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                try:
-                    size = os.fstat(fd).st_size
-                    if size and os.pread(fd, 1, size - 1) != b"\n":
-                        size = _set_aside_torn_tail(path, fd, size)
-                    os.write(fd, (HEADER_LINE.encode() if size == 0 else b"") + line)
-                    os.fsync(fd)
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+            durable_append(path, row_to_line(row), HEADER_LINE.encode())
         except OSError as exc:
             raise DataError(f"{path}: could not save the call ({exc.strerror}) — check the disk and permissions; the call was NOT saved") from None
         return path
@@ -254,18 +241,8 @@ class CsvResultsStore:
 
 
 def _set_aside_torn_tail(path: Path, fd: int, size: int) -> int:
-    """Move a torn final fragment (no newline) to PATH.torn and truncate it off. Returns new size."""
-    chunk = min(size, 1 << 16)
-    tail = os.pread(fd, chunk, size - chunk)
-    cut = tail.rfind(b"\n")
-    keep = size - chunk + cut + 1 if cut >= 0 else 0
-    fragment = os.pread(fd, size - keep, keep)
-    with open_private_append(path.with_name(path.name + ".torn")) as torn:
-        torn.write(fragment + b"\n")
-        torn.flush()
-        os.fsync(torn.fileno())
-    os.ftruncate(fd, keep)
-    return keep
+    """Move a torn final fragment (no newline, any length) to PATH.torn and truncate it off. Returns new size."""
+    return set_aside_torn_tail(path, fd, size)
 
 
 def effective_rows(rows: list[ResultRow]) -> list[ResultRow]:

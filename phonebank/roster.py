@@ -2,7 +2,8 @@
 
 Roster columns: ``email, first_name, last_name, zip, registered_at``. Emails are stored lower-case
 and are the login. The file is append-only and private (0600); the newest row for an email wins,
-so a volunteer can re-register to fix a typo in their name.
+so a volunteer can re-register to fix a typo in their name. Columns are found by header name (a
+column an older header lacks is read from the trailing fields, where the writer puts it).
 
 The last email used in each workspace is remembered in the user's config folder
 (``$PHONEBANK_HOME``, else ``$XDG_CONFIG_HOME/phonebank``, else ``~/.config/phonebank``), file
@@ -12,7 +13,6 @@ The last email used in each workspace is remembered in the user's config folder
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import json
 import os
@@ -21,11 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DataError, UsageProblem
-from .fsutil import atomic_write, ensure_private_dir, open_private_append
+from .fsutil import (
+    allow_long_csv_fields,
+    append_columns,
+    atomic_write,
+    complete_bytes,
+    durable_append,
+    ensure_private_dir,
+)
 
 ROSTER_COLUMNS = ("email", "first_name", "last_name", "zip", "registered_at")
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 ZIP_RE = re.compile(r"^\d{5}$")
+_ONE_LINE = re.compile(r"[\r\n\x00]")
+
+allow_long_csv_fields()
 
 
 @dataclass(frozen=True)
@@ -64,48 +74,48 @@ def check_name(text: str, what: str) -> str:
 
 
 def read_roster(path: Path) -> dict[str, Volunteer]:
-    """All volunteers by email (the newest row for an email wins)."""
-    if not path.exists():
+    """All volunteers by email (the newest row for an email wins). A final line without a newline is
+    skipped (a registration being written, or torn by a crash). DataError ``path:line: ...``."""
+    data = complete_bytes(path)
+    if not data:
         return {}
-    out: dict[str, Volunteer] = {}
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is None:
-                return {}
-            missing = [c for c in ("email", "first_name", "last_name", "zip") if c not in reader.fieldnames]
-            if missing:
-                raise DataError(f"{path}:1: missing column {', '.join(missing)} — the first line must be {','.join(ROSTER_COLUMNS)}")
-            for row in reader:
-                email = (row.get("email") or "").strip().lower()
-                if email:
-                    out[email] = Volunteer(email, row.get("first_name") or "", row.get("last_name") or "",
-                                           row.get("zip") or "", row.get("registered_at") or "")
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: unreadable ({exc}) — fix or remove the damaged line") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text — save the file as UTF-8") from None
+    out: dict[str, Volunteer] = {}
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next((r for r in reader if any(f.strip() for f in r)), None)
+        if header is None:
+            return {}
+        header = [h.strip() for h in header]
+        missing = [c for c in ROSTER_COLUMNS[:4] if c not in header]
+        if missing:
+            raise DataError(f"{path}:1: missing column {', '.join(missing)} — the first line must be {','.join(ROSTER_COLUMNS)}")
+        names = header + [c for c in ROSTER_COLUMNS if c not in header]
+        at = {c: names.index(c) for c in ROSTER_COLUMNS}
+        for row in reader:
+            f = {c: row[i] if i < len(row) else "" for c, i in at.items()}
+            email = f["email"].strip().lower()
+            if email:
+                out[email] = Volunteer(email, f["first_name"], f["last_name"], f["zip"], f["registered_at"])
+    except csv.Error as exc:
+        raise DataError(f"{path}:{reader.line_num}: damaged line ({exc}) — fix or remove it") from None
     return out
 
 
 def add_volunteer(path: Path, volunteer: Volunteer) -> None:
-    """Append a volunteer to the roster, durably and under a lock."""
+    """Append a volunteer to the roster durably, under a lock (``fsutil.durable_append``: a torn last
+    line left by a crash is moved to ``volunteers.csv.torn``, never kept as a row)."""
+    values = {"email": volunteer.email, "first_name": volunteer.first_name, "last_name": volunteer.last_name,
+              "zip": volunteer.zip, "registered_at": volunteer.registered_at}
+    names = append_columns(path, ROSTER_COLUMNS)
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(
-        [volunteer.email, volunteer.first_name, volunteer.last_name, volunteer.zip, volunteer.registered_at]
-    )
-    with open_private_append(path) as fh:
-        fd = fh.fileno()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            size = os.fstat(fd).st_size
-            prefix = b""
-            if size == 0:
-                prefix = (",".join(ROSTER_COLUMNS) + "\n").encode()
-            elif os.pread(fd, 1, size - 1) != b"\n":
-                prefix = b"\n"
-            os.write(fd, prefix + buf.getvalue().encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+    # one row is always one line, whatever a caller passes
+    csv.writer(buf, lineterminator="\n").writerow([_ONE_LINE.sub(" ", values.get(c) or "") for c in names])
+    durable_append(path, buf.getvalue().encode("utf-8"), (",".join(ROSTER_COLUMNS) + "\n").encode())
 
 
 def config_dir() -> Path:

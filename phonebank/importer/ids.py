@@ -9,14 +9,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 HASH_PREFIX = "h"
+HASH_BYTES = 16  # 128 bits: ``h`` + 32 hex digits; a collision among even billions of voters is out of reach
+_PACKED_DIGITS = 17  # numeric ids up to 17 digits pack into int64 as value * 32 + length (< 2**63)
 
 
 def derived_ids(first, last, phones: list, zip_) -> pa.Array:
-    """``h`` + 12 hex digits of BLAKE2b over lower-cased name, E.164 phones and zip (same row, same id)."""
+    """``h`` + 32 hex digits (128-bit BLAKE2b) over lower-cased name, E.164 phones and zip (same row, same id).
+
+    Lists imported before the widening hold ``h`` + 12 hex digits; re-importing such a list derives
+    the longer ids."""
     parts = [pc.utf8_lower(first), pc.utf8_lower(last), *phones, zip_]
     keys = pc.binary_join_element_wise(*parts, "|").to_pylist()
     return pa.array(
-        [HASH_PREFIX + hashlib.blake2b(k.encode(), digest_size=6).hexdigest() for k in keys], pa.string()
+        [HASH_PREFIX + hashlib.blake2b(k.encode(), digest_size=HASH_BYTES).hexdigest() for k in keys], pa.string()
     )
 
 
@@ -51,11 +56,18 @@ def first_rows(ids) -> np.ndarray:
 
 
 def _codes(ids) -> np.ndarray:
-    """Equal ids, equal codes: numeric ids as integers (little memory), others dictionary-encoded."""
-    lengths = pc.binary_length(ids)
-    if len(ids) and pc.all(pc.ascii_is_decimal(ids)).as_py() and pc.max(lengths).as_py() <= 18:
-        # "007" and "7" differ: fold the length into the number
-        return pc.cast(ids, pa.int64()).to_numpy() * 32 + lengths.to_numpy()
+    """Equal codes if and only if equal ids: numeric ids of up to 17 digits as integers (little memory),
+    others dictionary-encoded.
+
+    "007" and "7" differ, so the length is folded in: value * 32 + length. That is exact only while
+    it fits in int64 — 10**17 * 32 < 2**63, but 18-digit values would wrap around and collide — so
+    longer ids take the dictionary path."""
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
+    if ids.null_count:
+        ids = ids.fill_null("")
+    lengths = pc.binary_length(ids)
+    if (len(ids) and pc.all(pc.ascii_is_decimal(ids)).as_py()
+            and 0 < pc.min(lengths).as_py() and pc.max(lengths).as_py() <= _PACKED_DIGITS):
+        return pc.cast(ids, pa.int64()).to_numpy() * 32 + lengths.to_numpy().astype(np.int64)
     return pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
