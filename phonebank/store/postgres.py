@@ -125,7 +125,7 @@ def translated() -> Iterator[None]:
         yield
     except psycopg.errors.InsufficientPrivilege as exc:
         raise UsageProblem(_message(exc)) from None
-    except psycopg.errors.NoDataFound as exc:
+    except (psycopg.errors.NoDataFound, psycopg.errors.RaiseException) as exc:
         raise DataError(_message(exc)) from None
     except psycopg.errors.UndefinedFunction as exc:
         raise DataError(f"the database has no phonebank schema, or an older one ({_message(exc)}) — run "

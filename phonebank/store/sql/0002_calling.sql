@@ -84,8 +84,8 @@ $$;
 CREATE OR REPLACE FUNCTION phonebank._token_ok(p_list_id int, p_voter_id text, p_volunteer text, p_since bigint,
                                                p_token text)
 RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
-    SELECT p_token IS NOT NULL AND length(p_token) = 64
-       AND _sign(p_list_id, p_voter_id, p_volunteer, p_since, left(p_token, 32)) = p_token
+    SELECT coalesce(p_token IS NOT NULL AND length(p_token) = 64
+                    AND _sign(p_list_id, p_voter_id, p_volunteer, p_since, left(p_token, 32)) = p_token, false)
 $$;
 
 -- A voter's saved calls in this list, save order, as results CSV fields (phonebank.results.RESULT_COLUMNS).
@@ -113,7 +113,7 @@ $$;
 -- May this volunteer's login see this voter? The one they hold, or one they have called.
 CREATE OR REPLACE FUNCTION phonebank._may_see(p_list_id int, p_voter phonebank.voters, p_token text, p_email text)
 RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
-    SELECT (p_token IS NOT NULL AND p_voter.token = p_token)
+    SELECT coalesce(p_token IS NOT NULL AND p_voter.token = p_token, false)
         OR EXISTS (SELECT 1 FROM results r WHERE r.list_id = p_list_id AND r.voter_id = p_voter.voter_id
                                              AND r.volunteer = p_email)
 $$;
@@ -334,15 +334,16 @@ BEGIN
         RAISE EXCEPTION 'a saved call has 14 fields, not %', cardinality(p_row);
     END IF;
     me := _me(r_volunteer, true);
-    IF me.is_login AND r_volunteer <> me.email THEN
+    IF me.is_login AND r_volunteer IS DISTINCT FROM me.email THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
             MESSAGE = format('this login belongs to %s — it cannot save a call as %s', me.email, r_volunteer);
     END IF;
     l := _list(p_list);
-    IF p_row[4] <> p_list THEN
+    IF p_row[4] IS DISTINCT FROM p_list THEN
         RAISE EXCEPTION 'the call names list ''%'' but is saved in list ''%''', p_row[4], p_list;
     END IF;
-    IF coalesce(r_row_id, '') = '' OR coalesce(r_voter, '') = '' OR coalesce(r_code, '') = '' THEN
+    IF coalesce(r_row_id, '') = '' OR coalesce(r_voter, '') = '' OR coalesce(r_code, '') = ''
+       OR coalesce(r_volunteer, '') = '' THEN
         RAISE EXCEPTION 'a saved call needs a row id, a voter and a code';
     END IF;
     SELECT * INTO l_dup FROM results WHERE row_id = r_row_id;
