@@ -14,9 +14,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from phonebank.queue import CallQueue
 from phonebank.results import ReadProblems, ResultRow, read_results_file
 from phonebank.script import load_script
+from phonebank.store.files import FileStore
 from phonebank.workspace import Workspace
 
 import figures
@@ -31,22 +31,22 @@ def caller(root: str, email: str, log: str, seed: int) -> None:
     ws = Workspace(Path(root))
     script = load_script(ws.script_path)
     clock = Clock(la(2017, 3, 20, 18, 0))
-    queue = CallQueue(ws, script, "test", clock)
+    queue = FileStore(ws, script, "test", clock)
     with open(log, "a") as reported:
         while (offer := queue.next_voter(email)) is not None:
             row = ResultRow(recorded_at=clock().isoformat(), volunteer=email, list="test", voter_id=offer.voter_id,
                             phone=offer.phones[0], code=rng.choice(CODES), note="note, with \"quotes\"")
-            queue.record(row)
+            queue.save(row)
             reported.write(row.row_id + "\n")  # only now is the call "reported saved"
             reported.flush()
-            queue.release(offer.voter_id, email)
+            queue.release(offer.hold)
             time.sleep(rng.random() / 1000)
 
 
 def test_sigkill_while_saving_calls_loses_nothing(tmp_path, capsys):
     ws = make_workspace(tmp_path / "ws", [voter(f"V{i:05d}", "Voter", str(i), f"+1213{5000000 + i:07d}")
                                           for i in range(20000)])
-    CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0))).close()
+    FileStore(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0))).close()
     ctx = multiprocessing.get_context("fork")
     rng = random.Random(2017)
     log = tmp_path / "reported.txt"
@@ -89,5 +89,5 @@ def test_sigkill_while_saving_calls_loses_nothing(tmp_path, capsys):
     figures.record("crash (calls)", f"{KILLS + 1} SIGKILLs while saving survived; {len(rows)} calls on file, "
                    f"{len(reported)} reported saved, 0 lost; {torn_injected} torn rows set aside and repaired")
     # the index rebuilt from scratch agrees
-    queue = CallQueue(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0)))
+    queue = FileStore(ws, load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18, 0)))
     assert queue.counts().finished + queue.counts().waiting >= len({r.voter_id for r in rows})

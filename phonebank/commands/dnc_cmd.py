@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..dnc import append_dnc, read_dnc
+from ..dnc import append_dnc, read_dnc, read_dnc_fixed
 from .common import current_workspace, workspace_option
 
 
@@ -26,7 +26,7 @@ def add(file: Path, reason: str) -> None:
 
     ws = current_workspace()
     found = read_numbers(file)
-    listed = read_dnc(ws.dnc_path)
+    listed = read_dnc_fixed(ws.dnc_path)  # a number listed only by a call can be undone: list it for good
     new = [n for n in found.numbers if n not in listed]
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     added = append_dnc(ws.dnc_path, ((n, now, str(file), reason) for n in new))

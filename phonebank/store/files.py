@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .. import hours
-from ..dnc import append_dnc, read_dnc, remove_dnc_for_call
+from ..dnc import append_dnc, read_dnc, read_dnc_entries, remove_dnc_for_call
 from ..errors import DataError
 from ..lists import LEADING_COLUMNS, TRAILING_COLUMNS, ListRows, phone_columns
 from ..outcomes import VoterOutcome, fold, live_phones
@@ -335,9 +335,13 @@ class FileStore:
     def _list_dnc_found(self, rows: list[ResultRow]) -> None:
         """Do-not-call results read from the files (not saved here): their numbers go on the list,
         unless the call was undone."""
+        refusals = [r for r in rows if r.phone and self._effects.get(r.code) == "do_not_call"]
+        if not refusals:
+            return
+        entered = {e.row_id for e in read_dnc_entries(self.ws.dnc_path) if e.row_id}
         new: list[tuple[str, str, str, str, str]] = []
-        for row in rows:
-            if (row.phone and self._effects.get(row.code) == "do_not_call" and row.phone not in self._dnc
+        for row in refusals:
+            if (row.row_id not in entered
                     and not self.db.execute("SELECT 1 FROM rows WHERE undoes = ?", (row.row_id,)).fetchone()):
                 self._dnc.add(row.phone)
                 new.append((row.phone, row.recorded_at, "call", row.code, row.row_id))
@@ -560,10 +564,8 @@ class FileStore:
             if other:
                 overlaps = other[0]
                 row = dataclasses.replace(row, overlaps=overlaps)
-        taken_back = False
-        if row.code == UNDO:
-            taken_back = self._take_back_dnc(row)
         path = self.results.append(row)
+        taken_back = self._take_back_dnc(row) if row.code == UNDO else False
         if (row.phone and self._effects.get(row.code) == "do_not_call"):
             append_dnc(self.ws.dnc_path, [(row.phone, row.recorded_at, "call", row.code, row.row_id)])
             self._dnc.add(row.phone)
