@@ -15,9 +15,10 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from . import hours
+from .errors import DataError
 from .outcomes import parse_time
 from .render import pick, render, variables
-from .results import NOTE_MAX, UNDO, ResultRow, flatten
+from .results import NOTE_MAX, UNDO, ResultRow, check_note
 from .roster import Volunteer
 from .script import Code, Script
 from .store.port import CallingStore, Offer, Saved
@@ -101,11 +102,12 @@ class Heartbeat:
         return answer
 
 
-def check_note(text: str) -> str | None:
-    """None when the note can be saved, else what is wrong (a prompt validator)."""
-    size = len(flatten(text))
-    if size > NOTE_MAX:
-        return f"the note is {size:,} characters; the limit is {NOTE_MAX:,} — shorten it"
+def note_problem(text: str) -> str | None:
+    """None when the note can be saved, else what is wrong (a prompt validator over ``results.check_note``)."""
+    try:
+        check_note(text)
+    except DataError as exc:
+        return str(exc)
     return None
 
 
@@ -243,7 +245,7 @@ class Session:
             if code_id is None:
                 continue
             note = self.ui.text(f"Note (optional, at most {NOTE_MAX:,} characters; Enter to skip):",
-                                validate=check_note)
+                                validate=note_problem)
             decision = self._confirm(offer, phone, code_id, answers, note, callback_at, language)
             while decision.startswith("change"):
                 if decision == "change_result":
@@ -251,7 +253,7 @@ class Session:
                 elif decision == "change_answers":
                     answers = self._walk_script(offer, language, answers)
                 elif decision == "change_note":
-                    note = self.ui.text("Note (optional):", default=note, validate=check_note)
+                    note = self.ui.text("Note (optional):", default=note, validate=note_problem)
                 elif decision == "change_time":
                     callback_at = self._ask_callback(offer)
                 decision = self._confirm(offer, phone, code_id, answers, note, callback_at, language)
@@ -339,8 +341,8 @@ class Session:
             heading = f"— {title} —\n" if title else ""
             self.ui.show(heading + render(pick(section.text, language), values, self.ui.style))
             answer = None
-            if section.ask:
-                question = self.script.question(section.ask)
+            question = self.script.question(section.ask) if section.ask else None
+            if question is not None:  # scripts.yaml validation guarantees every `ask` names a question
                 choices = [Choice(a.id, pick(a.label, language), str(i))
                            for i, a in enumerate(question.answers, 1)]
                 choices.append(Choice("", "(no answer / skip this question)", "0"))

@@ -276,7 +276,10 @@ def test_a_script_without_a_call_back_code_hides_the_action(ws):
 
 
 def test_a_note_over_the_limit_is_refused_with_its_length(ws):
-    from phonebank.session import check_note
+    from phonebank.session import note_problem
 
-    assert check_note("x" * 2000) is None
-    assert check_note("x" * 2001) == "the note is 2,001 characters; the limit is 2,000 — shorten it"
+    assert note_problem("x" * 2000) is None
+    assert note_problem("x" * 2001) == "the note is 2,001 characters long, over the limit of 2,000 — shorten it"
+    with pytest.raises(AssertionError, match="over the limit of 2,000"):  # the prompt refuses it
+        run(ws, ["not_home", "x" * 2001])
+

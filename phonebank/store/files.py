@@ -239,6 +239,7 @@ class FileStore:
     def _load_voters(self, db: sqlite3.Connection) -> tuple[list[str], list[str]]:
         """Insert one row per voter (first row of a repeated voter_id); returns (zone keys, packed columns).
         Only the canonical columns are kept (what the screen and the script use)."""
+        fast_rows: Callable[..., tuple[Iterable[tuple], list[str], list[str]] | None] | None
         try:
             from .voters_arrow import voter_rows as fast_rows  # where pyarrow is installed (organizers)
         except ImportError:
@@ -472,7 +473,7 @@ class FileStore:
         free = ("NOT EXISTS (SELECT 1 FROM claims c WHERE c.voter_id = v.voter_id AND c.expires_at > ?) "
                 "AND NOT EXISTS (SELECT 1 FROM temp.skipped s WHERE s.voter_id = v.voter_id)")
         cols = "SELECT seq, voter_id, phones, dead_phones FROM voters v"
-        queries = [
+        queries: list[tuple[str, list]] = [
             (f"{cols} INDEXED BY priority WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '') "
              f"AND next_at <= ? AND zone IN ({marks}) AND (route_language = '' OR route_language = ?) AND {free} "
              f"ORDER BY next_at LIMIT ?", [now_ts, *keys, language, now_ts]),
