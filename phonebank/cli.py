@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "call": ("phonebank.commands.call_cmd", "call", "Start a calling session (volunteers)."),
     "report": ("phonebank.commands.report_cmd", "report", "Show where the phone bank stands."),
     "export": ("phonebank.commands.export_cmd", "export", "Export results (supporters, VAN, PDI, ...)."),
+    "db": ("phonebank.commands.db_cmd", "db", "A campaign shared through PostgreSQL (init, push, invite, ...)."),
 }
 
 
@@ -79,14 +80,19 @@ class LazyGroup(click.Group):
     metavar="DIR",
     help="Workspace folder (default: $PHONEBANK_WORKSPACE, else the current folder).",
 )
+@click.option(
+    "--database",
+    metavar="URL",
+    help="PostgreSQL URL of a shared campaign (default: $PHONEBANK_DATABASE_URL, else files).",
+)
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None) -> None:
+def cli(ctx: click.Context, workspace: str | None, database: str | None) -> None:
     """phonebank: a command-line phone bank on files the campaign owns.
 
     Organizers: `import` voter lists, edit scripts.yaml, `check` it, then `report` and `export`.
     Volunteers: `call` (registers you the first time).
     """
-    ctx.obj = {"workspace": workspace}
+    ctx.obj = {"workspace": workspace, "database": database}
 
 
 def main() -> None:

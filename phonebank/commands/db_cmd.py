@@ -1,0 +1,164 @@
+"""`phonebank db ...`: the organizer's commands for a campaign shared through PostgreSQL.
+
+The database is the one named by `--database URL` (before or after `db`), else
+`PHONEBANK_DATABASE_URL`. The URL names a role allowed to create roles and schemas (the organizer);
+keep its password out of files others read (libpq's ~/.pgpass, or a service file).
+
+    phonebank db init                 schema, roles and functions (safe to run again)
+    phonebank db migrate              apply this phonebank's newer migrations
+    phonebank db status               which migrations are applied, which pending
+    phonebank db push [--list NAME]   upload this workspace (script, volunteers, do-not-call, lists, calls)
+    phonebank db invite EMAIL         a login for one volunteer: prints the `phonebank join` line to send
+    phonebank db revoke EMAIL         end a volunteer's login
+
+psycopg is imported only when one of these runs (`pip install 'phonebank[postgres]'`).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from ..errors import UsageProblem
+from .common import current_workspace, workspace_option
+
+
+def database_option(func):
+    """Add ``--database URL`` to a command (it may also be given before the command name)."""
+
+    @click.option("--database", "database_url", metavar="URL",
+                  help="PostgreSQL URL of the campaign (default: $PHONEBANK_DATABASE_URL).")
+    @functools.wraps(func)
+    def wrapper(*args, database_url=None, **kwargs):
+        if database_url:
+            root = click.get_current_context().find_root()
+            root.obj = {**(root.obj or {}), "database": database_url}
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _url() -> str:
+    from ..store import database_url
+
+    url = database_url()
+    if not url:
+        raise UsageProblem("no database given — use `phonebank --database URL db ...` or set PHONEBANK_DATABASE_URL "
+                           "(e.g. postgresql://organizer@db.example.org/campaign)")
+    return url
+
+
+def _connect():
+    from ..store import postgres
+
+    return postgres.connect(_url())
+
+
+@click.group("db")
+def db() -> None:
+    """A campaign shared by volunteers on many machines, in PostgreSQL (organizers)."""
+
+
+@db.command("init")
+@database_option
+def init() -> None:
+    """Create the schema, roles and functions in the database (safe to run again)."""
+    from ..store import postgres
+
+    with _connect() as conn:
+        applied = postgres.init_database(conn)
+        database = conn.info.dbname
+    if applied:
+        click.echo(f"Initialized database {database}: schema {postgres.SCHEMA}, roles {postgres.OWNER_ROLE} "
+                   f"and {postgres.CALLER_ROLE}; applied " + ", ".join(f"{m.version:04d} {m.name}" for m in applied))
+    else:
+        click.echo(f"Database {database} is already initialized and up to date.")
+    click.echo("Next: `phonebank db push` to upload this workspace, then `phonebank db invite EMAIL` for each volunteer.")
+
+
+@db.command("migrate")
+@database_option
+def migrate() -> None:
+    """Apply the migrations this phonebank has and the database lacks (under a lock; safe to run again)."""
+    from ..store import postgres
+
+    with _connect() as conn:
+        applied = postgres.migrate(conn)
+    if applied:
+        for m in applied:
+            click.echo(f"Applied {m.version:04d} {m.name}")
+    else:
+        click.echo("Up to date: no migration to apply.")
+
+
+@db.command("status")
+@database_option
+def status() -> None:
+    """Show which migrations are applied and which are pending."""
+    from ..store import postgres
+
+    url = _url()
+    with postgres.connect(url) as conn:
+        st = postgres.status(conn)
+    click.echo(f"Database {postgres.redact(url)}")
+    if not st.initialized:
+        click.echo("  not initialized — run `phonebank db init`")
+        raise SystemExit(1)
+    for version, name, applied_at, same in st.applied:
+        note = "" if same else "  (differs from this phonebank's copy)"
+        click.echo(f"  applied  {version:04d} {name}  {applied_at:%Y-%m-%d %H:%M}{note}")
+    for m in st.pending:
+        click.echo(f"  pending  {m.version:04d} {m.name}")
+    for version in st.unknown:
+        click.echo(f"  applied  {version:04d} (unknown to this phonebank: upgrade phonebank)")
+    if st.pending:
+        click.echo("Run `phonebank db migrate` to apply the pending migrations.")
+        raise SystemExit(1)
+    click.echo("Up to date.")
+
+
+@db.command("push")
+@click.option("--list", "lists", metavar="NAME", multiple=True, help="Only this list (repeatable; default: all).")
+@database_option
+@workspace_option
+def push(lists: tuple[str, ...]) -> None:
+    """Upload this workspace: scripts.yaml, volunteers, do-not-call, call lists and saved calls.
+    Running it again changes nothing; a re-imported list keeps the voters' holds and saved calls."""
+    from ..store import postgres
+
+    ws = current_workspace()
+    with _connect() as conn:
+        summary = postgres.push_workspace(conn, ws, lists or None)
+    click.echo(f"Pushed workspace {ws.root}:")
+    for line in summary.lines():
+        click.echo(f"  {line}")
+
+
+@db.command("invite")
+@click.argument("email")
+@database_option
+def invite(email: str) -> None:
+    """Create a login for one volunteer and print the line to send them (privately: it holds the password)."""
+    from ..store import postgres
+
+    url = _url()
+    with postgres.connect(url) as conn:
+        invitation = postgres.invite(conn, email, url)
+    click.echo(f"Invited {invitation.email}: login {invitation.role} (member of {postgres.CALLER_ROLE}; "
+               "it can only run the calling functions). Send this line to the volunteer privately — it holds "
+               "their password and is shown once (`db invite` again makes a new one):", err=True)
+    click.echo(invitation.join_line)
+
+
+@db.command("revoke")
+@click.argument("email")
+@database_option
+def revoke(email: str) -> None:
+    """End a volunteer's login: no new connection, open sessions ended, held voters given back."""
+    from ..store import postgres
+
+    with _connect() as conn:
+        ended = postgres.revoke(conn, email)
+    click.echo(f"Revoked {email.strip().lower()}: the login can no longer connect"
+               + (f"; {ended} open session(s) ended." if ended else "."))
