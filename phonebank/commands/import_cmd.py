@@ -48,10 +48,10 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
     for line in summary.lines(ws.root):
         click.echo(line)
     if not dry_run:
-        _prepare_for_calling(ws, list_name, summary.calling_table)
+        _prepare_for_calling(ws, list_name, summary.calling_rows)
 
 
-def _prepare_for_calling(ws, list_name: str, table) -> None:
+def _prepare_for_calling(ws, list_name: str, prepared) -> None:
     """Build the list's calling index now, so the first volunteer sees a voter at once. A failure here
     loses nothing (the list is written; the first `phonebank call` builds the index instead)."""
     import time
@@ -63,7 +63,7 @@ def _prepare_for_calling(ws, list_name: str, table) -> None:
 
     started = time.perf_counter()
     try:
-        build_index(ws, current_script(ws), list_name, clock.now, table=table)
+        build_index(ws, current_script(ws), list_name, clock.now, prepared=prepared)
     except PhonebankError as exc:
         click.echo(f"Warning: the list is imported, but preparing it for calling failed ({exc}) — the first "
                    "`phonebank call` will prepare it", err=True)

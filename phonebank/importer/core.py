@@ -44,7 +44,7 @@ class ImportSummary:
     delimiter: str = ""
     dry_run: bool = False
     replaced: bool = False
-    calling_table: object = field(default=None, repr=False)  # the kept canonical columns, for the index
+    calling_rows: tuple | None = field(default=None, repr=False)  # the calling index's voter rows
 
     def lines(self, root: Path | None = None) -> list[str]:
         """The summary as printed, paths relative to ``root`` when inside it."""
@@ -122,6 +122,7 @@ def _run_import(
     replace: bool = False,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
+    prepare_calling: bool = True,
 ) -> ImportSummary:
     """Import ``source`` into ``lists/LIST_NAME.csv``; nothing is written when anything fails."""
     step = progress or (lambda _name: None)
@@ -203,10 +204,37 @@ def _run_import(
             writing.write_table(rejects_path, table)
         else:
             writing.remove_stale(rejects_path)
+        preparing = (_prepare_calling_rows(ws, pa.table([c.filter(keep_mask) for c in values], names=canonical))
+                     if prepare_calling else None)
         writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
-        summary.calling_table = pa.table([c.filter(keep_mask) for c in values], names=canonical)
+        summary.calling_rows = preparing() if preparing else None
     step("write")
     return summary
+
+
+def _prepare_calling_rows(ws: Workspace, table: pa.Table) -> Callable[[], tuple | None]:
+    """Start computing the calling index's voter rows beside the list write (pyarrow works outside the
+    GIL); the returned function waits for them (None if that failed: the index reads the list instead)."""
+    import threading
+
+    from ..store.voters_arrow import rows_from_table
+
+    result: list = [None]
+
+    def work() -> None:
+        try:
+            result[0] = rows_from_table(table, read_dnc(ws.dnc_path))
+        except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
+            result[0] = None
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+
+    def wait() -> tuple | None:
+        thread.join()
+        return result[0]
+
+    return wait
 
 
 def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, reasons: np.ndarray,

@@ -46,7 +46,7 @@ from pathlib import Path
 from .. import hours
 from ..dnc import append_dnc, read_dnc, read_dnc_entries, remove_dnc_for_call
 from ..errors import DataError
-from ..lists import LEADING_COLUMNS, TRAILING_COLUMNS, ListRows, phone_columns
+from ..lists import ListRows
 from ..outcomes import VoterOutcome, fold, live_phones
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
@@ -96,9 +96,9 @@ class FileStore:
     """One list of one workspace, for calling: claims, saves, undo, counts (``CallingStore``)."""
 
     def __init__(self, workspace: Workspace, script: Script, list_name: str, clock: Clock,
-                 on_rebuild: Callable[[], None] | None = None, table: object = None):
+                 on_rebuild: Callable[[], None] | None = None, prepared: tuple | None = None):
         self.ws = workspace
-        self._table = table  # the list's canonical columns, already in memory (`phonebank import`)
+        self._prepared = prepared  # the voter rows `phonebank import` computed beside writing the list
         self.script = script
         self.list_name = list_name
         self.clock = clock
@@ -238,16 +238,15 @@ class FileStore:
 
     def _load_voters(self, db: sqlite3.Connection) -> tuple[list[str], list[str]]:
         """Insert one row per voter (first row of a repeated voter_id); returns (zone keys, packed columns).
-        Only the canonical columns are kept (what the screen and the script use)."""
+        Only what the screen and the script use is kept (``KEPT_COLUMNS``)."""
         fast_rows: Callable[..., tuple[Iterable[tuple], list[str], list[str]] | None] | None
         try:
             from .voters_arrow import voter_rows as fast_rows  # where pyarrow is installed (organizers)
         except ImportError:
             fast_rows = None
-        loaded = None
-        if fast_rows is not None:
-            loaded = fast_rows(self.list_path, self._dnc, self._table)
-            self._table = None
+        loaded, self._prepared = self._prepared, None
+        if loaded is None and fast_rows is not None:
+            loaded = fast_rows(self.list_path, self._dnc)
         if loaded is None:
             loaded = _voter_rows(self.list_path, self._dnc)
         rows, zone_keys, header = loaded
@@ -516,7 +515,9 @@ class FileStore:
         self._refresh_dnc()
         outcome = self._outcome(voter_id)
         all_phones = phones.split()
-        voter = dict(zip(self._header, data.split(_SEP), strict=False))
+        voter = {"voter_id": voter_id, **dict(zip(self._header, data.split(_SEP), strict=False))}
+        for i, phone in enumerate(all_phones, 1):
+            voter[f"phone_{i}"] = phone
         return Offer(
             voter=voter,
             phones=live_phones(all_phones, outcome, self._dnc),
@@ -641,20 +642,21 @@ def _next_offer_time(zones: tuple[str, ...], now: dt.datetime, start: dt.time, e
     return None
 
 
-def build_index(workspace: Workspace, script: Script, list_name: str, clock: Clock, table: object = None) -> None:
+def build_index(workspace: Workspace, script: Script, list_name: str, clock: Clock,
+                prepared: tuple | None = None) -> None:
     """Build (or bring up to date) a list's calling index now, so the first volunteer does not wait.
-    ``table``: the list's canonical columns as just written (a pyarrow Table), to skip reading it back."""
-    FileStore(workspace, script, list_name, clock, table=table).close()
+    ``prepared``: the voter rows ``voters_arrow.rows_from_table`` computed from the list as written."""
+    FileStore(workspace, script, list_name, clock, prepared=prepared).close()
 
 
 _SEP = "\x1f"  # ASCII unit separator: joins a voter's fields in the index
-KEPT_COLUMNS = (*LEADING_COLUMNS, *TRAILING_COLUMNS)  # with the phone columns: what a voter row keeps
+# what the calling screen and the script use of a voter, besides the voter_id and phones columns
+KEPT_COLUMNS = ("first_name", "last_name", "zip", "city", "state", "language", "age", "party")
 
 
 def kept_header(header: list[str]) -> list[str]:
-    """The list's columns the index keeps, in the list's order."""
-    phones = set(phone_columns(header))
-    return [h for h in header if h in KEPT_COLUMNS or h in phones]
+    """The list's columns the index packs into ``data``, in the list's order."""
+    return [h for h in header if h in KEPT_COLUMNS]
 
 
 def _voter_rows(list_path: Path, dnc: set[str]) -> tuple[list[tuple], list[str], list[str]]:

@@ -443,8 +443,16 @@ def _copy_text(value: str) -> str:
     return value
 
 
-def _array_text(values: Iterable[str]) -> str:
+_ARRAY_ESCAPES = re.compile(r'[\\"\t\n\r\x00]')
+
+
+def _array_text(values: list[str]) -> str:
     """A text[] literal for COPY's text format."""
+    if not values:
+        return "{}"
+    joined = '","'.join(values)
+    if _ARRAY_ESCAPES.search(joined) is None:  # the usual case: nothing to escape
+        return '{"' + joined + '"}'
     return _copy_text("{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}")
 
 
@@ -547,8 +555,10 @@ def _attach_new(cur, list_id: int, voters: list[tuple], script: Script, dnc: set
     with cur.copy(sql.SQL("COPY phonebank.{} ({}) FROM STDIN").format(_ident(table), sql.SQL(columns))) as copy:
         lines: list[str] = []
         size = 0
+        fresh = _state(script, ["+"], None)
         for vid, seq, key, phones, row in voters:
-            state = _state(script, phones, outcomes.get(vid))
+            outcome = outcomes.get(vid)
+            state = fresh if outcome is None and phones else _state(script, phones, outcome)
             dead = set(state["dead_phones"])
             blocked = not any(p not in dead and p not in dnc for p in phones)
             line = "\t".join((

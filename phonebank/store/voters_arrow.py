@@ -19,33 +19,41 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .. import hours
-from ..lists import ListRows
+from ..lists import ListRows, phone_columns
 from .files import _SEP, kept_header
 
 
-def voter_rows(list_path: Path, dnc: set[str], table: pa.Table | None = None
-               ) -> tuple[Iterable[tuple], list[str], list[str]] | None:
-    """The voter rows of ``list_path`` — from ``table`` (its kept columns, as the importer just wrote them)
-    when given."""
+Loaded = tuple[Iterable[tuple], list[str], list[str]]  # (voter rows, zone keys, packed columns)
+
+
+def voter_rows(list_path: Path, dnc: set[str]) -> Loaded | None:
+    """The voter rows of the call list at ``list_path``."""
     header = ListRows(list_path).header  # checks the header, as the csv reader does
-    kept = kept_header(header)
-    phone_names = [h for h in kept if h.startswith("phone_")]
-    if table is None or table.column_names != kept:
-        try:
-            table = pacsv.read_csv(
-                list_path,
-                read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={h: pa.string() for h in header}, include_columns=kept,
-                    strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
-            )
-        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, ValueError):
-            return None
+    wanted = ["voter_id", *phone_columns(header), *kept_header(header)]
+    try:
+        table = pacsv.read_csv(
+            list_path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, include_columns=wanted,
+                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, ValueError):
+        return None
+    return rows_from_table(table, dnc)
+
+
+def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
+    """The voter rows of a call list's columns (all strings; header as in the list file). `phonebank import`
+    computes them from the columns it is writing, beside the write."""
+    kept = kept_header(table.column_names)
+    phone_names = phone_columns(table.column_names)
+    wanted = ["voter_id", *phone_names, *kept]
     if not table.num_rows:
         return [], [], kept
     table = table.combine_chunks()
-    col = {name: table.column(name) for name in kept}
+    col = {name: table.column(name) for name in wanted}
     phones = [col[name] for name in phone_names]
     if any(pc.any(pc.match_substring(c, _SEP)).as_py() for c in col.values()):
         return None  # a field holds the separator itself: the csv reader cleans it
@@ -82,7 +90,7 @@ def voter_rows(list_path: Path, dnc: set[str], table: pa.Table | None = None
     columns = [ids, pa.array(zones), joined, data, pa.array(done)]
     if keep is not None:
         columns = [c.filter(keep) for c in columns]
-    rows = zip(*(c.to_pylist() for c in columns), strict=True)
+    rows = list(zip(*(c.to_pylist() for c in columns), strict=True))
     return rows, zone_keys, kept
 
 
