@@ -22,7 +22,6 @@ from .. import hours
 from ..lists import ListRows, phone_columns
 from .files import _SEP, kept_header
 
-
 Loaded = tuple[Iterable[tuple], list[str], list[str]]  # (voter rows, zone keys, packed columns)
 
 
