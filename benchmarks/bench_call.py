@@ -31,7 +31,7 @@ NOW = "2017-03-20T18:00:00-07:00"
 sys.path.insert(0, str(REPO))
 
 from phonebank.lists import canonical_columns  # noqa: E402
-from phonebank.queue import CallQueue  # noqa: E402
+from phonebank.store.files import FileStore  # noqa: E402
 from phonebank.results import HEADER_LINE, ResultRow, row_to_line  # noqa: E402
 from phonebank.roster import Volunteer, add_volunteer  # noqa: E402
 from phonebank.script import load_script  # noqa: E402
@@ -167,16 +167,16 @@ def main() -> None:
     # 3. in-process: next voter and save
     script = load_script(ws.script_path)
     clock_now = dt.datetime.fromisoformat(NOW)
-    queue = CallQueue(ws, script, "big", lambda: clock_now)
+    queue = FileStore(ws, script, "big", lambda: clock_now)
     nexts, saves = [], []
     for i in range(args.steps):
         t = time.perf_counter()
         offer = queue.next_voter("bench@example.org")
         t2 = time.perf_counter()
-        queue.record(ResultRow(recorded_at=NOW, volunteer="bench@example.org", list="big", voter_id=offer.voter_id,
-                               phone=offer.phones[0], code="supporter" if i % 2 else "not_home"))
+        queue.save(ResultRow(recorded_at=NOW, volunteer="bench@example.org", list="big", voter_id=offer.voter_id,
+                               phone=offer.phones[0], code="supporter" if i % 2 else "not_home"), offer.hold)
         t3 = time.perf_counter()
-        queue.release(offer.voter_id, "bench@example.org")
+        queue.release(offer.hold)
         nexts.append(t2 - t)
         saves.append(t3 - t2)
     tmp = Path(tempfile.mkdtemp()) / "append.csv"
