@@ -199,7 +199,8 @@ def campaign_database() -> tuple[str, str]:
     template = _template()
     name = f"pb_test_{uuid.uuid4().hex[:12]}"
     with admin_connection() as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""  # faster for small databases
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
     url = database_url(name)
     with postgres.connect(url) as conn:
         postgres.init_database(conn)  # database-level grants are not copied from a template

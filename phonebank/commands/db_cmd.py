@@ -160,5 +160,8 @@ def revoke(email: str) -> None:
 
     with _connect() as conn:
         ended = postgres.revoke(conn, email)
-    click.echo(f"Revoked {email.strip().lower()}: the login can no longer connect"
-               + (f"; {ended} open session(s) ended." if ended else "."))
+    if ended is None:
+        tail = "; sessions still open are refused at their next step (ending them needs pg_signal_backend)."
+    else:
+        tail = f"; {ended} open session(s) ended." if ended else "."
+    click.echo(f"Revoked {email.strip().lower()}: the login can no longer connect" + tail)

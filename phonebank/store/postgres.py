@@ -726,9 +726,11 @@ def volunteer_url(url: str, role: str, password: str) -> str:
     return f"postgresql://{netloc}/{quote(dbname)}" + (f"?{query}" if query else "")
 
 
-def revoke(conn, email: str) -> int:
-    """``phonebank db revoke EMAIL``: the login can no longer connect (NOLOGIN), its open connections are
-    ended and its holds given back. Returns the number of connections ended."""
+def revoke(conn, email: str) -> int | None:
+    """``phonebank db revoke EMAIL``: the login can no longer connect (NOLOGIN), its holds are given back,
+    and its open connections are ended — or, when the organizer may not end them (not a superuser nor a
+    member of pg_signal_backend), refused at their next step by every calling function. Returns the
+    number of connections ended (None: not allowed to end them)."""
     email = check_email(email)
     with translated():
         with conn.transaction():
@@ -741,8 +743,11 @@ def revoke(conn, email: str) -> int:
             conn.execute("UPDATE phonebank.volunteers SET revoked_at = now() WHERE email = %s", (email,))
             conn.execute("UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL "
                          "WHERE holder = %s", (email,))
-        ended = conn.execute("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                             "WHERE usename = %s", (role,)).fetchone()[0]
+        try:
+            ended = conn.execute("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                 "WHERE usename = %s", (role,)).fetchone()[0]
+        except pg_errors.InsufficientPrivilege:
+            ended = None
     return ended
 
 

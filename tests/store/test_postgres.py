@@ -250,3 +250,33 @@ def test_calls_for_a_voter_no_longer_in_the_list_are_kept(campaign, clock):
     saved = s.save(row(s, offer, "supporter", clock), offer.hold)
     assert saved.hold_lost  # V1 left the list while ANA was on the phone: saved all the same
     assert conn.execute("SELECT count(*) FROM phonebank.results WHERE voter_id = 'V1'").fetchone()[0] == 1
+
+
+def test_list_fields_round_trip_exactly(tmp_path, clock):
+    """Whatever a list cell holds — quotes, backslashes, braces, commas, tabs, line breaks, accents —
+    the screen shows it as the file has it (COPY text format and array literals escaped)."""
+    import pg
+
+    from phonebank.store import postgres
+
+    odd = 'O\'Brien "Bo" \\ {x,y} a\tb\nc NULL é'
+    v = voter("V1", odd, "NULL", "+12135550101")
+    v["city"] = "\\N"
+    ws = make_workspace(tmp_path / "ws", voters=[v])
+    name, url = pg.campaign_database()
+    try:
+        with postgres.connect(url) as conn:
+            postgres.push_workspace(conn, ws)
+        s = postgres.PostgresStore(url, load_script(ws.script_path), "test", clock)
+        offer = s.next_voter(ANA.email)
+        assert offer.voter["first_name"] == odd and offer.voter["last_name"] == "NULL"
+        assert offer.voter["city"] == "\\N"
+        v["last_name"] = odd + " again"  # a re-load takes the other path (row by row)
+        write_list(ws, "test", [v])
+        os.utime(ws.list_path("test"), ns=(1, 1))
+        with postgres.connect(url) as conn:
+            postgres.push_workspace(conn, ws)
+        assert s.offer("V1", offer.hold).voter["last_name"] == odd + " again"
+        s.close()
+    finally:
+        pg.drop_database(name)

@@ -191,3 +191,46 @@ def test_a_role_that_is_not_a_volunteer_of_this_campaign_is_refused(campaign, cl
     with postgres.connect(ana.url) as stranger, pytest.raises(psycopg.errors.InsufficientPrivilege,
                                                               match="not a volunteer of this campaign"):
         stranger.execute("SELECT phonebank.claim('test', NULL, 'en', '{}', '{}', NULL)")
+
+
+def test_an_organizer_without_superuser_runs_the_campaign(tmp_path, clock):
+    """A managed server gives the organizer CREATEROLE and a database, never superuser: init, push,
+    invite, call and revoke all work with that."""
+    import uuid
+
+    import pg
+
+    from phonebank.store import postgres
+
+    org, password, db = f"org_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex, f"pb_test_{uuid.uuid4().hex[:12]}"
+    with pg.admin_connection() as admin:
+        admin.execute(f"CREATE ROLE {org} LOGIN CREATEROLE PASSWORD '{password}'")
+        admin.execute(f'CREATE DATABASE "{db}" OWNER {org}')
+    try:
+        url = pg.database_url(db, user=org, password=password)
+        ws = make_workspace(tmp_path / "ws")
+        with postgres.connect(url) as conn:
+            assert not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+            postgres.init_database(conn)
+            postgres.push_workspace(conn, ws)
+            ana = postgres.invite(conn, ANA.email, url)
+        organizer = postgres.PostgresStore(url, load_script(ws.script_path), "test", clock)
+        assert organizer.next_voter(BO.email).voter_id == "V1"
+        volunteer = login_store((ws,), ana, clock)
+        offer = volunteer.next_voter(ANA.email)
+        assert offer.voter_id == "V2"
+        volunteer.save(call_row(offer, "not_home", clock), offer.hold)
+        with postgres.connect(url) as conn:
+            assert postgres.revoke(conn, ANA.email) is None  # may not end the session: it is refused instead
+        with pytest.raises(UsageProblem, match="the login of ana@example.org was revoked"):
+            volunteer.next_voter(ANA.email)
+        with pytest.raises(UsageProblem, match="was revoked"):
+            volunteer.heartbeat(offer.hold)
+        with pytest.raises(DataError, match="cannot connect"):
+            postgres.connect(ana.url)
+        volunteer.close()
+        organizer.close()
+    finally:
+        pg.drop_database(db)
+        with pg.admin_connection() as admin:
+            admin.execute(f"DROP ROLE IF EXISTS {org}")
