@@ -280,3 +280,52 @@ def test_list_fields_round_trip_exactly(tmp_path, clock):
         s.close()
     finally:
         pg.drop_database(name)
+
+
+@pytest.mark.parametrize("moment", ["all zones open", "some zones open"])
+def test_concurrent_callers_never_share_a_voter_and_never_see_a_false_end(tmp_path, moment):
+    """Six callers on six connections drain 240 voters at once: every voter called exactly once, and no
+    caller is told the list is done while voters it could call remain (SKIP LOCKED with per-zone probes)."""
+    import threading
+
+    import pg
+
+    from phonebank.store import postgres
+
+    zips = [("90012", "213"), ("10001", "212"), ("60601", "312"), ("96813", "808")]
+    voters = [voter(f"V{i}", "A", str(i), f"+1{zips[i % 4][1]}555{i:04d}", zip_code=zips[i % 4][0])
+              for i in range(240)]
+    ws = make_workspace(tmp_path / "ws", voters=voters)
+    # 14:00 in LA: every zone open; 06:30 in LA: only New York
+    now = la(2017, 3, 20, 14, 0) if moment == "all zones open" else la(2017, 3, 20, 6, 30)
+    expected = {v["voter_id"] for v in voters if moment == "all zones open" or v["zip"] == "10001"}
+    name, url = pg.campaign_database()
+    called: list[str] = []
+    errors: list[BaseException] = []
+    script = load_script(ws.script_path)
+    try:
+        with postgres.connect(url) as conn:
+            postgres.push_workspace(conn, ws)
+
+        def caller(n: int) -> None:
+            try:
+                s = postgres.PostgresStore(url, script, "test", lambda: now)
+                email = f"caller{n}@example.org"
+                while (offer := s.next_voter(email)) is not None:
+                    s.save(ResultRow(recorded_at=now.isoformat(), volunteer=email, list="test",
+                                     voter_id=offer.voter_id, phone=offer.phones[0], code="supporter"), offer.hold)
+                    s.release(offer.hold)
+                    called.append(offer.voter_id)
+                s.close()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=caller, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        assert sorted(called) == sorted(expected)  # each once, none left behind
+    finally:
+        pg.drop_database(name)
