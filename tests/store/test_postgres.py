@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 
 import pytest
 
@@ -329,3 +330,41 @@ def test_concurrent_callers_never_share_a_voter_and_never_see_a_false_end(tmp_pa
         assert sorted(called) == sorted(expected)  # each once, none left behind
     finally:
         pg.drop_database(name)
+
+
+def test_resends_racing_on_two_connections_save_once(campaign, clock):
+    """The session resends a save after a timeout while the first attempt is still in flight."""
+    import threading
+
+    a, b = store(campaign, clock), store(campaign, clock)
+    offer = a.next_voter(ANA.email)
+    b.offer(offer.voter_id, offer.hold)  # b knows the voter's history too
+    r = row(a, offer, "supporter", clock)
+    conn = campaign[2]
+    conn.execute("BEGIN")
+    conn.execute("SELECT 1 FROM phonebank.voters WHERE voter_id = 'V1' FOR UPDATE")  # hold both saves at the lock
+    results = []
+    threads = [threading.Thread(target=lambda s=s: results.append(s.save(r, offer.hold))) for s in (a, b)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    conn.execute("COMMIT")
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2 and not any(x.hold_lost for x in results)
+    assert conn.execute("SELECT count(*) FROM phonebank.results").fetchone()[0] == 1
+    assert conn.execute("SELECT attempts, version FROM phonebank.voters WHERE voter_id = 'V1'").fetchone() == (1, 1)
+
+
+def test_open_store_reads_the_script_from_the_database(campaign, clock):
+    from phonebank.errors import DataError
+    from phonebank.store import postgres
+
+    ws, url, conn = campaign
+    s = postgres.open_store(url, None, "test", clock)
+    assert s.script.campaign.name == load_script(ws.script_path).campaign.name
+    assert s.next_voter(ANA.email).voter_id == "V1"
+    s.close()
+    conn.execute("DELETE FROM phonebank.campaign")
+    with pytest.raises(DataError, match="no campaign yet"):
+        postgres.open_store(url, None, "test", clock)

@@ -346,13 +346,14 @@ BEGIN
        OR coalesce(r_volunteer, '') = '' THEN
         RAISE EXCEPTION 'a saved call needs a row id, a voter and a code';
     END IF;
+    SELECT * INTO v FROM voters WHERE list_id = l.id AND voter_id = r_voter FOR UPDATE;
+    have_voter := FOUND;
+    -- after the voter's lock: a resend racing its original sees it committed
     SELECT * INTO l_dup FROM results WHERE row_id = r_row_id;
     IF FOUND THEN
         RETURN jsonb_build_object('status', 'duplicate', 'overlaps', l_dup.overlaps, 'hold_lost', false,
                                   'dnc_taken_back', false);
     END IF;
-    SELECT * INTO v FROM voters WHERE list_id = l.id AND voter_id = r_voter FOR UPDATE;
-    have_voter := FOUND;
     IF r_code = 'undo' THEN
         SELECT r.row_id, r.phone, r.code, r.volunteer, r.voter_id INTO t_row_id, t_phone, t_code, t_volunteer, t_voter
         FROM results r WHERE r.row_id = r_undoes;
@@ -387,7 +388,12 @@ BEGIN
     VALUES (r_row_id, l.id, p_row[2], r_volunteer, p_row[4], r_voter, r_phone, r_code, coalesce(p_row[8], ''),
             coalesce(p_row[9], ''), coalesce(p_row[10], ''), coalesce(p_row[11], '0'), coalesce(p_row[12], ''),
             r_undoes, l_overlaps, CASE WHEN r_code = 'undo' AND r_undoes <> '' THEN r_undoes END)
+    ON CONFLICT (row_id) DO NOTHING
     RETURNING seq INTO l_seq;
+    IF l_seq IS NULL THEN  -- saved meanwhile by a resend on another connection (a voter not in the list)
+        RETURN jsonb_build_object('status', 'duplicate', 'overlaps', l_overlaps, 'hold_lost', false,
+                                  'dnc_taken_back', false);
+    END IF;
     IF r_code <> 'undo' AND r_phone <> '' AND (SELECT c.effect FROM codes c WHERE c.code = r_code) = 'do_not_call' THEN
         INSERT INTO dnc (phone, added_at, source, reason, row_id, entry_key)
         VALUES (r_phone, p_row[2], 'call', r_code, r_row_id, md5(concat_ws(chr(31), r_phone, p_row[2], 'call', r_code, r_row_id)))
