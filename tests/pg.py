@@ -111,7 +111,20 @@ class LocalServer:
             log = (self.root / "server.log").read_text(errors="replace") if (self.root / "server.log").exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()} {log[-2000:]}")
         atexit.register(self.stop)
+        self._watch()
         return self.url
+
+    def _watch(self) -> None:
+        """Stop the server even if this test run is killed (atexit does not run on SIGKILL)."""
+        import shlex
+
+        stop = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
+        if self.as_postgres:
+            stop = ["runuser", "-u", "postgres", "--", *stop]
+        script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+                  f"[ -d {shlex.quote(str(self.data))} ] && {shlex.join(stop)}; rm -rf {shlex.quote(str(self.root))}")
+        subprocess.Popen(["sh", "-c", script], start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self) -> None:
         if self.data.exists():
