@@ -14,8 +14,8 @@ schema ``phonebank`` is made by ``init_database`` from the numbered migrations i
 
 What stays in Python, defined once: who may be called (``phonebank.outcomes.fold``: this client folds
 a voter's history into the state it sends with each save, and the server refuses a state folded from
-a stale history) and when (``phonebank.hours``: this client computes the open zone keys, exactly as
-``FileStore.open_zone_keys``, and passes them to every claim).
+a stale history) and when (``phonebank.hours``: this client computes the open zone keys, with the rule of
+``FileStore.open_zones``, and passes them to every claim).
 
 Time: every function takes ``now``; NULL means the server's clock. A store opened with a clock (the
 tests' moving clock, a rehearsal's ``PHONEBANK_NOW``) passes it; without one the server decides and
@@ -808,7 +808,7 @@ class PostgresStore:
 
     def open_zone_keys(self, now: dt.datetime) -> list[str]:
         """Zone keys whose voters may be offered now: open now and for the next last_call_minutes
-        (exactly FileStore.open_zone_keys)."""
+        (the rule of FileStore.open_zones)."""
         start, end, margin = self._window
         return [k for k in self._zone_keys if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
 
