@@ -213,8 +213,9 @@ class Session:
             phone_index = min(phone_index, len(offer.phones) - 1)
             phone = offer.phones[phone_index]
             self.ui.show(self.voter_screen(offer, phone_index, language))
-            action = self.ui.choose("Call the number above. Then:", self._voter_actions(offer, language),
-                                    default="script")
+            # the name and number again right above the menu: on screen even when a long script scrolls the top away
+            action = self.ui.choose(f"Call the number above: {self.full_name(offer)}, {self._fmt_phone(phone)}. Then:",
+                                    self._voter_actions(offer, language), default="script")
             if action == "quit":
                 return False
             if action == "skip":
@@ -471,6 +472,16 @@ class Session:
                                                       else f"{local:%a %b} {local.day}")
         return f"{day} {local:%H:%M} {local.tzname()}"
 
+    def _fmt_day(self, moment: dt.datetime | None) -> str:
+        """Short, for one line of earlier attempts: "today 17:05", "Sat 18:00", "Mar 2"."""
+        if moment is None:
+            return "?"
+        local = moment.astimezone(self.tz)
+        days = (self._now().date() - local.date()).days
+        if days == 0:
+            return f"today {local:%H:%M}"
+        return f"{local:%a %H:%M}" if days < 7 else f"{local:%b} {local.day}"
+
     def _values(self, offer: Offer, language: str) -> dict[str, str]:
         voter = {k: offer.voter.get(k, "") for k in ("first_name", "last_name", "city", "zip", "state",
                                                       "language", "age", "party")}
@@ -481,12 +492,16 @@ class Session:
         now = self.clock()
         phone = offer.phones[phone_index]
         count = f"  (number {phone_index + 1} of {len(offer.phones)})" if len(offer.phones) > 1 else ""
-        out = ["", "=" * 60, self.tally.line(), "=" * 60]
-        out.append(f"{self.full_name(offer)}    {self._fmt_phone(phone)}{count}")
+        # compact: with the menu below it, the whole screen fits an 80x24 terminal, name and number on top
+        # (the tally is shown with every "Saved:" line)
+        out = [f"{self.full_name(offer)}    {self._fmt_phone(phone)}{count}"]
         facts = []
+        spoken = v.get("language", "")
         for key, label in (("city", "City"), ("age", "Age"), ("language", "Language")):
             if v.get(key):
                 facts.append(f"{label}: {v[key]}")
+        if spoken in self.script.campaign.languages and spoken != language:
+            facts[-1] += f" (press l for {LANGUAGE_NAMES.get(spoken, spoken)})"
         known = hours.known_zones(offer.zones)
         if known:
             local = ", ".join(f"{now.astimezone(ZoneInfo(z)):%H:%M} {now.astimezone(ZoneInfo(z)).tzname()}"
@@ -496,20 +511,19 @@ class Session:
         else:
             facts.append("Local time: unknown time zone")
         out.append("   ".join(facts))
-        spoken = v.get("language", "")
-        if spoken in self.script.campaign.languages and spoken != language:
-            out.append(f"This voter speaks {LANGUAGE_NAMES.get(spoken, spoken)}: press l to switch the script.")
         if offer.history:
-            out.append("Earlier attempts:")
-            for row in offer.history[-5:]:
+            line = f"Earlier attempts ({len(offer.history)}), latest first:"
+            for n, row in enumerate(reversed(offer.history)):  # as many as one 80-column line holds
                 code = self.script.code(row.code)
                 label = pick(code.label, language) if code else row.code
-                out.append(f"  - {self._fmt_time(parse_time(row.recorded_at))} by {row.volunteer}: {label}"
-                           f" ({self._fmt_phone(row.phone)})")
+                entry = f"{' ·' if n else ''} {self._fmt_day(parse_time(row.recorded_at))} {label}"
+                if n and len(line) + len(entry) > 80:
+                    break
+                line += entry
+            out.append(line)
         values = self._values(offer, language)
         reminders = [e for e in self.script.elections if e.reminder]
         if reminders:
-            out.append("")
             today = self._now().date()
             for e in reminders:
                 days = (e.date - today).days

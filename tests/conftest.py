@@ -17,7 +17,8 @@ from phonebank.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_LIST = REPO / "lists" / "ca34-sample.csv"
-CLEARED = ("PHONEBANK_WORKSPACE", "PHONEBANK_NOW", "PHONEBANK_TODAY", "PHONEBANK_HOME", "XDG_CONFIG_HOME")
+CLEARED = ("PHONEBANK_WORKSPACE", "PHONEBANK_NOW", "PHONEBANK_TODAY", "PHONEBANK_HOME", "XDG_CONFIG_HOME",
+           "PHONEBANK_DATABASE_URL")
 
 
 @pytest.fixture(autouse=True)

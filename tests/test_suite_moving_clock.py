@@ -71,11 +71,10 @@ class Volunteering:
         time.sleep(self.rng.random() / 25)
 
     def show(self, text: str) -> None:
-        if "=" * 60 in text:
-            for line in text.splitlines():
-                m = NAME_LINE.match(line)
-                if m:
-                    self.log.write(json.dumps(["screen", m.group(1), self.clock().timestamp()]) + "\n")
+        for line in text.splitlines()[:2]:  # the voter screen: name and number on its second line
+            m = NAME_LINE.match(line)
+            if m:
+                self.log.write(json.dumps(["screen", m.group(1), self.clock().timestamp()]) + "\n")
 
     def choose(self, message, choices, default=None):
         self._think()
