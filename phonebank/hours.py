@@ -385,3 +385,18 @@ def _transitions(zi: ZoneInfo, lo: datetime, hi: datetime) -> list[datetime]:
             out.append(datetime.fromtimestamp(b, UTC))
         t, off = t2, off2
     return out
+
+
+def next_offer_time(zones: tuple[str, ...], now: datetime, start: time, end: time, minutes: float = 0
+                    ) -> datetime | None:
+    """The earliest moment >= now when ``open_for(zones, moment, start, end, minutes)`` holds — when voters
+    of ``zones`` may be handed out again — searching as ``next_open`` does; None if never."""
+    from datetime import timedelta
+
+    moment: datetime | None = now
+    for _ in range(4):
+        moment = next_open(zones, moment, start, end) if moment else None
+        if moment is None or open_for(zones, moment, start, end, minutes):
+            return moment
+        moment += timedelta(minutes=minutes + 1)
+    return None

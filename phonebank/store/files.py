@@ -51,7 +51,7 @@ from ..outcomes import VoterOutcome, fold, live_phones
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
 from ..workspace import Workspace
-from .port import Clock, Hold, Offer, QueueCounts, Saved
+from .port import Clock, Hold, Offer, QueueCounts, Saved, count_queue
 
 INDEX_VERSION = "3"
 SCAN_SECONDS = 30.0  # a full look at every results file at least this often (rows written outside a save)
@@ -606,40 +606,13 @@ class FileStore:
     def counts(self) -> QueueCounts:
         now = self.clock()
         now_ts = _ts(now)
-        open_keys = set(self.open_zones(now))
-        c = QueueCounts()
         start, end, margin = self._window()
         sql = ("SELECT zone, done, (attempts = 0 OR next_at <= ?) AS due, COUNT(*), MIN(CASE WHEN next_at > ? "
                "THEN next_at END) FROM voters GROUP BY zone, done, due")
-        for key, done, due, n, next_at in self.db.execute(sql, (now_ts, now_ts)):
-            c.total += n
-            if done:
-                c.finished += n
-            elif not due:
-                c.waiting += n
-                if next_at is not None:
-                    when = dt.datetime.fromtimestamp(next_at, tz=now.tzinfo)
-                    c.next_due = when if c.next_due is None else min(c.next_due, when)
-            elif key in open_keys:
-                c.callable_now += n
-            else:
-                c.held_by_hours += n
-                reopen = _next_offer_time(hours.parse_zone_key(self._zone_keys[key]), now, start, end, margin)
-                if reopen is not None:
-                    c.reopens_at = reopen if c.reopens_at is None else min(c.reopens_at, reopen)
-        return c
-
-
-def _next_offer_time(zones: tuple[str, ...], now: dt.datetime, start: dt.time, end: dt.time,
-                     margin: int) -> dt.datetime | None:
-    """When voters of ``zones`` may be handed out again: open, and still open ``margin`` minutes later."""
-    moment: dt.datetime | None = now
-    for _ in range(4):
-        moment = hours.next_open(zones, moment, start, end) if moment else None
-        if moment is None or hours.open_for(zones, moment, start, end, margin):
-            return moment
-        moment += dt.timedelta(minutes=margin + 1)
-    return None
+        groups = [(hours.parse_zone_key(self._zone_keys[zone]), bool(done), bool(due), n,
+                   dt.datetime.fromtimestamp(next_at, tz=now.tzinfo) if next_at is not None else None)
+                  for zone, done, due, n, next_at in self.db.execute(sql, (now_ts, now_ts))]
+        return count_queue(groups, now, start, end, margin)
 
 
 def build_index(workspace: Workspace, script: Script, list_name: str, clock: Clock,

@@ -53,8 +53,8 @@ class Offer:
 class Saved:
     """What a save did. ``hold_lost``: the volunteer's hold had been taken over by someone else;
     ``overlaps``: the row id of another volunteer's call on this voter saved while this volunteer
-    held (or had held) the voter — the row was saved and marked with it. ``undid``: for an undo
-    row, the row it cancelled; ``dnc_taken_back``: the undo also took the number off do-not-call."""
+    held (or had held) the voter — the row was saved and marked with it. ``dnc_taken_back``: an undo
+    row that also took the number its call had put on do-not-call back off."""
 
     row: ResultRow
     hold_lost: bool = False
@@ -71,6 +71,32 @@ class QueueCounts:
     total: int = 0
     reopens_at: dt.datetime | None = None  # when held-back voters come back (earliest)
     next_due: dt.datetime | None = None  # earliest retry / call-back
+
+
+def count_queue(groups: Iterable[tuple[tuple[str, ...], bool, bool, int, dt.datetime | None]], now: dt.datetime,
+                start: dt.time, end: dt.time, last_call_minutes: int) -> QueueCounts:
+    """Fold a store's voter counts into ``QueueCounts``. ``groups``: (zones, done, due, voters, earliest
+    next_at among those not due) per group of voters sharing zones and state; calling hours from ``hours``."""
+    from .. import hours
+
+    c = QueueCounts()
+    for zones, done, due, n, next_at in groups:
+        c.total += n
+        if done:
+            c.finished += n
+        elif not due:
+            c.waiting += n
+            if next_at is not None:
+                when = next_at.astimezone(now.tzinfo)
+                c.next_due = when if c.next_due is None else min(c.next_due, when)
+        elif hours.open_for(zones, now, start, end, last_call_minutes):
+            c.callable_now += n
+        else:
+            c.held_by_hours += n
+            reopen = hours.next_offer_time(zones, now, start, end, last_call_minutes)
+            if reopen is not None:
+                c.reopens_at = reopen if c.reopens_at is None else min(c.reopens_at, reopen)
+    return c
 
 
 class ClaimQueue(Protocol):

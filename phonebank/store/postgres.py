@@ -53,7 +53,7 @@ from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, check_note
 from ..roster import check_email, read_roster
 from ..script import Script, load_script, parse_script
 from ..workspace import Workspace
-from .port import Clock, Hold, Offer, QueueCounts, Saved
+from .port import Clock, Hold, Offer, QueueCounts, Saved, count_queue
 
 try:
     import psycopg
@@ -907,32 +907,14 @@ class PostgresStore:
 
     # -- counts -------------------------------------------------------------------------------------
     def counts(self) -> QueueCounts:
-        from .files import _next_offer_time
-
         now = self.clock()
-        open_keys = set(self.open_zone_keys(now))
         start, end, margin = self._window
-        c = QueueCounts()
         with translated():
             found = self.conn.execute("SELECT * FROM phonebank.queue_counts(%s, %s::timestamptz)",
                                       (self.list_name, self._now())).fetchall()
-        for key, done, due, n, next_at in found:
-            c.total += n
-            if done:
-                c.finished += n
-            elif not due:
-                c.waiting += n
-                if next_at is not None:
-                    when = next_at.astimezone(now.tzinfo)
-                    c.next_due = when if c.next_due is None else min(c.next_due, when)
-            elif key in open_keys:
-                c.callable_now += n
-            else:
-                c.held_by_hours += n
-                reopen = _next_offer_time(hours.parse_zone_key(key), now, start, end, margin)
-                if reopen is not None:
-                    c.reopens_at = reopen if c.reopens_at is None else min(c.reopens_at, reopen)
-        return c
+        groups = [(hours.parse_zone_key(key), bool(done), bool(due), n, next_at)
+                  for key, done, due, n, next_at in found]
+        return count_queue(groups, now, start, end, margin)
 
 
 def open_store(url: str, script: Script | None, list_name: str, clock: Clock | None = None) -> PostgresStore:
