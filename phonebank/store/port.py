@@ -1,6 +1,9 @@
-"""The storage port: what the calling loop and the commands need from a campaign's store.
+"""The storage port: what the calling loop needs from a campaign's store.
 
-Small protocols, one per concern, and the values that cross the port. The file store
+Small protocols — claims and ordering (``ClaimQueue``), the results log (``ResultsLog``), together
+``CallingStore`` — and the values that cross the port. The do-not-call list, the roster and the call
+lists are read through their formats (``dnc``, ``roster``, ``lists``) on files, and through the
+calling functions in a database; the calling loop reaches them only through ``CallingStore``. The file store
 (``phonebank.store.files``) implements them today; a shared database store implements the same
 protocols and passes the same contract suite (``tests/store/``). The rules — who may be called
 (``outcomes``), when (``hours``), in which order — stay above the port, in pure code.
@@ -16,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..results import ResultRow
-from ..roster import Volunteer
 
 Clock = Callable[[], dt.datetime]
 
@@ -141,21 +143,3 @@ class CallingStore(ClaimQueue, ResultsLog, Protocol):
     """Everything a calling session needs."""
 
     def close(self) -> None: ...
-
-
-class DoNotCall(Protocol):
-    def numbers(self) -> set[str]: ...
-
-    def add(self, rows: Iterable[tuple[str, ...]]) -> int: ...
-
-
-class RosterStore(Protocol):
-    """The volunteer roster: the newest registration for an email wins."""
-
-    def get(self, email: str) -> Volunteer | None: ...
-
-    def add(self, volunteer: Volunteer) -> None: ...
-
-
-class ListSource(Protocol):
-    def names(self) -> list[str]: ...
