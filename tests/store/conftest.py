@@ -127,3 +127,19 @@ def make_store(request):
     backend = FileBackend() if request.param == "files" else PostgresBackend()
     yield backend
     backend.close()
+
+
+@pytest.fixture
+def ws(tmp_path):
+    """A workspace with the sample script, list 'test' (four voters: V1-V4) and two volunteers."""
+    from callkit import make_workspace
+
+    return make_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def clock():
+    """A settable clock at 18:00 Pacific on Monday, March 20, 2017 (inside every zone's calling hours)."""
+    from callkit import Clock, la
+
+    return Clock(la(2017, 3, 20, 18, 0))

@@ -13,19 +13,9 @@ import pytest
 
 from phonebank.results import UNDO, ResultRow
 
-from callkit import ANA, BO, Clock, la, make_workspace, voter, write_list
+from callkit import ANA, BO, la, voter, write_list
 
 EVENING = la(2017, 3, 20, 18, 0)
-
-
-@pytest.fixture
-def ws(tmp_path):
-    return make_workspace(tmp_path / "ws")
-
-
-@pytest.fixture
-def clock():
-    return Clock(EVENING)
 
 
 def call(store, offer, code, clock, volunteer=ANA, phone=None, release=True, **kw):

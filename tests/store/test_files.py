@@ -18,16 +18,6 @@ from callkit import ANA, BO, Clock, la, make_workspace, voter
 EVENING = la(2017, 3, 20, 18, 0)
 
 
-@pytest.fixture
-def ws(tmp_path):
-    return make_workspace(tmp_path / "ws")
-
-
-@pytest.fixture
-def clock():
-    return Clock(EVENING)
-
-
 def store_for(ws, clock, name="test", **kw):
     return FileStore(ws, load_script(ws.script_path), name, clock, **kw)
 

@@ -33,11 +33,6 @@ def campaign(tmp_path):
     pg.drop_database(name)
 
 
-@pytest.fixture
-def clock():
-    return Clock(EVENING)
-
-
 def store(campaign, clock, name="test"):
     from phonebank.store.postgres import PostgresStore
 

@@ -14,7 +14,7 @@ from phonebank.results import UNDO, ResultRow
 from phonebank.script import load_script
 from phonebank.store.port import Hold
 
-from callkit import ANA, BO, Clock, la, make_workspace
+from callkit import ANA, BO, la, make_workspace
 
 EVENING = la(2017, 3, 20, 18, 0)
 
@@ -34,11 +34,6 @@ def campaign(tmp_path):
     yield ws, url, conn, ana, bo
     conn.close()
     pg.drop_database(name)
-
-
-@pytest.fixture
-def clock():
-    return Clock(EVENING)
 
 
 def login_store(campaign, invitation, clock):
