@@ -166,6 +166,25 @@ def test_progress_later_in_the_day_nobody_is_held(ws: Path) -> None:
     assert (p["callable_now"], p["held_by_hours"], p["waiting"], p["finished"]) == (6, 0, 0, 7)
 
 
+def test_callable_now_follows_the_queue_near_the_close(ws: Path) -> None:
+    """In the last calling.hours.last_call_minutes the queue hands out no new voter: the report agrees."""
+    import datetime as dt
+
+    from phonebank.script import load_script
+    from phonebank.store.files import FileStore
+    from phonebank.workspace import Workspace
+
+    for now, callable_la in (("2017-03-13T20:49:00-07:00", True), ("2017-03-13T20:51:00-07:00", False)):
+        p = report_json(ws, now=now)["progress"]
+        workspace = Workspace(ws)
+        store = FileStore(workspace, load_script(workspace.script_path), "test",
+                          lambda now=now: dt.datetime.fromisoformat(now))
+        counts = store.counts()
+        store.close()
+        assert (p["callable_now"], p["held_by_hours"]) == (counts.callable_now, counts.held_by_hours), now
+        assert (p["callable_now"] > 0) is callable_la, p
+
+
 def test_calls_and_codes(ws: Path) -> None:
     r = report_json(ws)
     assert r["calls"] == {

@@ -257,7 +257,7 @@ def _open_now(script: Script, voters: Voters, due: np.ndarray, now: dt.datetime)
     else:
         _, first, inverse = np.unique(grouped, return_index=True, return_inverse=True)
     h = script.calling.hours
-    start, end = _hhmm(h.start), _hhmm(h.end)
+    start, end = hours.parse_hhmm(h.start), hours.parse_hhmm(h.end)
     reps = frame.iloc[first]  # one voter per distinct (zip, state, area codes)
     zips = reps["zip"].tolist() if "zip" in reps else [""] * len(reps)
     states = reps["state"].tolist() if "state" in reps else [""] * len(reps)
@@ -268,14 +268,10 @@ def _open_now(script: Script, voters: Voters, due: np.ndarray, now: dt.datetime)
         phones = [p[g] for p in phone_values if p[g]]
         zone_key = hours.zone_key(hours.zones_for(zips[g][:5], states[g], phones))
         if zone_key not in cache:
-            cache[zone_key] = hours.is_open(hours.parse_zone_key(zone_key), now, start, end)
+            # the queue's rule: open now and for the last_call_minutes after it
+            cache[zone_key] = hours.open_for(hours.parse_zone_key(zone_key), now, start, end, h.last_call_minutes)
         open_by_group[g] = cache[zone_key]
     return open_by_group[inverse.reshape(-1)]
-
-
-def _hhmm(text: str) -> dt.time:
-    hh, mm = text.split(":")
-    return dt.time(23, 59, 59) if int(hh) == 24 else dt.time(int(hh), int(mm))
 
 
 def _ids(support: np.ndarray) -> dict:
