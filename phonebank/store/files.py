@@ -139,9 +139,9 @@ class FileStore:
                 if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
-                version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() \
-                    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() else None
-                if version is not None and version[0] != INDEX_VERSION:  # an older layout: start over
+                has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+                version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() if has_meta else None
+                if has_meta and (version is None or version[0] != INDEX_VERSION):  # an older layout: start over
                     for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
                         db.execute(f"DROP TABLE IF EXISTS {name}")
                 db.executescript(SCHEMA)

@@ -139,3 +139,16 @@ def test_the_pyarrow_and_csv_voter_readers_agree(tmp_path):
     assert as_keys(fast, fast_keys) == as_keys(slow, slow_keys)
     assert [r for r in slow if r[0] == "V4"][0][4] == 1  # every number on do-not-call: done
     assert [r for r in slow if r[0] == "V1"][0][4] == 0  # one number left
+
+
+def test_an_index_left_by_an_older_phonebank_is_rebuilt_not_reported_damaged(ws, clock):
+    import sqlite3
+
+    ws.index_dir.mkdir(exist_ok=True)
+    old = sqlite3.connect(ws.index_dir / "test.sqlite")
+    old.executescript("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "INSERT INTO meta VALUES ('list_stamp', '[\"1\", 0, 0]');"
+                      "CREATE TABLE voters(seq INTEGER PRIMARY KEY, voter_id TEXT UNIQUE, zone_key TEXT);"
+                      "CREATE TABLE claims(voter_id TEXT PRIMARY KEY, volunteer TEXT, expires_at REAL);")
+    old.close()
+    assert store_for(ws, clock).next_voter(ANA.email).voter_id == "V1"
