@@ -284,7 +284,7 @@ class FileStore:
         if back:
             self._recompute_many(back)
 
-    def _sync(self, full: bool = False, paths: Iterable[Path] = ()) -> None:
+    def _sync(self, full: bool = False, paths: Iterable[Path] = (), listed: frozenset[str] = frozenset()) -> None:
         """Inside a transaction: read result rows not yet in the index. Saves made through a store read
         their own row; ``full`` (at start, every SCAN_SECONDS, when a lapsed hold is re-offered) also
         looks at every results file, for rows written any other way (a crash before COMMIT, a copy)."""
@@ -329,13 +329,13 @@ class FileStore:
                         touched.add(target[0])
         if not read_now:
             return
-        self._list_dnc_found(read_now)
+        self._list_dnc_found(read_now, listed)
         self._recompute_many(touched, known=read_now if was_empty else None)
 
-    def _list_dnc_found(self, rows: list[ResultRow]) -> None:
-        """Do-not-call results read from the files (not saved here): their numbers go on the list,
-        unless the call was undone."""
-        refusals = [r for r in rows if r.phone and self._effects.get(r.code) == "do_not_call"]
+    def _list_dnc_found(self, rows: list[ResultRow], listed: frozenset[str]) -> None:
+        """Do-not-call results read from the files (not saved here: ``listed`` are the row ids whose
+        numbers were just listed): their numbers go on the list, unless the call was undone."""
+        refusals = [r for r in rows if r.phone and self._effects.get(r.code) == "do_not_call" and r.row_id not in listed]
         if not refusals:
             return
         entered = {e.row_id for e in read_dnc_entries(self.ws.dnc_path) if e.row_id}
@@ -571,7 +571,7 @@ class FileStore:
         if (row.phone and self._effects.get(row.code) == "do_not_call"):
             append_dnc(self.ws.dnc_path, [(row.phone, row.recorded_at, "call", row.code, row.row_id)])
             self._dnc.add(row.phone)
-        self._sync(paths=[path])
+        self._sync(paths=[path], listed=frozenset([row.row_id]))
         if hold is not None and not hold_lost:
             db.execute("UPDATE claims SET expires_at = ? WHERE voter_id = ? AND token = ?",
                        (self._lease_end(), hold.voter_id, hold.token))
