@@ -30,7 +30,19 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("phonebank.commands.report_cmd", "report", "Show where the phone bank stands."),
     "export": ("phonebank.commands.export_cmd", "export", "Export results (supporters, VAN, PDI, ...)."),
     "db": ("phonebank.commands.db_cmd", "db", "A campaign shared through PostgreSQL (init, push, invite, ...)."),
+    "join": ("phonebank.commands.join_cmd", "join", "Join a shared campaign from home (volunteers)."),
 }
+
+# Organizers' libraries: not in the volunteer's install (`pip install phonebank`), in the extra below.
+ORGANIZER_MODULES = ("pandas", "pyarrow", "numpy")
+ORGANIZER_EXTRA = "organizer"
+
+
+def missing_extra_line(command: str, module: str) -> str:
+    """The one line an organizer command prints when the organizer's libraries are not installed."""
+    return (f"`phonebank {command}` needs {module}, one of the organizer's tools the volunteer's install leaves out — "
+            f"install them with: pip install 'phonebank[{ORGANIZER_EXTRA}]' (in a clone: pip install -e "
+            f"'.[{ORGANIZER_EXTRA}]')")
 
 
 class LazyGroup(click.Group):
@@ -70,6 +82,21 @@ class LazyGroup(click.Group):
             ctx.exit(130)
         except BrokenPipeError:
             ctx.exit(1)
+        except ImportError as exc:  # an organizer command on a volunteer's install
+            root = (exc.name or "").split(".")[0]
+            if root not in ORGANIZER_MODULES:
+                raise
+            command = " ".join(p for p in (ctx.invoked_subcommand, _subcommand(ctx)) if p) or "this command"
+            click.echo(f"Error: {missing_extra_line(command, root)}", err=True)
+            ctx.exit(2)
+
+
+def _subcommand(ctx: click.Context) -> str | None:
+    """The subcommand of a group command (``db push``), from the arguments left to it."""
+    if ctx.invoked_subcommand != "db":
+        return None
+    rest = [a for a in (getattr(ctx, "_protected_args", None) or []) + list(ctx.args) if not a.startswith("-")]
+    return rest[1] if len(rest) > 1 else None
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)

@@ -47,3 +47,12 @@ class Aborted(PhonebankError):
     """The user stopped (Ctrl-C / Ctrl-D at a prompt)."""
 
     exit_code = 130
+
+
+class Offline(DataError):
+    """The campaign database cannot be reached now. Saved calls are kept on this computer and sent at
+    the next connection; no new voter is handed out until then."""
+
+
+class LoginRefused(DataError):
+    """The campaign database refused this login (revoked, or its password replaced by a new invitation)."""

@@ -15,7 +15,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from . import hours
-from .errors import DataError
+from .errors import DataError, Offline
 from .outcomes import parse_time
 from .render import pick, render, variables
 from .results import NOTE_MAX, UNDO, ResultRow, check_note
@@ -136,9 +136,14 @@ class Session:
         """Call until the volunteer quits or the list is done. Ctrl-C propagates after cleanup."""
         try:
             while True:
-                offer = self.store.next_voter(self.volunteer.email, self.language, self.skipped)
-                if offer is None:
-                    if not self._nothing_to_call():
+                try:
+                    offer = self.store.next_voter(self.volunteer.email, self.language, self.skipped)
+                    if offer is None:
+                        if not self._nothing_to_call():
+                            break
+                        continue
+                except Offline as exc:  # a shared campaign's database cannot be reached: no new voter
+                    if not self._offline(exc):
                         break
                     continue
                 self.current = offer
@@ -196,6 +201,13 @@ class Session:
         if pick_ == "unskip":
             self.skipped.clear()
         return pick_ != "quit"
+
+    def _offline(self, exc: Offline) -> bool:
+        """Say why no voter is offered while offline. True to try again, False to stop."""
+        self.ui.show(str(exc))
+        again = self.ui.choose("What next?", [Choice("again", "Try again", "a"), Choice("quit", "Quit", "q")],
+                               default="again")
+        return again == "again"
 
     def _work_voter(self, offer: Offer) -> bool:
         """Handle one voter until saved, skipped or quit. False when the volunteer quits."""
@@ -406,14 +418,20 @@ class Session:
         return "Your hold on this voter had lapsed and another volunteer has them now: your call is saved."
 
     def _undo_last(self) -> None:
-        last = self.store.last_saved(self.volunteer.email)
+        try:
+            last = self.store.last_saved(self.volunteer.email)
+            name = self.store.voter_name(last.voter_id) if last is not None else ""
+        except Offline:
+            self.ui.show("Undo needs the campaign database, which cannot be reached now — undo when the "
+                         "connection is back.")
+            return
         if last is None:
             self.ui.show("Nothing to undo: you have no saved calls in this list.")
             return
         code = self.script.code(last.code)
         label = pick(code.label, self.language) if code else last.code
         when = self._fmt_time(parse_time(last.recorded_at))
-        who = f"{self.store.voter_name(last.voter_id)} ({self._fmt_phone(last.phone)})"
+        who = f"{name} ({self._fmt_phone(last.phone)})"
         if not self.ui.confirm(f"Undo '{label}' for {who}, saved {when}?", False):
             return
         row = ResultRow(recorded_at=self._now().isoformat(timespec="seconds"), volunteer=self.volunteer.email,

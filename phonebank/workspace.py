@@ -9,13 +9,17 @@ Layout (every path is relative to the workspace root)::
     volunteers.csv          the volunteer roster (written by `phonebank register`)
     do-not-call.csv         numbers never to call again, in any list
     .phonebank/             derived index (calling queue, report cache); safe to delete, rebuilt from the CSVs
+    workspace.yaml          settings of this workspace (optional): ``database:`` binds it to a shared campaign
+                            (`phonebank join` writes it on a volunteer's computer) — never a password
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from .errors import WorkspaceError
 from .fsutil import check_name, ensure_private_dir
@@ -28,6 +32,8 @@ ROSTER_FILE = "volunteers.csv"
 DNC_FILE = "do-not-call.csv"
 INDEX_DIR = ".phonebank"
 REJECTS_SUFFIX = ".rejects.csv"
+SETTINGS_FILE = "workspace.yaml"
+SETTINGS_KEYS = {"database": str, "tls": bool}
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,43 @@ class Workspace:
     def index_dir(self) -> Path:
         return ensure_private_dir(self.root / INDEX_DIR)
 
+    @property
+    def settings_path(self) -> Path:
+        return self.root / SETTINGS_FILE
+
+    def settings(self) -> dict[str, object]:
+        """``workspace.yaml``: ``database`` (the campaign database this workspace is bound to, a PostgreSQL
+        URL without password) and ``tls`` (false only when the organizer allowed a remote connection
+        without TLS). Empty without the file — one stat on the file store's path."""
+        path = self.settings_path
+        if not path.is_file():
+            return {}
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise WorkspaceError(f"{path}: unreadable ({str(exc).splitlines()[0]}) — fix it, or run "
+                                 "`phonebank join` again into a new folder") from None
+        if not isinstance(data, dict):
+            raise WorkspaceError(f"{path}: expected settings such as 'database: postgresql://...' — fix the file")
+        for key, value in data.items():
+            kind = SETTINGS_KEYS.get(key)
+            if kind is None:
+                raise WorkspaceError(f"{path}: unknown setting '{key}' — use one of: {', '.join(SETTINGS_KEYS)}")
+            if not isinstance(value, kind):
+                raise WorkspaceError(f"{path}: '{key}' must be a {'text' if kind is str else 'true/false'} value")
+        url = data.get("database")
+        if url is not None and has_password(url):
+            raise WorkspaceError(f"{path}: the database URL holds a password — remove it from the file (passwords "
+                                 "go in ~/.pgpass, or the URL in the environment as PHONEBANK_DATABASE_URL)")
+        return data
+
+    def database_setting(self) -> str | None:
+        """The ``database:`` setting of workspace.yaml, or None."""
+        value = self.settings().get("database")
+        return value.strip() or None if isinstance(value, str) else None
+
     def list_path(self, name: str) -> Path:
         return self.lists_dir / f"{check_name(name)}.csv"
 
@@ -83,6 +126,14 @@ class Workspace:
         if not d.is_dir():
             return []
         return sorted(p for p in d.glob("*.csv") if not p.name.startswith("."))
+
+
+def has_password(url: str) -> bool:
+    """Does this PostgreSQL URL (``postgresql://...``) or key=value connection string hold a password?"""
+    if re.match(r"^postgres(ql)?://", url.strip()):
+        parts = urlsplit(url.strip())
+        return bool(parts.password) or "password" in parse_qs(parts.query)
+    return re.search(r"(^|\s)password\s*=", url) is not None
 
 
 def find_workspace(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Workspace:

@@ -117,17 +117,23 @@ def test_push_invite_call_and_revoke(tmp_path, campaign, monkeypatch):
                  input="\n".join(answers) + "\n")
     assert called.exit_code == 0, called.stdout + called.stderr
     assert "María García" in called.stdout and "Session summary: 1 calls" in called.stdout
-    assert not (ws.results_dir / "test").exists()  # saved in the database, not in the files
+    from phonebank.results import CsvResultsStore
     from phonebank.store import postgres
+    from phonebank.store.remote import outbox_path, read_outbox
 
-    with postgres.connect(campaign) as conn:
-        assert conn.execute("SELECT voter_id, code, volunteer FROM phonebank.results").fetchall() == [
-            ("V1", "not_home", ANA.email)]
+    local = CsvResultsStore(ws.results_dir).read("test")[0]  # the volunteer's local copy first...
+    assert [(r.voter_id, r.code, r.volunteer) for r in local] == [("V1", "not_home", ANA.email)]
+    assert read_outbox(outbox_path(CsvResultsStore(ws.results_dir).file_for("test", ANA.email))) == {}
+    with postgres.connect(campaign) as conn:  # ...then the database, acknowledged
+        assert conn.execute("SELECT row_id, voter_id, code, volunteer FROM phonebank.results").fetchall() == [
+            (local[0].row_id, "V1", "not_home", ANA.email)]
 
     revoked = run("--database", campaign, "db", "revoke", ANA.email)
     assert revoked.exit_code == 0 and revoked.stdout.startswith("Revoked ana@example.org")
     refused = run("--database", url, "-w", str(ws.root), "call", "--email", ANA.email, "--plain", input="q\n")
-    assert refused.exit_code == 1 and "cannot connect to the database" in refused.stderr
+    assert refused.exit_code == 1 and refused.stderr.startswith(
+        "Error: the campaign database refused your login (role ") and len(refused.stderr.splitlines()) == 1
+    assert "is not permitted to log in): it was revoked — ask the organizer for a new invitation" in refused.stderr
 
 
 def test_open_calling_picks_the_store(tmp_path, campaign, monkeypatch):

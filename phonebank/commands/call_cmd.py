@@ -87,17 +87,32 @@ def log_in(ws: Workspace, ui, email: str | None, tz: str) -> Volunteer:
     return volunteer
 
 
-def choose_list(ws: Workspace, ui, name: str | None) -> str:
-    names = ws.list_names()
+def log_in_as(ws: Workspace, ui, login: str, email: str | None, tz: str) -> Volunteer:
+    """A campaign database login is the volunteer: the email comes from it, never typed; the name the
+    script says comes from this workspace's roster (asked once, as a registration)."""
+    if email is not None and check_email(email) != login:
+        raise UsageProblem(f"this campaign login belongs to {login}, not {email.strip()} — leave out --email")
+    ui.show(f"Logged in as {login} (your campaign login says who you are: no email to type).")
+    volunteer = read_roster(ws.roster_path).get(login)
+    return volunteer if volunteer is not None else register_volunteer(ws, ui, tz, login)
+
+
+def choose_list(ws: Workspace, ui, name: str | None, names: list[str] | None = None) -> str:
+    """The list to call: ``name``, else the only one, else the volunteer's choice. ``names``: the lists of the
+    campaign database (default: the workspace's lists/)."""
+    shared = names is not None
+    names = ws.list_names() if names is None else names
     if name:
         if name not in names:
             ws.list_path(name)  # rejects unsafe names with a clear message
             raise UsageProblem(
                 f"no list named '{name}' — available: {', '.join(names) or 'none'}"
-                + ("" if names else "; an organizer imports one with `phonebank import SOURCE --list NAME`")
+                + ("" if names or shared else "; an organizer imports one with `phonebank import SOURCE --list NAME`")
             )
         return name
     if not names:
+        if shared:
+            raise UsageProblem("the campaign database has no call lists yet — ask your organizer")
         raise UsageProblem(
             f"no call lists in {ws.lists_dir} — ask your organizer, or import one with `phonebank import SOURCE --list NAME`"
         )
@@ -149,9 +164,17 @@ def register(plain: bool) -> None:
 def call(list_name: str | None, email: str | None, language: str | None, plain: bool) -> None:
     """Call voters one at a time: read the script, code the call, save, next."""
     from ..session import Session
-    from ..store import open_calling
+    from ..store import database_url, open_calling
 
     ws = current_workspace()
+    url = database_url(ws)
+    campaign = None
+    if url:  # a shared campaign (--database, PHONEBANK_DATABASE_URL, or a workspace made by `phonebank join`)
+        from ..store.remote import Campaign
+
+        campaign = Campaign(url, ws)
+        if campaign.refresh_script():
+            click.echo("The campaign's script changed: scripts.yaml now holds the organizer's latest.")
     script = current_script(ws)
     language = language or script.campaign.languages[0]
     if language not in script.campaign.languages:
@@ -159,13 +182,25 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
     ui = _prompter(plain)
     session = None
     _stop_on_hangup()
+    names = campaign.list_names() if campaign else None
     if list_name:
-        choose_list(ws, ui, list_name)  # a wrong --list fails before any question
+        choose_list(ws, ui, list_name, names)  # a wrong --list fails before any question
     try:
-        volunteer = log_in(ws, ui, email, script.campaign.time_zone)
-        name = choose_list(ws, ui, list_name)
-        store = open_calling(ws, script, name, moving_clock(), on_rebuild=lambda: ui.show(
-            f"Preparing list '{name}' for calling (once after each import; a big list takes a moment)..."))
+        tz = script.campaign.time_zone
+        clock_ = moving_clock()
+        if campaign is not None:
+            for line in campaign.deliver_all(script, clock_).lines():
+                ui.show(line)
+        if campaign is not None and campaign.login is not None:
+            volunteer = log_in_as(ws, ui, campaign.login, email, tz)
+        else:
+            volunteer = log_in(ws, ui, email, tz)
+        name = choose_list(ws, ui, list_name, names)
+        if campaign is not None:
+            store = campaign.calling_store(script, name, clock_, notify=ui.show)
+        else:
+            store = open_calling(ws, script, name, clock_, on_rebuild=lambda: ui.show(
+                f"Preparing list '{name}' for calling (once after each import; a big list takes a moment)..."))
         for warning in store.problems.warnings()[:5]:
             click.echo(f"Warning: {warning}", err=True)
         ui.show(f"Calling list '{name}' as {volunteer.first_name} {volunteer.last_name} ({volunteer.email}). "

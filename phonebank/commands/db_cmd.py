@@ -40,9 +40,16 @@ def database_option(func):
 
 
 def _url() -> str:
+    from ..errors import PhonebankError
     from ..store import database_url
+    from ..workspace import find_workspace
 
-    url = database_url()
+    ctx = click.get_current_context()
+    try:  # a workspace's `database:` setting (workspace.yaml) when there is a workspace here
+        ws = find_workspace(ctx.meta.get("phonebank.workspace_dir") or (ctx.find_root().obj or {}).get("workspace"))
+    except PhonebankError:
+        ws = None
+    url = database_url(ws)
     if not url:
         raise UsageProblem("no database given — use `phonebank --database URL db ...` or set PHONEBANK_DATABASE_URL "
                            "(e.g. postgresql://organizer@db.example.org/campaign)")
@@ -137,14 +144,16 @@ def push(lists: tuple[str, ...]) -> None:
 
 @db.command("invite")
 @click.argument("email")
+@click.option("--no-tls", is_flag=True,
+              help="Let the volunteer reach a remote server without TLS (only on a network you trust).")
 @database_option
-def invite(email: str) -> None:
+def invite(email: str, no_tls: bool) -> None:
     """Create a login for one volunteer and print the line to send them (privately: it holds the password)."""
     from ..store import postgres
 
     url = _url()
     with postgres.connect(url) as conn:
-        invitation = postgres.invite(conn, email, url)
+        invitation = postgres.invite(conn, email, url, tls=not no_tls)
     click.echo(f"Invited {invitation.email}: login {invitation.role} (member of {postgres.CALLER_ROLE}; "
                "it can only run the calling functions). Send this line to the volunteer privately — it holds "
                "their password and is shown once (`db invite` again makes a new one):", err=True)

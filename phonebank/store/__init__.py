@@ -19,23 +19,27 @@ __all__ = ["CallingStore", "Clock", "Hold", "Offer", "QueueCounts", "Saved", "da
 DATABASE_VAR = "PHONEBANK_DATABASE_URL"
 
 
-def database_url() -> str | None:
+def database_url(workspace: Workspace | None = None) -> str | None:
     """The campaign database named for this command: the global ``--database URL``, else
-    ``PHONEBANK_DATABASE_URL``; None means the workspace's files."""
+    ``PHONEBANK_DATABASE_URL``, else the ``database:`` setting of ``workspace`` (its workspace.yaml, written
+    by `phonebank join`); None means the workspace's files."""
     import sys
 
     click = sys.modules.get("click")  # only a command line run has options; never import click here
     ctx = click.get_current_context(silent=True) if click else None
     obj = ctx.find_root().obj if ctx is not None else None
     given = obj.get("database") if isinstance(obj, dict) else None
-    return given or os.environ.get(DATABASE_VAR, "").strip() or None
+    url = given or os.environ.get(DATABASE_VAR, "").strip() or None
+    if url is None and workspace is not None:
+        url = workspace.database_setting()
+    return url
 
 
 def open_calling(workspace: Workspace, script: Script, list_name: str, clock: Clock,
                  on_rebuild: Callable[[], None] | None = None) -> CallingStore:
     """The calling store for one list of ``workspace`` — in the campaign database when one is named
     (there the server's clock decides, unless ``PHONEBANK_NOW`` sets a rehearsal clock)."""
-    url = database_url()
+    url = database_url(workspace)
     if url:
         from ..clock import NOW_VAR
         from .postgres import PostgresStore

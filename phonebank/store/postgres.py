@@ -45,7 +45,7 @@ from importlib import resources
 
 from .. import hours
 from ..dnc import read_dnc_entries
-from ..errors import DataError, UsageProblem
+from ..errors import DataError, LoginRefused, UsageProblem
 from ..fsutil import check_name
 from ..lists import ListRows
 from ..outcomes import VoterOutcome, fold, live_phones
@@ -114,6 +114,13 @@ def connect(url: str, **params: str):
         return psycopg.connect(make_conninfo(url, **extra, **params), autocommit=True)
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = " ".join(first.rpartition("FATAL:")[2].split())
+        if "is not permitted to log in" in reason:  # NOLOGIN: `phonebank db revoke`
+            raise LoginRefused(f"the campaign database refused your login ({reason}): it was revoked — ask the "
+                               "organizer for a new invitation") from None
+        if "password authentication failed" in reason:
+            raise LoginRefused(f"the campaign database refused your login ({reason}) — check the password "
+                               "(~/.pgpass), or ask the organizer for a new invitation") from None
         raise DataError(f"cannot connect to the database {redact(url)} ({first}) — check the URL, "
                         "your password (~/.pgpass) and that the server is running") from None
 
@@ -671,10 +678,11 @@ class Invitation:
     role: str
     password: str
     url: str  # the volunteer's connection URL, password included: send it to them privately
+    tls: bool = True  # False: the organizer allowed a remote connection without TLS (`--no-tls`)
 
     @property
     def join_line(self) -> str:
-        return f"phonebank join '{self.url}' CAMPAIGN_FOLDER"
+        return f"phonebank join {'' if self.tls else '--no-tls '}'{self.url}' CAMPAIGN_FOLDER"
 
 
 def login_role(email: str) -> str:
@@ -683,9 +691,10 @@ def login_role(email: str) -> str:
     return "pb_" + hashlib.sha256(email.encode()).hexdigest()[:20]
 
 
-def invite(conn, email: str, url: str) -> Invitation:
+def invite(conn, email: str, url: str, tls: bool = True) -> Invitation:
     """``phonebank db invite EMAIL``: a LOGIN role with a new password, member of phonebank_caller,
-    bound to the volunteer (added to the roster when new). Inviting again issues a new password."""
+    bound to the volunteer (added to the roster when new). Inviting again issues a new password.
+    ``tls=False``: a remote server may be reached without TLS (the join line says ``--no-tls``)."""
     email = check_email(email)
     role = login_role(email)
     password = secrets.token_urlsafe(24)
@@ -700,12 +709,15 @@ def invite(conn, email: str, url: str) -> Invitation:
         conn.execute("INSERT INTO phonebank.volunteers (email, login_role, invited_at) VALUES (%s, %s, now()) "
                      "ON CONFLICT (email) DO UPDATE SET login_role = excluded.login_role, invited_at = now(), "
                      "revoked_at = NULL", (email, role))
-    return Invitation(email, role, password, volunteer_url(url, role, password))
+    return Invitation(email, role, password, volunteer_url(url, role, password, tls), tls)
 
 
-def volunteer_url(url: str, role: str, password: str) -> str:
-    """The organizer's URL with the volunteer's role and password instead of the organizer's; TLS
-    required for a remote server unless the organizer's URL says otherwise."""
+TLS_MODES = ("require", "verify-ca", "verify-full")
+
+
+def volunteer_url(url: str, role: str, password: str, tls: bool = True) -> str:
+    """The organizer's URL with the volunteer's role and password instead of the organizer's; for a remote
+    server, TLS required (``sslmode=require`` unless the URL asks for more) — unless ``tls`` is False."""
     from urllib.parse import quote, urlencode
 
     params = conninfo_to_dict(url)
@@ -713,7 +725,7 @@ def volunteer_url(url: str, role: str, password: str) -> str:
     for private in ("user", "password", "passfile", "service"):
         params.pop(private, None)
     local = not host or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
-    if not local and "sslmode" not in params:
+    if not local and tls and params.get("sslmode") not in TLS_MODES:
         params["sslmode"] = "require"
     netloc = f"{quote(role)}:{quote(password, safe='')}@"
     if host and not host.startswith("/"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from phonebank.errors import DataError, UsageProblem
+from phonebank.errors import DataError, LoginRefused, UsageProblem
 from phonebank.results import UNDO, ResultRow
 from phonebank.script import load_script
 from phonebank.store.port import Hold
@@ -168,7 +168,7 @@ def test_a_revoked_login_is_refused(campaign, clock):
     assert postgres.revoke(conn, ANA.email) == 1  # the open session is ended
     with pytest.raises(DataError, match="lost the connection"):
         s.heartbeat(offer.hold)
-    with pytest.raises(DataError, match="cannot connect"):
+    with pytest.raises(LoginRefused, match="refused your login .*is not permitted to log in.*it was revoked"):
         postgres.connect(ana.url)
     assert conn.execute("SELECT count(*) FROM phonebank.voters WHERE holder = %s", (ANA.email,)).fetchone()[0] == 0
     with pytest.raises(UsageProblem, match="nothing to revoke"):
@@ -221,7 +221,7 @@ def test_an_organizer_without_superuser_runs_the_campaign(tmp_path, clock):
             volunteer.next_voter(ANA.email)
         with pytest.raises(UsageProblem, match="was revoked"):
             volunteer.heartbeat(offer.hold)
-        with pytest.raises(DataError, match="cannot connect"):
+        with pytest.raises(LoginRefused, match="refused your login .*it was revoked"):
             postgres.connect(ana.url)
         volunteer.close()
         organizer.close()
