@@ -68,6 +68,7 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
+        words = [a for a in [*(getattr(ctx, "_protected_args", None) or []), *ctx.args] if not a.startswith("-")]
         try:
             return super().invoke(ctx)
         except ScriptError as exc:
@@ -86,17 +87,10 @@ class LazyGroup(click.Group):
             root = (exc.name or "").split(".")[0]
             if root not in ORGANIZER_MODULES:
                 raise
-            command = " ".join(p for p in (ctx.invoked_subcommand, _subcommand(ctx)) if p) or "this command"
+            group = bool(words) and isinstance(self.get_command(ctx, words[0]), click.Group)  # `db push`, `dnc add`
+            command = " ".join(words[:2] if group else words[:1])
             click.echo(f"Error: {missing_extra_line(command, root)}", err=True)
             ctx.exit(2)
-
-
-def _subcommand(ctx: click.Context) -> str | None:
-    """The subcommand of a group command (``db push``), from the arguments left to it."""
-    if ctx.invoked_subcommand != "db":
-        return None
-    rest = [a for a in (getattr(ctx, "_protected_args", None) or []) + list(ctx.args) if not a.startswith("-")]
-    return rest[1] if len(rest) > 1 else None
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)

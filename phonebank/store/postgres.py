@@ -114,7 +114,8 @@ def connect(url: str, **params: str):
         return psycopg.connect(make_conninfo(url, **extra, **params), autocommit=True)
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        reason = " ".join(first.rpartition("FATAL:")[2].split())
+        fatal = [line for line in str(exc).splitlines() if "FATAL:" in line]
+        reason = " ".join(fatal[-1].rpartition("FATAL:")[2].split()) if fatal else ""
         if "is not permitted to log in" in reason:  # NOLOGIN: `phonebank db revoke`
             raise LoginRefused(f"the campaign database refused your login ({reason}): it was revoked — ask the "
                                "organizer for a new invitation") from None

@@ -425,6 +425,7 @@ class OutboxStore:
         self._offers: dict[str, Offer] = {}  # voter -> as last shown, kept up to date by local saves
         self.offline = False
         self._told = False  # the offline line was shown in this offline spell
+        self._releases: list[Hold] = []  # voters let go while offline
         self._pg = self._open()
         self.notify_lines(deliver(self._pg, campaign.ws).lines())
 
@@ -446,6 +447,9 @@ class OutboxStore:
             self.campaign.reconnect()
             self._pg = self._open()
             delivered = deliver(self._pg, self.campaign.ws)
+            while self._releases:
+                self._pg.release(self._releases[0])
+                self._releases.pop(0)
         except LoginRefused:
             raise
         except DataError:
@@ -528,12 +532,13 @@ class OutboxStore:
             return True
 
     def release(self, hold: Hold) -> None:
-        if self.offline:
-            return  # the lease ends by itself
-        try:
-            self._run(lambda s: s.release(hold))
-        except Offline:
-            pass
+        if not self.offline:
+            try:
+                self._run(lambda s: s.release(hold))
+                return
+            except Offline:
+                pass
+        self._releases.append(hold)  # given back at the next connection (else the lease ends by itself)
 
     def counts(self) -> QueueCounts:
         return self._run(lambda s: s.counts())

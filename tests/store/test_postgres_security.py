@@ -82,6 +82,38 @@ def test_a_login_cannot_read_or_write_any_table(campaign):
         assert mine.execute("SELECT phonebank.whoami()").fetchone()[0] == ANA.email
 
 
+def test_a_login_cannot_change_any_table_nor_use_a_sequence_nor_run_a_helper(campaign):
+    """Beyond reading: no INSERT, UPDATE, TRUNCATE on any table (partitions included), no sequence, and
+    the only functions it may run are the SECURITY DEFINER calling functions — never a helper."""
+    import psycopg
+
+    from phonebank.store import postgres
+
+    _, _, conn, ana, _ = campaign
+    columns = dict(conn.execute(
+        "SELECT format('%I.%I', c.table_schema, c.table_name), min(format('%I', c.column_name)) "
+        "FROM information_schema.columns c WHERE c.table_schema = 'phonebank' GROUP BY 1"))
+    assert "phonebank.voters_1" in columns  # a list's own partition
+    sequences = [s for (s,) in conn.execute(
+        "SELECT format('%I.%I', sequence_schema, sequence_name) FROM information_schema.sequences "
+        "WHERE sequence_schema = 'phonebank'")]
+    assert sequences
+    with postgres.connect(ana.url) as mine:
+        for table, column in columns.items():
+            for statement in (f"INSERT INTO {table} DEFAULT VALUES", f"UPDATE {table} SET {column} = {column}",
+                              f"TRUNCATE {table}", f"COPY {table} TO STDOUT"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    mine.execute(statement)
+        for sequence in sequences:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                mine.execute("SELECT nextval(%s)", (sequence,))
+        runnable = mine.execute(
+            "SELECT p.proname, p.prosecdef FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'phonebank' AND has_function_privilege(p.oid, 'EXECUTE')").fetchall()
+    assert {"claim", "save_call", "whoami"} <= {name for name, _ in runnable}
+    assert [name for name, definer in runnable if name.startswith("_") or not definer] == []
+
+
 def test_a_login_claims_and_saves_as_itself_only(campaign, clock):
     s = login_store(campaign, campaign[3], clock)
     with pytest.raises(UsageProblem, match="cannot act as bo@example.org"):

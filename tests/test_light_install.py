@@ -1,0 +1,137 @@
+"""A light install for volunteers: `pip install .` pulls neither pandas nor pyarrow (nor numpy); calling works
+without them, on the shipped sample workspace too (the calling index falls back to the csv reader); the
+organizer's commands name the extra to install, in one line, when they are missing."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from phonebank.cli import cli
+
+from callkit import REPO
+
+HEAVY = ("pandas", "pyarrow", "numpy")
+# Run phonebank as if pandas, pyarrow and numpy were not installed (an import of any of them fails).
+WITHOUT_HEAVY = (
+    "import sys\n"
+    f"for name in {HEAVY!r}:\n"
+    "    sys.modules[name] = None\n"
+    "from phonebank.cli import main\n"
+    "sys.argv[0] = 'phonebank'\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    loaded = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} and sys.modules[m] is not None)\n"
+    "    print('HEAVY', loaded, file=sys.stderr)\n"
+).replace("{HEAVY!r}", repr(HEAVY))
+
+
+def requirement_names(text: str) -> set[str]:
+    return {re.split(r"[\s<>=!~;\[]", line.strip(), maxsplit=1)[0].lower() for line in text.strip().splitlines()
+            if line.strip() and not line.strip().startswith("#")}
+
+
+def test_the_volunteer_install_leaves_out_the_organizer_s_libraries():
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+    core = requirement_names(cfg["options"]["install_requires"])
+    extras = {name: requirement_names(text) for name, text in cfg["options.extras_require"].items()}
+    assert not core & set(HEAVY), core
+    assert {"click", "pyyaml", "questionary", "phonenumbers"} <= core
+    assert extras["organizer"] == set(HEAVY)
+    assert extras["postgres"] == {"psycopg"}
+    assert extras["organizer"] | extras["postgres"] | {"pytest"} <= extras["test"]  # the README's test command
+
+
+def run_light(args: list[str], cwd, input: str = "", home=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHONEBANK_")}
+    env.update(PHONEBANK_NOW="2017-03-25T18:05:00-07:00", PHONEBANK_HOME=str(home or cwd / ".home"))
+    return subprocess.run([sys.executable, "-c", WITHOUT_HEAVY, *args], input=input, capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120)
+
+
+def test_the_sample_workspace_calls_without_pandas_or_pyarrow(tmp_path):
+    """`pip install -e . && phonebank call` on the shipped sample workspace: the first call builds the calling
+    index with the csv reader, registers the volunteer, shows the first voter."""
+    root = tmp_path / "sample"
+    root.mkdir()
+    shutil.copy(REPO / "scripts.yaml", root / "scripts.yaml")
+    shutil.copytree(REPO / "lists", root / "lists")
+    (root / "results").mkdir()
+    done = run_light(["call", "--plain"], root, "ana@example.org\ny\nAna\nReyes\n90033\nq\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Preparing list 'ca34-sample' for calling" in done.stdout
+    assert "Calling list 'ca34-sample' as Ana Reyes (ana@example.org)." in done.stdout
+    assert "Call the number above: " in done.stdout and "Session summary: 0 calls" in done.stdout
+    assert (root / ".phonebank" / "ca34-sample.sqlite").is_file()
+    assert "HEAVY []" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_check_and_preview_work_without_them(workspace):
+    for args in (["check"], ["script", "preview"]):
+        done = run_light(args, workspace)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "HEAVY []" in done.stderr
+
+
+@pytest.mark.parametrize(("args", "command"), [
+    (["import", "SOURCE", "--list", "x"], "import"),
+    (["report"], "report"),
+    (["export", "results"], "export"),
+    (["dnc", "add", "numbers.txt"], "dnc add"),
+])
+def test_organizer_commands_name_the_extra_in_one_line(workspace, args, command):
+    (workspace / "SOURCE").write_text("first,last,phone\nAna,Reyes,2135550101\n")
+    (workspace / "numbers.txt").write_text("+12135550101\n")
+    done = run_light(args, workspace)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("HEAVY")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert re.fullmatch(
+        rf"Error: `phonebank {command}` needs (pandas|pyarrow|numpy), one of the organizer's tools the volunteer's "
+        r"install leaves out — install them with: pip install 'phonebank\[organizer\]' \(in a clone: pip install -e "
+        r"'\.\[organizer\]'\)", lines[0]), lines[0]
+
+
+def test_a_database_command_missing_them_says_so_too(monkeypatch, tmp_path):
+    """db push / db pull may use pyarrow: the same one line, whatever the command."""
+    from phonebank.store import postgres
+
+    def push_workspace(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'pyarrow'", name="pyarrow")
+
+    monkeypatch.setattr(postgres, "push_workspace", push_workspace)
+    monkeypatch.setattr(postgres, "connect", lambda url: _NoConnection())
+    (tmp_path / "scripts.yaml").write_text((REPO / "scripts.yaml").read_text())
+    done = CliRunner().invoke(cli, ["--database", "postgresql:///x", "-w", str(tmp_path), "db", "push"])
+    assert done.exit_code == 2
+    assert done.stderr.startswith("Error: `phonebank db push` needs pyarrow, one of the organizer's tools")
+
+
+def test_another_missing_module_is_not_hidden(monkeypatch, tmp_path):
+    from phonebank.store import postgres
+
+    def push_workspace(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'somethingelse'", name="somethingelse")
+
+    monkeypatch.setattr(postgres, "push_workspace", push_workspace)
+    monkeypatch.setattr(postgres, "connect", lambda url: _NoConnection())
+    (tmp_path / "scripts.yaml").write_text((REPO / "scripts.yaml").read_text())
+    done = CliRunner().invoke(cli, ["--database", "postgresql:///x", "-w", str(tmp_path), "db", "push"])
+    assert isinstance(done.exception, ModuleNotFoundError)
+
+
+class _NoConnection:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
