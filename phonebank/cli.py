@@ -111,7 +111,7 @@ def cli(ctx: click.Context, workspace: str | None, database: str | None) -> None
     """phonebank: a command-line phone bank on files the campaign owns.
 
     Organizers: `import` voter lists, edit scripts.yaml, `check` it, then `report` and `export`.
-    Volunteers: `call` (registers you the first time).
+    Volunteers: `call` (registers you the first time); from home, `join` the campaign first.
     """
     ctx.obj = {"workspace": workspace, "database": database}
 

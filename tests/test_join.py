@@ -250,3 +250,13 @@ def test_the_outbox_sends_each_call_once(tmp_path, campaign):
     assert read_outbox(journal) == {} and list(read_outbox(bo_journal)) == [forged.row_id]
     assert [(r[0], r[2]) for r in campaign.rows()] == [(row.row_id, ANA.email)]
     again.close()
+
+
+def test_join_reads_the_line_from_stdin_keeping_the_password_out_of_the_command_line(tmp_path, campaign):
+    invited = run("--database", campaign.url, "db", "invite", ANA.email)
+    folder = tmp_path / "ca34"
+    joined = run("join", "-", str(folder), input=invited.stdout)  # the whole line, pasted
+    assert joined.exit_code == 0, joined.output
+    assert Workspace(folder).database_setting() is not None
+    again = run("join", "-", str(tmp_path / "again"), input=shlex.split(invited.stdout)[2] + "\n")  # the URL alone
+    assert again.exit_code == 0, again.output

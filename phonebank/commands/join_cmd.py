@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -17,11 +18,18 @@ import click
 def join(url: str, folder: str, no_tls: bool) -> None:
     """Join a shared campaign: URL is the line your organizer sent (`phonebank db invite`), DIR a new folder.
 
-    The script comes from the campaign's database; your password goes to ~/.pgpass (readable only by
+    URL `-` reads it from the standard input (the password then stays out of your shell's history). The
+    script comes from the campaign's database; your password goes to ~/.pgpass (readable only by
     you), never into the folder. Then `cd DIR` and `phonebank call`.
     """
     from ..store import remote
 
+    if url == "-":  # the line pasted on stdin: the password stays out of shell history and `ps`
+        url = sys.stdin.readline().strip()
+        if url.startswith("phonebank join"):
+            words = shlex.split(url)
+            no_tls = no_tls or "--no-tls" in words
+            url = next((w for w in words[2:] if not w.startswith("-")), "")
     joined = remote.join(url, folder, allow_without_tls=no_tls)
     verb = "Joined again" if joined.rejoined else "Joined"
     click.echo(f"{verb} the campaign {joined.campaign} as {joined.email} in {joined.root}")
