@@ -260,3 +260,51 @@ def test_join_reads_the_line_from_stdin_keeping_the_password_out_of_the_command_
     assert Workspace(folder).database_setting() is not None
     again = run("join", "-", str(tmp_path / "again"), input=shlex.split(invited.stdout)[2] + "\n")  # the URL alone
     assert again.exit_code == 0, again.output
+
+
+def test_a_save_that_finds_the_network_down_is_kept_and_sent_at_the_next_voter(tmp_path, campaign):
+    """In process, through a proxy whose network is cut right before the save: the save says so in one line,
+    the voter's screen is kept from what is known here, undo waits, no new voter; back online, the next voter
+    first sends the call (once) and gives back the voter let go while offline."""
+    from phonebank.errors import Offline
+    from phonebank.results import ResultRow
+    from phonebank.script import load_script
+    from phonebank.store.remote import SAVED_OFFLINE_LINE, Campaign
+
+    from homekit import Proxy
+
+    proxy = Proxy(campaign.url)
+    try:
+        invitation = campaign.invite(ANA.email)
+        url = f"postgresql://{invitation.role}:{invitation.password}@127.0.0.1:{proxy.port}/{campaign.name}"
+        folder = tmp_path / "ca34"
+        assert run("join", url, str(folder)).exit_code == 0
+        ws = Workspace(folder)
+        script = load_script(ws.script_path)
+        shown: list[str] = []
+        store = Campaign(ws.database_setting(), ws).calling_store(script, "test", Clock(la(2017, 3, 20, 18)),
+                                                                 notify=shown.append)
+        offer = store.next_voter(ANA.email)
+        proxy.cut()
+        row = ResultRow(recorded_at=T0, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
+                        phone=offer.phones[0], code="wrong_number")
+        saved = store.save(row, offer.hold)
+        assert saved.row == row and shown == [SAVED_OFFLINE_LINE] and store.offline
+        again = store.offer(offer.voter_id, offer.hold)  # the screen, from what is known here
+        assert again.phones == offer.phones[1:] and again.history[-1] == row
+        store.release(offer.hold)
+        with pytest.raises(Offline, match="no new voter until the campaign database can be reached again; 1 saved "
+                                          r"call\(s\) are kept on this computer"):
+            store.next_voter(ANA.email)
+        with pytest.raises(Offline):
+            store.last_saved(ANA.email)  # undo waits for the connection
+        assert store.heartbeat(offer.hold) and campaign.rows() == []
+        proxy.restore()
+        following = store.next_voter(ANA.email)
+        assert shown[-1] == "Sent 1 call(s) saved while offline to the campaign database."
+        assert following.voter_id != offer.voter_id
+        assert [(r[0], r[3]) for r in campaign.rows()] == [(row.row_id, "wrong_number")]
+        assert campaign.holder(offer.voter_id) is None  # given back at the reconnection
+        store.close()
+    finally:
+        proxy.close()

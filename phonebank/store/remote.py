@@ -407,6 +407,8 @@ class Campaign:
 
 OFFLINE_LINE = ("Offline: the campaign database cannot be reached. Finish and save this call: it is kept on this "
                 "computer and sent when the connection is back; no new voter until then.")
+SAVED_OFFLINE_LINE = ("Offline: the campaign database cannot be reached. This call is kept on this computer and sent "
+                      "when the connection is back; no new voter until then.")
 
 
 class OutboxStore:
@@ -490,10 +492,11 @@ class OutboxStore:
             self.offline = True
             raise self._offline_error() from None
 
-    def _tell_offline(self) -> None:
+    def _tell_offline(self, saved: bool = False) -> None:
+        """One line per offline spell: when it is noticed during a call, or at the save that noticed it."""
         if not self._told:
             self._told = True
-            self.notify(OFFLINE_LINE)
+            self.notify(SAVED_OFFLINE_LINE if saved else OFFLINE_LINE)
 
     # -- time ---------------------------------------------------------------------------------------
     def clock(self):
@@ -564,7 +567,7 @@ class OutboxStore:
             else:
                 _journal(journal, SENT, row.row_id)
                 return saved
-        self._tell_offline()
+        self._tell_offline(saved=True)
         return Saved(row)
 
     def _saved_here(self, row: ResultRow) -> None:
