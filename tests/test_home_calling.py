@@ -92,6 +92,8 @@ def test_a_killed_volunteer_s_voter_comes_back_only_when_the_lease_ends(campaign
     assert cy.finish() == 0
     assert [(v, who, code) for _, v, who, code, _ in campaign.rows()] == [("V1", "cy@example.org", "not_home")]
     assert local_rows(campaign.members["ana@example.org"]) == []
+    figures.record("home: SIGKILL", "a killed volunteer's voter withheld from another at +29 min, handed out at +31 min "
+                   "(claim_minutes 30), called once")
 
 
 def test_a_frozen_volunteer_holds_until_the_lease_ends_and_a_late_save_is_kept_and_marked(campaign):
@@ -124,6 +126,8 @@ def test_a_frozen_volunteer_holds_until_the_lease_ends_and_a_late_save_is_kept_a
                                                             ("ana@example.org", "not_home")]
     assert rows[0][4] == "" and rows[1][4] == rows[0][0]  # Ana's late call marked with Cy's
     assert [r.row_id for r in local_rows(campaign.members["ana@example.org"])] == [rows[1][0]]
+    figures.record("home: SIGSTOP", "a frozen volunteer's voter withheld at +29 min, handed out at +31 min; woken by "
+                   "SIGCONT, the late save kept and marked overlaps with the other call")
 
 
 # == the connection cut between claim and save ============================================================
