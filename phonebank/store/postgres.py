@@ -47,7 +47,6 @@ from .. import hours
 from ..dnc import read_dnc_entries
 from ..errors import DataError, LoginRefused, UsageProblem
 from ..fsutil import check_name
-from ..lists import ListRows
 from ..outcomes import VoterOutcome, fold, live_phones
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, check_note, read_results_file
 from ..roster import check_email, read_roster
@@ -73,16 +72,6 @@ RESULT_FIELDS = 14
 # Connection defaults for a remote server: a Wi-Fi drop is noticed in about a minute, not two hours.
 CONNECT_DEFAULTS = {"connect_timeout": "10", "keepalives": "1", "keepalives_idle": "30",
                     "keepalives_interval": "10", "keepalives_count": "3", "application_name": "phonebank"}
-# The pick indexes of every list's table (the parent's, 0001_schema.sql): ATTACH PARTITION adopts them.
-VOTER_INDEXES = (
-    "(seq) WHERE attempts = 0 AND NOT finished AND NOT blocked",
-    "(zone_key, seq) WHERE attempts = 0 AND NOT finished AND NOT blocked",
-    "(next_at, seq) WHERE attempts > 0 AND NOT finished AND NOT blocked",
-    "(zone_key, next_at, seq) WHERE attempts > 0 AND NOT finished AND NOT blocked",
-    "(next_at) WHERE attempts > 0 AND NOT finished AND NOT blocked AND (is_callback OR route_language <> '')",
-    "(holder) WHERE holder IS NOT NULL",
-    "(list_id) WHERE blocked",
-)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -442,28 +431,6 @@ def _clean(text: str) -> str:
     return text.replace("\x00", " ") if "\x00" in text else text
 
 
-def _copy_text(value: str) -> str:
-    """A value for COPY's text format."""
-    if "\x00" in value:
-        value = value.replace("\x00", " ")
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
-
-
-_ARRAY_ESCAPES = re.compile(r'[\\"\t\n\r\x00]')
-
-
-def _array_text(values: list[str]) -> str:
-    """A text[] literal for COPY's text format."""
-    if not values:
-        return "{}"
-    joined = '","'.join(values)
-    if _ARRAY_ESCAPES.search(joined) is None:  # the usual case: nothing to escape
-        return '{"' + joined + '"}'
-    return _copy_text("{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}")
-
-
 def _state(script: Script, phones: list[str], outcome: VoterOutcome | None) -> dict:
     """A voter's queue state, from ``outcomes`` (as FileStore._state; the do-not-call list apart: the
     server keeps ``blocked``)."""
@@ -489,150 +456,26 @@ def _list_fingerprint(path) -> str:
     return digest.hexdigest()
 
 
-def _read_list(path) -> tuple[list[str], list[tuple], set[str]]:
-    """The list's header, its voters (voter_id, seq, zone_key, phones, row) in list order (first of a
-    repeated voter_id kept, as the file store), and its zone keys."""
-    rows = ListRows(path)
-    header = rows.header
-    at = {name: header.index(name) for name in ("voter_id", "zip", "state")}
-    phone_at = rows.phone_indexes
-    zone_cache: dict[tuple, str] = {}
-    seen: set[str] = set()
-    voters = []
-    for row in rows:
-        vid = row[at["voter_id"]]
-        if not vid or vid in seen:
-            continue
-        seen.add(vid)
-        phones = [row[i] for i in phone_at if row[i]]
-        zip5, state = row[at["zip"]][:5], row[at["state"]]
-        cache_key = (zip5, state, *(p[:5] for p in phones))
-        key = zone_cache.get(cache_key)
-        if key is None:
-            key = zone_cache[cache_key] = hours.zone_key(hours.zones_for(zip5, state, phones))
-        voters.append((vid, len(voters) + 1, key, phones, row))
-    return header, voters, set(zone_cache.values())
-
-
 def load_list(conn, ws: Workspace, name: str, script: Script, touched: Iterable[str] = ()) -> str:
-    """Load (or re-load) one call list into the database, in one transaction: a new list is COPYed into
-    its own table and attached as a partition; a re-loaded one is replaced row by row — voters kept keep
-    their state and their holds, voters gone are removed, new ones come in with the state their saved
+    """Load (or re-load) one call list into the database (``pg_load``: COPY into a new table, indexes
+    after, a partition swap in one short transaction): voters kept keep their state — when their numbers
+    are the same — and their holds, voters gone are removed, new ones come in with the state their saved
     calls (if any) give. ``touched``: voters whose saved calls changed (recomputed too). Returns a
     one-line account."""
     path = ws.list_path(name)
     fingerprint = _list_fingerprint(path)
     touched = set(touched)
-    with conn.transaction(), conn.cursor() as cur:
-        list_id = _ensure_list(conn, name)
-        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LIST_LOCK, list_id))
-        cur.execute("SELECT source_sha256, (SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = 'phonebank.voters'::regclass "
-                    "AND c.relname = %s AND n.nspname = 'phonebank') FROM phonebank.lists WHERE id = %s FOR UPDATE",
-                    (f"voters_{list_id}", list_id))
-        old_sha, has_table = cur.fetchone()
-        if old_sha == fingerprint and has_table:
-            if touched:
-                recompute(conn, list_id, touched, script)
-            return "unchanged" + (f", {len(touched)} voter(s) recomputed" if touched else "")
-        dnc = {p for (p,) in cur.execute("SELECT DISTINCT phone FROM phonebank.dnc WHERE active")}
-        header, voters, zone_keys = _read_list(path)
-        if not has_table:
-            what = _attach_new(cur, list_id, voters, script, dnc)
-        else:
-            what = _replace_rows(cur, conn, list_id, voters, script, touched)
-        cur.execute("UPDATE phonebank.lists SET header = %s, zone_keys = %s, voters = %s, source_sha256 = %s, "
-                    "generation = generation + 1, loaded_at = now() WHERE id = %s",
-                    (header, sorted(zone_keys), len(voters), fingerprint, list_id))
-    return what
+    from . import pg_load  # pyarrow: the organizer's tools (the command line names the extra when missing)
 
-
-def _attach_new(cur, list_id: int, voters: list[tuple], script: Script, dnc: set[str]) -> str:
-    """First load of a list: COPY into a new table, index it, attach it (PostgreSQL skips the scan
-    thanks to the CHECK constraint)."""
-    table = f"voters_{list_id}"
-    rows = [ResultRow.from_fields(list(f)) for (f,) in cur.execute(
-        "SELECT ARRAY[row_id, recorded_at, volunteer, list, voter_id, phone, code, answers, note, language, seconds, "
-        "callback_at, undoes, \"overlaps\"] FROM phonebank.results WHERE list_id = %s ORDER BY seq", (list_id,))]
-    outcomes = fold(script, rows) if rows else {}
-    cur.execute(sql.SQL("SET LOCAL ROLE {}").format(_ident(OWNER_ROLE)))
-    cur.execute(sql.SQL("CREATE TABLE phonebank.{} (LIKE phonebank.voters INCLUDING DEFAULTS) "
-                        "WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02)").format(_ident(table)))
-    columns = ("list_id, voter_id, seq, zone_key, phones, data, attempts, finished, blocked, next_at, is_callback, "
-               "route_language, dead_phones")
-    with cur.copy(sql.SQL("COPY phonebank.{} ({}) FROM STDIN").format(_ident(table), sql.SQL(columns))) as copy:
-        lines: list[str] = []
-        size = 0
-        fresh = _state(script, ["+"], None)
-        for vid, seq, key, phones, row in voters:
-            outcome = outcomes.get(vid)
-            state = fresh if outcome is None and phones else _state(script, phones, outcome)
-            dead = set(state["dead_phones"])
-            blocked = not any(p not in dead and p not in dnc for p in phones)
-            line = "\t".join((
-                str(list_id), _copy_text(vid), str(seq), _copy_text(key), _array_text(phones), _array_text(row),
-                str(state["attempts"]), "t" if state["finished"] else "f", "t" if blocked else "f",
-                state["next_at"] or "-infinity", "t" if state["is_callback"] else "f",
-                _copy_text(state["route_language"]), _array_text(state["dead_phones"]))) + "\n"
-            lines.append(line)
-            size += len(line)
-            if size > 1 << 20:
-                copy.write("".join(lines))
-                lines, size = [], 0
-        if lines:
-            copy.write("".join(lines))
-    cur.execute(sql.SQL("ALTER TABLE phonebank.{} ADD PRIMARY KEY (list_id, voter_id)").format(_ident(table)))
-    for definition in VOTER_INDEXES:
-        cur.execute(sql.SQL("CREATE INDEX ON phonebank.{} " + definition).format(_ident(table)))
-    cur.execute(sql.SQL("ALTER TABLE phonebank.{} ADD CONSTRAINT {} CHECK (list_id = {})").format(
-        _ident(table), _ident(f"{table}_list"), sql.Literal(list_id)))
-    cur.execute(sql.SQL("ALTER TABLE phonebank.voters ATTACH PARTITION phonebank.{} FOR VALUES IN ({})").format(
-        _ident(table), sql.Literal(list_id)))
-    cur.execute("RESET ROLE")
-    cur.execute(sql.SQL("ANALYZE phonebank.{}").format(_ident(table)))
-    return f"{len(voters)} voter(s) loaded"
-
-
-def _replace_rows(cur, conn, list_id: int, voters: list[tuple], script: Script, touched: set[str]) -> str:
-    """A re-load: changed rows updated in place (state and holds untouched), missing ones deleted, new ones
-    inserted — all in the caller's transaction."""
-    cur.execute("CREATE TEMP TABLE load_voters (voter_id text, seq int, zone_key text, phones text[], "
-                "data text[]) ON COMMIT DROP")
-    with cur.copy("COPY load_voters FROM STDIN") as copy:
-        lines = [f"{_copy_text(vid)}\t{seq}\t{_copy_text(key)}\t{_array_text(phones)}\t{_array_text(row)}\n"
-                 for vid, seq, key, phones, row in voters]
-        for i in range(0, len(lines), 5000):
-            copy.write("".join(lines[i:i + 5000]))
-    cur.execute("ALTER TABLE load_voters ADD PRIMARY KEY (voter_id)")
-    cur.execute(
-        "WITH changed AS (SELECT v.voter_id, v.phones IS DISTINCT FROM s.phones AS new_phones "
-        "  FROM phonebank.voters v JOIN load_voters s USING (voter_id) WHERE v.list_id = %(l)s "
-        "  AND (v.seq, v.zone_key, v.phones, v.data) IS DISTINCT FROM (s.seq, s.zone_key, s.phones, s.data) "
-        "  FOR UPDATE OF v) "
-        "UPDATE phonebank.voters v SET seq = s.seq, zone_key = s.zone_key, phones = s.phones, data = s.data, "
-        "  blocked = NOT phonebank._has_live_phone(s.phones, v.dead_phones) "
-        "FROM load_voters s, changed c WHERE v.list_id = %(l)s AND v.voter_id = s.voter_id "
-        "AND c.voter_id = s.voter_id RETURNING v.voter_id, c.new_phones", {"l": list_id})
-    updated = cur.fetchall()
-    cur.execute("DELETE FROM phonebank.voters v WHERE v.list_id = %s AND NOT EXISTS "
-                "(SELECT 1 FROM load_voters s WHERE s.voter_id = v.voter_id)", (list_id,))
-    deleted = cur.rowcount
-    cur.execute("INSERT INTO phonebank.voters (list_id, voter_id, seq, zone_key, phones, data, finished, blocked) "
-                "SELECT %(l)s, s.voter_id, s.seq, s.zone_key, s.phones, s.data, cardinality(s.phones) = 0, "
-                "NOT phonebank._has_live_phone(s.phones, '{}') FROM load_voters s WHERE NOT EXISTS "
-                "(SELECT 1 FROM phonebank.voters v WHERE v.list_id = %(l)s AND v.voter_id = s.voter_id) "
-                "RETURNING voter_id", {"l": list_id})
-    inserted = [v for (v,) in cur.fetchall()]
-    # voters whose state must come from their saved calls: new ones with calls, new numbers, new calls
-    again = set(touched) | {v for v, new_phones in updated if new_phones} | set(inserted)
-    if again:
-        cur.execute("SELECT DISTINCT voter_id FROM phonebank.results WHERE list_id = %s AND voter_id = ANY(%s)",
-                    (list_id, sorted(again)))
-        with_calls = {v for (v,) in cur.fetchall()}
-        if with_calls:
-            recompute(conn, list_id, with_calls, script)
-    return (f"{len(voters)} voter(s): {len(inserted)} new, {len(updated)} changed, {deleted} removed; "
-            "holds and saved calls kept")
+    list_id = _ensure_list(conn, name)
+    old_sha = conn.execute("SELECT source_sha256 FROM phonebank.lists WHERE id = %s", (list_id,)).fetchone()[0]
+    if old_sha == fingerprint and pg_load.partition_exists(conn, list_id):
+        if touched:
+            recompute(conn, list_id, touched, script)
+        return "unchanged" + (f", {len(touched)} voter(s) recomputed" if touched else "")
+    with pg_load.ListLoad(conn, name, script, touched) as load:
+        load.copy(pg_load.read_list(path))
+        return load.finish(fingerprint)
 
 
 def recompute(conn, list_id: int, voter_ids: Iterable[str], script: Script) -> int:

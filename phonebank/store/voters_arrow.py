@@ -56,24 +56,7 @@ def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
     phones = [col[name] for name in phone_names]
     if any(pc.any(pc.match_substring(c, _SEP)).as_py() for c in col.values()):
         return None  # a field holds the separator itself: the csv reader cleans it
-    zip5 = pc.utf8_slice_codeunits(col["zip"], 0, 5)
-    combo = pc.binary_join_element_wise(zip5, col["state"], *(pc.utf8_slice_codeunits(p, 0, 5) for p in phones), "\x1e")
-    encoded = pc.dictionary_encode(combo).combine_chunks()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    _, firsts = np.unique(codes, return_index=True)
-    zip_list, state_list = col["zip"], col["state"]
-    zone_of: dict[str, int] = {}
-    zone_keys: list[str] = []
-    code_zone = np.zeros(len(encoded.dictionary), dtype=np.int64)
-    for first in firsts:
-        row = int(first)
-        numbers = [p[row].as_py() for p in phones]
-        key = hours.zone_key(hours.zones_for(zip_list[row].as_py()[:5], state_list[row].as_py(), [n for n in numbers if n]))
-        if key not in zone_of:
-            zone_of[key] = len(zone_keys)
-            zone_keys.append(key)
-        code_zone[codes[row]] = zone_of[key]
-    zones = code_zone[codes]
+    zones, zone_keys = zone_indexes(col["zip"], col["state"], phones)
     joined = pc.utf8_trim(pc.replace_substring_regex(pc.binary_join_element_wise(*phones, " "), " +", " "), " ")
     live = None
     dnc_values = pa.array(sorted(dnc), pa.string()) if dnc else None
@@ -91,6 +74,31 @@ def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
         columns = [c.filter(keep) for c in columns]
     rows = list(zip(*(c.to_pylist() for c in columns), strict=True))
     return rows, zone_keys, kept
+
+
+def zone_indexes(zip_: pa.Array, state: pa.Array, phones: list[pa.Array]) -> tuple[np.ndarray, list[str]]:
+    """Each row's zone key, as its position in the returned keys (in order of first appearance): the
+    zones computed once per distinct (ZIP, state, area codes), by ``hours``."""
+    zip5 = pc.utf8_slice_codeunits(zip_, 0, 5)
+    combo = pc.binary_join_element_wise(zip5, state, *(pc.utf8_slice_codeunits(p, 0, 5) for p in phones), "\x1e")
+    encoded = pc.dictionary_encode(combo)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    _, firsts = np.unique(codes, return_index=True)
+    firsts.sort()
+    zone_of: dict[str, int] = {}
+    zone_keys: list[str] = []
+    code_zone = np.zeros(len(encoded.dictionary), dtype=np.int64)
+    for first in firsts:
+        row = int(first)
+        numbers = [p[row].as_py() for p in phones]
+        key = hours.zone_key(hours.zones_for(zip_[row].as_py()[:5], state[row].as_py(), [n for n in numbers if n]))
+        if key not in zone_of:
+            zone_of[key] = len(zone_keys)
+            zone_keys.append(key)
+        code_zone[codes[row]] = zone_of[key]
+    return code_zone[codes], zone_keys
 
 
 def _first_of_each_id(ids: pa.Array) -> pa.Array | None:

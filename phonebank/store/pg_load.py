@@ -1,0 +1,548 @@
+"""Loading a call list into the campaign database, fast: `phonebank import` with a database and
+`phonebank db push`.
+
+Organizers' machines only (pyarrow). The steps, on the organizer's connection:
+
+1. ``ListLoad(conn, name)``: one load of a list at a time (a session advisory lock); a new table
+   ``voters_ID_load`` with the list's ``CHECK (list_id = ID)`` and the pick indexes that stay almost
+   empty on a fresh list (PostgreSQL checks their predicate row by row during COPY, cheaply).
+2. ``copy(table)``: the list's columns (a pyarrow table, as the list file holds them) turned into
+   COPY BINARY tuples column-wise — zones computed once per distinct (ZIP, state, area codes)
+   (``voters_arrow.zone_indexes``), numbers and the screen's columns packed as arrays, voters whose
+   every number is on the do-not-call list marked blocked — with no Python loop over rows. `phonebank
+   import` runs this beside writing the list file.
+3. ``finish(fingerprint)``: a re-loaded list keeps each voter's queue state (when the voter's numbers
+   are the same) and hold; voters with saved calls and new numbers, or new in the list, get the state
+   their calls give (``outcomes.fold``). Then the primary key and the big pick indexes (on two
+   connections when a second can be opened), ANALYZE, and the swap — one short transaction: the voters
+   saved or held meanwhile brought over, the old partition detached and dropped, the new one attached
+   (the CHECK spares the validation scan), the list's header, zone keys and counters written.
+
+Only the columns the calling screen uses go to the database (``voter_id``, the names, ZIP, city,
+state, language, age, party and the numbers: ``SCREEN_COLUMNS``): the list file stays the campaign's
+full record, and volunteers' logins never reach the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import DataError
+from ..lists import ListRows, phone_columns
+from ..outcomes import fold
+from ..results import ResultRow
+from ..script import Script
+from .files import kept_header
+from .voters_arrow import _first_of_each_id, zone_indexes
+
+LIST_LOCK = 0x6C697374  # (LIST_LOCK, list id): one load of a list at a time ("list"), as postgres.LIST_LOCK
+OWNER_ROLE = "phonebank_owner"
+# The pick indexes of every list's table: the parent's (0001_schema.sql, 0004_fast_calls.sql), so that
+# ATTACH PARTITION adopts them. Dense ones hold almost every voter of a fresh list (built after COPY);
+# sparse ones almost none (made before COPY).
+DENSE_INDEXES = (
+    "(seq) WHERE attempts = 0 AND NOT finished AND NOT blocked",
+    "(zone, seq) WHERE attempts = 0 AND NOT finished AND NOT blocked",
+)
+SPARSE_INDEXES = (
+    "(next_at, seq) WHERE attempts > 0 AND NOT finished AND NOT blocked",
+    "(zone, next_at, seq) WHERE attempts > 0 AND NOT finished AND NOT blocked",
+    "(next_at) WHERE attempts > 0 AND NOT finished AND NOT blocked AND (is_callback OR route_language <> '')",
+    "(list_id) WHERE blocked",
+)
+COPY_COLUMNS = ("list_id", "voter_id", "seq", "zone_key", "zone", "phones", "data", "finished", "blocked")
+STATE_COLUMNS = ("attempts", "finished", "blocked", "next_at", "is_callback", "route_language", "dead_phones",
+                 "version")
+HOLD_COLUMNS = ("holder", "lease_until", "token", "since")
+CATCH_UP = "10 minutes"  # calls saved this long before the load started are looked at again at the swap
+SLICE = 200_000  # rows encoded at a time
+
+
+def screen_header(names: list[str]) -> list[str]:
+    """The list's columns kept in the database (``data``): voter_id, the screen's columns, the numbers."""
+    return ["voter_id", *kept_header(names), *phone_columns(names)]
+
+
+# == COPY BINARY tuples, column-wise ===================================================================
+
+_TEXT_OID = 25
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_COPY_TRAILER = b"\xff\xff"
+_TRUE = b"\x00\x00\x00\x01\x01"
+_FALSE = b"\x00\x00\x00\x01\x00"
+
+
+def _fixed(data: bytes, width: int, count: int) -> pa.Array:
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), count, [None, pa.py_buffer(data)]).cast(pa.binary())
+
+
+def _be32(values) -> pa.Array:
+    """Each value as 4 big-endian bytes."""
+    a = np.ascontiguousarray(np.asarray(values, dtype=">i4"))
+    return _fixed(a.tobytes(), 4, len(a))
+
+
+def _lengths(col: pa.Array) -> np.ndarray:
+    return pc.binary_length(col).to_numpy(zero_copy_only=False)
+
+
+def _text_field(col: pa.Array) -> pa.Array:
+    """A text field: its length, then its UTF-8 bytes."""
+    col = col.cast(pa.binary())
+    return pc.binary_join_element_wise(_be32(_lengths(col)), col, b"")
+
+
+def _int_field(values: np.ndarray) -> pa.Array:
+    return pc.binary_join_element_wise(pa.scalar(b"\x00\x00\x00\x04", pa.binary()), _be32(values), b"")
+
+
+def _bool_field(mask: np.ndarray) -> pa.Array:
+    return pc.if_else(pa.array(mask), pa.scalar(_TRUE, pa.binary()), pa.scalar(_FALSE, pa.binary()))
+
+
+def _array_field(elements: list[pa.Array], present: list[np.ndarray] | None = None) -> pa.Array:
+    """A text[] field of one dimension: the elements of each row (``present``: which of them the row has;
+    a row with none is the empty array)."""
+    n = len(elements[0])
+    parts = []
+    count = np.zeros(n, dtype=np.int64)
+    for i, col in enumerate(elements):
+        col = col.cast(pa.binary())
+        piece = pc.binary_join_element_wise(_be32(_lengths(col)), col, b"")
+        if present is not None:
+            count += present[i]
+            piece = pc.if_else(pa.array(present[i]), piece, pa.scalar(b"", pa.binary()))
+        parts.append(piece)
+    if present is None:
+        count[:] = len(elements)
+    body = pc.binary_join_element_wise(*parts, b"") if len(parts) > 1 else parts[0]
+    head = np.zeros((n, 5), dtype=">i4")
+    head[:, 0], head[:, 2], head[:, 3], head[:, 4] = 1, _TEXT_OID, count, 1
+    full = _fixed(head.tobytes(), 20, n)
+    empty = pa.scalar(np.array([0, 0, _TEXT_OID], dtype=">i4").tobytes(), pa.binary())
+    header = pc.if_else(pa.array(count > 0), full, empty)
+    size = np.where(count > 0, 20, 12) + _lengths(body)
+    return pc.binary_join_element_wise(_be32(size), header, body, b"")
+
+
+def _no_nul(col: pa.Array) -> pa.Array:
+    """PostgreSQL text cannot hold NUL: a space instead (as the results store does)."""
+    col = col.fill_null("")
+    if pc.any(pc.match_substring(col, "\x00")).as_py():
+        col = pc.replace_substring(col, "\x00", " ")
+    return col
+
+
+@dataclass
+class Prepared:
+    """A list's voters as COPY BINARY tuples (``COPY_COLUMNS``), with what the lists row records."""
+
+    header: list[str]  # names of `data`
+    zone_keys: list[str]  # voters.zone is the 1-based position here
+    voters: int
+    chunks: list[pa.Array] = field(repr=False, default_factory=list)
+
+    def blocks(self, size: int = 1 << 22) -> Iterator[memoryview]:
+        yield memoryview(_COPY_SIGNATURE)
+        for chunk in self.chunks:
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+            data = memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+            for start in range(0, len(data), size):
+                yield data[start:start + size]
+        yield memoryview(_COPY_TRAILER)
+
+
+def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
+    """The voters of a list (``table``: its columns as strings, named as in the list file) in list order,
+    first row of a repeated voter_id kept (as the file store), as COPY BINARY tuples."""
+    names = table.column_names
+    header = screen_header(names)
+    phone_names = phone_columns(names)
+    wanted = list(dict.fromkeys([*header, "zip", "state"]))
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise DataError(f"the list has no column {', '.join(missing)} — import it with `phonebank import`")
+    table = table.select(wanted).combine_chunks()
+    col = {name: _no_nul(table.column(name).combine_chunks() if table.num_rows else pa.array([], pa.string()))
+           for name in wanted}
+    keep = _first_of_each_id(col["voter_id"]) if table.num_rows else None
+    if keep is not None:
+        col = {name: c.filter(keep) for name, c in col.items()}
+    n = len(col["voter_id"])
+    if not n:
+        return Prepared(header, [], 0)
+    phones = [col[p] for p in phone_names]
+    zones, keys = zone_indexes(col["zip"], col["state"], phones)
+    order = sorted(range(len(keys)), key=lambda i: keys[i])  # positions in sorted key order
+    position = np.empty(len(keys), dtype=np.int64)
+    position[order] = np.arange(1, len(keys) + 1)
+    zone = position[zones]
+    zone_keys = [keys[i] for i in order]
+    zone_text = pa.array(zone_keys, pa.string()).take(pa.array(zone - 1))
+    present = [_lengths(p) > 0 for p in phones]
+    dnc_values = pa.array(sorted(set(dnc)), pa.string())
+    live = np.zeros(n, dtype=bool)
+    for p, has in zip(phones, present, strict=True):
+        live |= has & ~pc.is_in(p, value_set=dnc_values).to_numpy(zero_copy_only=False) if len(dnc_values) else has
+    no_phone = ~np.logical_or.reduce(present) if present else np.ones(n, dtype=bool)
+    prepared = Prepared(header, zone_keys, n)
+    list_field = pa.scalar(b"\x00\x00\x00\x04" + np.array([list_id], dtype=">i4").tobytes(), pa.binary())
+    count = pa.scalar(np.array([len(COPY_COLUMNS)], dtype=">i2").tobytes(), pa.binary())
+    for start in range(0, n, SLICE):
+        end = min(n, start + SLICE)
+
+        def cut(a, start=start, end=end):
+            return a.slice(start, end - start)
+
+        tuples = pc.binary_join_element_wise(
+            count, list_field, _text_field(cut(col["voter_id"])), _int_field(np.arange(start + 1, end + 1)),
+            _text_field(cut(zone_text)), _int_field(zone[start:end]),
+            _array_field([cut(p) for p in phones], [h[start:end] for h in present]),
+            _array_field([cut(col[name]) for name in header]),
+            _bool_field(no_phone[start:end]), _bool_field(~live[start:end]), b"")
+        prepared.chunks.append(tuples)
+    return prepared
+
+
+def read_list(path) -> pa.Table:
+    """A call list file's columns as strings (header checked as every reader does)."""
+    import pyarrow.csv as pacsv
+
+    header = ListRows(path).header
+    wanted = [c for c in dict.fromkeys([*screen_header(header), "zip", "state"])]
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, include_columns=wanted,
+                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, ValueError):
+        rows = ListRows(path)  # the csv module: padded rows, its own error messages with line numbers
+        at = [rows.header.index(c) for c in wanted]
+        columns: list[list[str]] = [[] for _ in wanted]
+        for row in rows:
+            for values, i in zip(columns, at, strict=True):
+                values.append(row[i])
+        return pa.table([pa.array(v, pa.string()) for v in columns], names=wanted)
+
+
+# == the load ============================================================================================
+
+def _ident(name: str):
+    from psycopg import sql
+
+    return sql.Identifier(name)
+
+
+def _sql(text: str, **names: str):
+    from psycopg import sql
+
+    return sql.SQL(text).format(**{k: _ident(v) for k, v in names.items()})
+
+
+def partition_exists(conn, list_id: int) -> bool:
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE i.inhparent = 'phonebank.voters'::regclass AND c.relname = %s "
+        "AND n.nspname = 'phonebank')", (f"voters_{list_id}",)).fetchone()[0]
+
+
+def ensure_list(conn, name: str) -> int:
+    row = conn.execute("INSERT INTO phonebank.lists (name) VALUES (%s) ON CONFLICT (name) DO NOTHING RETURNING id",
+                       (name,)).fetchone()
+    if row is None:
+        row = conn.execute("SELECT id FROM phonebank.lists WHERE name = %s", (name,)).fetchone()
+    return row[0]
+
+
+@dataclass
+class Timings:
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def add(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        self.steps[name] = self.steps.get(name, 0.0) + now - since
+        return now
+
+
+class ListLoad:
+    """One (re-)load of a list; see the module's docstring. Use as a context manager: leaving it without
+    ``finish`` drops the half-made table."""
+
+    def __init__(self, conn, name: str, script: Script, touched: Iterable[str] = ()):
+        self.conn = conn
+        self.name = name
+        self.script = script
+        self.touched = set(touched)
+        self.timings = Timings()
+        self.prepared: Prepared | None = None
+        self.carried_holds: set[str] = set()
+        self._done = False
+        self.list_id = ensure_list(conn, name)
+        self.table = f"voters_{self.list_id}_load"
+        self.live = f"voters_{self.list_id}"
+        conn.execute("SELECT pg_advisory_lock(%s, %s)", (LIST_LOCK, self.list_id))
+        try:
+            self.has_old = partition_exists(conn, self.list_id)
+            self.dnc = {p for (p,) in conn.execute("SELECT DISTINCT phone FROM phonebank.dnc WHERE active")}
+            conn.execute(_sql("SET ROLE {r}", r=OWNER_ROLE))
+            conn.execute(_sql("DROP TABLE IF EXISTS phonebank.{t}", t=self.table))
+            conn.execute(_sql("CREATE TABLE phonebank.{t} (LIKE phonebank.voters INCLUDING DEFAULTS, "
+                              "CONSTRAINT {c} CHECK (list_id = " + str(int(self.list_id)) + ")) "
+                              "WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02)",
+                              t=self.table, c=f"{self.live}_list"))
+            for definition in SPARSE_INDEXES:
+                conn.execute(_sql("CREATE INDEX ON phonebank.{t} " + definition, t=self.table))
+        except BaseException:
+            self._release()
+            raise
+
+    def __enter__(self) -> ListLoad:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self._done:
+            try:
+                self.conn.execute(_sql("DROP TABLE IF EXISTS phonebank.{t}", t=self.table))
+            except Exception:  # noqa: BLE001 - the connection may be gone; the next load drops it
+                pass
+            self._release()
+
+    def _release(self) -> None:
+        try:
+            self.conn.execute("RESET ROLE")
+            self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LIST_LOCK, self.list_id))
+        except Exception:  # noqa: BLE001 - a lost connection releases its locks
+            pass
+
+    # -- 2. the rows ---------------------------------------------------------------------------------------
+    def copy(self, table: pa.Table) -> Prepared:
+        """COPY the list's voters into the new table (may run in another thread while the caller writes
+        the list file; the connection is this load's alone)."""
+        t = time.perf_counter()
+        prepared = prepare(table, self.list_id, self.dnc)
+        t = self.timings.add("encode", t)
+        columns = ", ".join(COPY_COLUMNS)
+        with self.conn.cursor() as cur, cur.copy(
+                _sql("COPY phonebank.{t} (" + columns + ") FROM STDIN (FORMAT binary)", t=self.table)) as copy:
+            for block in prepared.blocks():
+                copy.write(block)
+        self.timings.add("copy", t)
+        self.prepared = prepared
+        return prepared
+
+    # -- 3. state, indexes, swap ----------------------------------------------------------------------------
+    def finish(self, fingerprint: str) -> str:
+        if self.prepared is None:
+            raise RuntimeError("ListLoad.finish before copy")
+        conn = self.conn
+        t = time.perf_counter()
+        started = conn.execute("SELECT now()").fetchone()[0]
+        carried = self._carry() if self.has_old else 0
+        t = self.timings.add("carry", t)
+        recomputed = self._recompute(self._to_recompute())
+        t = self.timings.add("recompute", t)
+        self._build_indexes()
+        t = self.timings.add("indexes", t)
+        conn.execute(_sql("ANALYZE phonebank.{t}", t=self.table))
+        t = self.timings.add("analyze", t)
+        for attempt in range(5):
+            try:
+                self._swap(started, fingerprint)
+                break
+            except Exception as exc:
+                from psycopg import errors as pg_errors
+
+                if not isinstance(exc, pg_errors.LockNotAvailable) or attempt == 4:
+                    raise
+                time.sleep(0.5)
+        self.timings.add("swap", t)
+        self._done = True
+        self._release()
+        p = self.prepared
+        what = f"{p.voters} voter(s) loaded"
+        if self.has_old:
+            what += f" ({carried} called or held voter(s) kept"
+            what += f", {recomputed} recomputed from their calls)" if recomputed else ")"
+        elif recomputed:
+            what += f" ({recomputed} with saved calls)"
+        return what
+
+    def _carry(self) -> int:
+        """Bring over each voter's queue state (same numbers) and hold from the list's current table."""
+        state = ", ".join(f"{c} = CASE WHEN o.phones = n.phones THEN o.{c} ELSE n.{c} END" for c in STATE_COLUMNS
+                          if c not in ("blocked", "version"))
+        holds = ", ".join(f"{c} = o.{c}" for c in (*HOLD_COLUMNS, "version"))
+        rows = self.conn.execute(_sql(
+            "UPDATE phonebank.{t} n SET " + state + ", " + holds + ", blocked = n.blocked OR (o.phones = n.phones "
+            "AND o.dead_phones <> '{{}}' AND NOT phonebank._has_live_phone(n.phones, o.dead_phones)) "
+            "FROM phonebank.{o} o WHERE o.voter_id = n.voter_id AND (o.attempts > 0 OR o.finished OR o.version > 0 "
+            "OR o.dead_phones <> '{{}}' OR o.holder IS NOT NULL) RETURNING n.voter_id, n.holder IS NOT NULL",
+            t=self.table, o=self.live)).fetchall()
+        self.carried_holds = {v for v, held in rows if held}
+        return len(rows)
+
+    def _to_recompute(self) -> set[str]:
+        """Voters whose state must come from their saved calls: with calls, and new in the list or with
+        other numbers (or whose calls were just pushed: ``touched``)."""
+        conn = self.conn
+        called = {v for (v,) in conn.execute(
+            "SELECT DISTINCT voter_id FROM phonebank.results WHERE list_id = %s", (self.list_id,))}
+        if not called:
+            return set()
+        if not self.has_old:
+            return called
+        same = {v for (v,) in conn.execute(_sql(
+            "SELECT n.voter_id FROM phonebank.{t} n JOIN phonebank.{o} o USING (voter_id) "
+            "WHERE n.voter_id = ANY(%s) AND o.phones = n.phones", t=self.table, o=self.live), (sorted(called),))}
+        return (called - same) | (called & self.touched)
+
+    def _recompute(self, voter_ids: set[str], table: str | None = None) -> int:
+        """Fold the saved calls of these voters and store their state in the new table."""
+        from .postgres import _state
+
+        if not voter_ids:
+            return 0
+        conn = self.conn
+        table = table or self.table
+        phones = dict(conn.execute(_sql("SELECT voter_id, phones FROM phonebank.{t} WHERE voter_id = ANY(%s)",
+                                        t=table), (sorted(voter_ids),)).fetchall())
+        if not phones:
+            return 0
+        rows = [ResultRow.from_fields(list(f)) for (f,) in conn.execute(
+            "SELECT ARRAY[row_id, recorded_at, volunteer, list, voter_id, phone, code, answers, note, language, "
+            "seconds, callback_at, undoes, \"overlaps\"] FROM phonebank.results WHERE list_id = %s "
+            "AND voter_id = ANY(%s) ORDER BY seq", (self.list_id, sorted(phones)))]
+        outcomes = fold(self.script, rows)
+        values: dict[str, list] = {k: [] for k in ("ids", "attempts", "finished", "next_at", "callback", "lang", "dead")}
+        for vid, numbers in phones.items():
+            state = _state(self.script, numbers, outcomes.get(vid))
+            values["ids"].append(vid)
+            values["attempts"].append(state["attempts"])
+            values["finished"].append(state["finished"])
+            values["next_at"].append(state["next_at"])
+            values["callback"].append(state["is_callback"])
+            values["lang"].append(state["route_language"])
+            values["dead"].append(" ".join(state["dead_phones"]))
+        conn.execute(_sql(
+            "UPDATE phonebank.{t} v SET attempts = u.attempts, finished = u.finished, "
+            "next_at = coalesce(u.next_at, '-infinity'), is_callback = u.is_callback, route_language = u.lang, "
+            "dead_phones = string_to_array(u.dead, ' '), version = v.version + 1, "
+            "blocked = NOT phonebank._has_live_phone(v.phones, string_to_array(u.dead, ' ')) "
+            "FROM unnest(%s::text[], %s::int[], %s::boolean[], %s::timestamptz[], %s::boolean[], %s::text[], "
+            "%s::text[]) AS u(voter_id, attempts, finished, next_at, is_callback, lang, dead) "
+            "WHERE v.voter_id = u.voter_id", t=table),
+            [values[k] for k in ("ids", "attempts", "finished", "next_at", "callback", "lang", "dead")])
+        return len(phones)
+
+    def _build_indexes(self) -> None:
+        """The primary key and the dense pick indexes, on two connections when a second one opens."""
+        statements = [_sql("ALTER TABLE phonebank.{t} ADD PRIMARY KEY (list_id, voter_id)", t=self.table)]
+        statements += [_sql("CREATE INDEX ON phonebank.{t} " + d, t=self.table) for d in DENSE_INDEXES]
+        other = _second_connection(self.conn)
+        if other is None:
+            self.conn.execute("SET maintenance_work_mem = '256MB'")
+            for statement in statements:
+                self.conn.execute(statement)
+            return
+        errors: list[BaseException] = []
+
+        def run(conn, todo) -> None:
+            try:
+                conn.execute("SET maintenance_work_mem = '256MB'")
+                conn.execute("SET max_parallel_maintenance_workers = 0")  # the two connections are the parallelism
+                conn.execute(_sql("SET ROLE {r}", r=OWNER_ROLE))
+                for statement in todo:
+                    conn.execute(statement)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                errors.append(exc)
+
+        with other:
+            helper = threading.Thread(target=run, args=(other, statements[1:]))
+            helper.start()
+            run(self.conn, statements[:1])
+            helper.join()
+        if errors:
+            raise errors[0]
+
+    def _swap(self, started, fingerprint: str) -> None:
+        conn = self.conn
+        p = self.prepared
+        assert p is not None
+        with conn.transaction():
+            conn.execute("SET LOCAL lock_timeout = '5s'")
+            if self.has_old:
+                # every session's claims and saves wait here for the few milliseconds of the swap
+                conn.execute("LOCK TABLE phonebank.voters IN ACCESS EXCLUSIVE MODE")
+                self._catch_up(started)
+                conn.execute(_sql("ALTER TABLE phonebank.voters DETACH PARTITION phonebank.{o}", o=self.live))
+                conn.execute(_sql("DROP TABLE phonebank.{o}", o=self.live))
+            conn.execute(_sql("ALTER TABLE phonebank.{t} RENAME TO {o}", t=self.table, o=self.live))
+            conn.execute(_sql("ALTER TABLE phonebank.voters ATTACH PARTITION phonebank.{o} FOR VALUES IN ("
+                              + str(int(self.list_id)) + ")", o=self.live))
+            conn.execute("UPDATE phonebank.lists SET header = %s, zone_keys = %s, voters = %s, source_sha256 = %s, "
+                         "generation = generation + 1, loaded_at = now() WHERE id = %s",
+                         (p.header, p.zone_keys, p.voters, fingerprint, self.list_id))
+            write_counts(conn, self.list_id, self.live)
+
+    def _catch_up(self, started) -> None:
+        """Under the swap's lock: voters saved (or held, or given back) since the load started, as the
+        current table has them now; the do-not-call list as it is now."""
+        conn = self.conn
+        delta = {v for (v,) in conn.execute(
+            "SELECT DISTINCT voter_id FROM phonebank.results WHERE list_id = %s AND saved_at >= %s::timestamptz - "
+            "%s::interval", (self.list_id, started, CATCH_UP))}
+        delta |= {v for (v,) in conn.execute("SELECT voter_id FROM phonebank.holds WHERE list_id = %s",
+                                             (self.list_id,))}
+        delta |= self.carried_holds  # held when the load started: given back since?
+        if delta:
+            ids = sorted(delta)
+            state = ", ".join(f"{c} = CASE WHEN o.phones = n.phones THEN o.{c} ELSE n.{c} END" for c in STATE_COLUMNS
+                              if c != "version")
+            holds = ", ".join(f"{c} = o.{c}" for c in (*HOLD_COLUMNS, "version"))
+            conn.execute(_sql("UPDATE phonebank.{t} n SET " + state + ", " + holds + " FROM phonebank.{o} o "
+                              "WHERE o.voter_id = n.voter_id AND n.voter_id = ANY(%s)", t=self.table, o=self.live),
+                         (ids,))
+            changed = {v for (v,) in conn.execute(_sql(
+                "SELECT n.voter_id FROM phonebank.{t} n WHERE n.voter_id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM "
+                "phonebank.{o} o WHERE o.voter_id = n.voter_id AND o.phones = n.phones) AND EXISTS (SELECT 1 FROM "
+                "phonebank.results r WHERE r.list_id = %s AND r.voter_id = n.voter_id)", t=self.table, o=self.live),
+                (ids, self.list_id))}
+            self._recompute(changed)
+        dnc = {p for (p,) in conn.execute("SELECT DISTINCT phone FROM phonebank.dnc WHERE active")}
+        if dnc != self.dnc:
+            conn.execute(_sql("UPDATE phonebank.{t} SET blocked = NOT phonebank._has_live_phone(phones, dead_phones) "
+                              "WHERE phones && %s::text[]", t=self.table), (sorted(dnc ^ self.dnc),))
+
+
+def write_counts(conn, list_id: int, table: str) -> None:
+    """The list's queue counters (0003_counts_pull.sql) from its table, change rows dropped."""
+    conn.execute("DELETE FROM phonebank.voter_counts_delta WHERE list_id = %s", (list_id,))
+    conn.execute("DELETE FROM phonebank.voter_counts WHERE list_id = %s", (list_id,))
+    conn.execute(_sql(
+        "INSERT INTO phonebank.voter_counts (list_id, zone_key, done, fresh, pending) "
+        "SELECT %s, zone_key, count(*) FILTER (WHERE finished OR blocked), "
+        "count(*) FILTER (WHERE NOT (finished OR blocked) AND attempts = 0), "
+        "count(*) FILTER (WHERE NOT (finished OR blocked) AND attempts > 0) FROM phonebank.{t} GROUP BY zone_key",
+        t=table), (list_id,))
+
+
+def _second_connection(conn):
+    """Another connection like ``conn`` (same server, database, role), or None."""
+    try:
+        import psycopg
+
+        params = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info if o.val}
+        return psycopg.connect(**params, autocommit=True)
+    except Exception:  # noqa: BLE001 - one connection will do, more slowly
+        return None

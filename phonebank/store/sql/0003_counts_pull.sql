@@ -1,0 +1,100 @@
+-- Queue counts that do not grow with the list, and incremental pulls of the results.
+--
+-- * voter_counts: per list and zone key, how many voters are done (finished or blocked), fresh (never
+--   called) and pending (called, not done). A list load writes them (phonebank.store.pg_load); from then
+--   on a trigger on voters appends a change row (voter_counts_delta) whenever a voter moves from one of
+--   the three groups to another — an INSERT, so concurrent saves never wait on a counter row.
+--   queue_counts folds the change rows in when they pile up.
+-- * results (list_id, saved_at): `phonebank db pull` reads the calls saved since its last pull (with an
+--   overlap window: a transaction that started earlier can commit later), and a list load finds the
+--   voters whose calls came in while it was loading.
+
+CREATE TABLE phonebank.voter_counts (
+    list_id   int NOT NULL,
+    zone_key  text NOT NULL,
+    done      bigint NOT NULL DEFAULT 0,
+    fresh     bigint NOT NULL DEFAULT 0,
+    pending   bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (list_id, zone_key)
+);
+
+CREATE TABLE phonebank.voter_counts_delta (
+    list_id   int NOT NULL,
+    zone_key  text NOT NULL,
+    done      int NOT NULL DEFAULT 0,
+    fresh     int NOT NULL DEFAULT 0,
+    pending   int NOT NULL DEFAULT 0
+);
+CREATE INDEX voter_counts_delta_list ON phonebank.voter_counts_delta (list_id);
+
+CREATE INDEX results_saved_at ON phonebank.results (list_id, saved_at);
+
+-- The group of a voter row: done (finished or blocked), fresh (never called) or pending.
+CREATE OR REPLACE FUNCTION phonebank._count_change()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
+BEGIN
+    INSERT INTO voter_counts_delta (list_id, zone_key, done, fresh, pending) VALUES
+        (OLD.list_id, OLD.zone_key,
+         -(OLD.finished OR OLD.blocked)::int,
+         -(NOT (OLD.finished OR OLD.blocked) AND OLD.attempts = 0)::int,
+         -(NOT (OLD.finished OR OLD.blocked) AND OLD.attempts > 0)::int),
+        (NEW.list_id, NEW.zone_key,
+         (NEW.finished OR NEW.blocked)::int,
+         (NOT (NEW.finished OR NEW.blocked) AND NEW.attempts = 0)::int,
+         (NOT (NEW.finished OR NEW.blocked) AND NEW.attempts > 0)::int);
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER voters_count_change AFTER UPDATE OF attempts, finished, blocked, zone_key ON phonebank.voters
+FOR EACH ROW WHEN (
+    (OLD.finished OR OLD.blocked, OLD.attempts = 0, OLD.zone_key)
+    IS DISTINCT FROM (NEW.finished OR NEW.blocked, NEW.attempts = 0, NEW.zone_key))
+EXECUTE FUNCTION phonebank._count_change();
+
+-- Voters by zone key, done or not, due or not (the client applies calling hours, as FileStore.counts):
+-- the counters, and the voters waiting for a retry or a call-back (bounded by the calls of the last
+-- retry delay, not by the list). Folds the change rows into the counters when there are many.
+CREATE OR REPLACE FUNCTION phonebank.queue_counts(p_list text, p_now timestamptz)
+RETURNS TABLE (zone_key text, done boolean, due boolean, n bigint, next_at timestamptz)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
+DECLARE
+    l record;
+    l_now timestamptz := coalesce(p_now, now());
+    l_changes bigint;
+BEGIN
+    PERFORM _me(NULL, false);
+    l := _list(p_list);
+    l_changes := (SELECT count(*) FROM voter_counts_delta d WHERE d.list_id = l.id);
+    IF l_changes > 2000 AND pg_try_advisory_xact_lock(1668248179, l.id) THEN  -- "cnts": one folder at a time
+        WITH moved AS (DELETE FROM voter_counts_delta d WHERE d.list_id = l.id
+                       RETURNING d.zone_key, d.done, d.fresh, d.pending)
+        INSERT INTO voter_counts AS c (list_id, zone_key, done, fresh, pending)
+        SELECT l.id, m.zone_key, sum(m.done), sum(m.fresh), sum(m.pending) FROM moved m GROUP BY m.zone_key
+        ON CONFLICT (list_id, zone_key) DO UPDATE SET done = c.done + excluded.done,
+            fresh = c.fresh + excluded.fresh, pending = c.pending + excluded.pending;
+    END IF;
+    RETURN QUERY
+        WITH totals AS (
+            SELECT t.zone_key, sum(t.done)::bigint AS done, sum(t.fresh)::bigint AS fresh,
+                   sum(t.pending)::bigint AS pending
+            FROM (SELECT c.zone_key, c.done, c.fresh, c.pending FROM voter_counts c WHERE c.list_id = l.id
+                  UNION ALL
+                  SELECT d.zone_key, d.done, d.fresh, d.pending FROM voter_counts_delta d WHERE d.list_id = l.id) t
+            GROUP BY t.zone_key),
+        waiting AS (
+            SELECT v.zone_key, count(*) AS n, min(v.next_at) AS next_at FROM voters v
+            WHERE v.list_id = l.id AND v.attempts > 0 AND NOT v.finished AND NOT v.blocked AND v.next_at > l_now
+            GROUP BY v.zone_key)
+        SELECT g.zone_key, g.done, g.due, g.n, g.next_at FROM (
+            SELECT t.zone_key, true AS done, true AS due, t.done AS n, NULL::timestamptz AS next_at FROM totals t
+            UNION ALL
+            SELECT t.zone_key, false, true, t.fresh + t.pending - coalesce(w.n, 0), NULL
+            FROM totals t LEFT JOIN waiting w USING (zone_key)
+            UNION ALL
+            SELECT w.zone_key, false, false, w.n, w.next_at FROM waiting w) g
+        WHERE g.n > 0;
+END $$;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA phonebank FROM PUBLIC, phonebank_caller;
+REVOKE ALL ON FUNCTION phonebank._count_change() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION phonebank.queue_counts(text, timestamptz) TO phonebank_caller;

@@ -1,0 +1,282 @@
+-- Faster claims and saves, and faster list loads (the same rules as 0002_calling.sql).
+--
+-- * The helpers are plain PL/pgSQL run with the privileges of the calling function (no SECURITY
+--   DEFINER, no SET: their plans are cached per session; SQL functions with subqueries are planned
+--   again at every call), every table named with its schema. Still not executable by anyone but the
+--   owner.
+-- * voters.zone: the voter's zone key as its position in lists.zone_keys (1-based). The per-zone pick
+--   indexes sort integers, not long text keys (a list load builds them much faster).
+-- * holds: each volunteer's latest claim (one row per volunteer). A retried claim finds the voter held
+--   there, and a login's next claim gives that voter back — so voters needs no index on holder, and a
+--   claim, a heartbeat and a release change no indexed column of the voter row: PostgreSQL updates it
+--   in place (a HOT update, no index entry written).
+-- * claim_next: one round trip per claim with int zone positions, and the voter the caller has just
+--   finished with given back in the same transaction (phonebank's client calls it; claim stays for
+--   older clients).
+
+-- == helpers ===========================================================================================
+
+CREATE OR REPLACE FUNCTION phonebank._me(p_volunteer text, p_need_name boolean, OUT email text,
+                                         OUT is_login boolean)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    vol record;
+BEGIN
+    SELECT v.email, v.revoked_at INTO vol FROM phonebank.volunteers v WHERE v.login_role = session_user::text;
+    IF FOUND THEN
+        IF vol.revoked_at IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+                MESSAGE = format('the login of %s was revoked — ask the organizer', vol.email);
+        END IF;
+        IF coalesce(p_volunteer, '') <> '' AND lower(p_volunteer) <> vol.email THEN
+            RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+                MESSAGE = format('this login belongs to %s — it cannot act as %s', vol.email, p_volunteer);
+        END IF;
+        email := vol.email;
+        is_login := true;
+        RETURN;
+    END IF;
+    IF pg_has_role(session_user, 'phonebank_owner', 'MEMBER') THEN
+        IF coalesce(p_volunteer, '') = '' AND p_need_name THEN
+            RAISE EXCEPTION 'an organizer connection must name the volunteer';
+        END IF;
+        email := nullif(p_volunteer, '');
+        is_login := false;
+        RETURN;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = format('role %s is not a volunteer of this campaign — ask the organizer for an invitation', session_user);
+END $$;
+
+CREATE OR REPLACE FUNCTION phonebank._list(p_list text, OUT id int, OUT generation int, OUT n_keys int,
+                                           OUT claim_minutes int)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    SELECT l.id, l.generation, cardinality(l.zone_keys) INTO id, generation, n_keys
+    FROM phonebank.lists l WHERE l.name = p_list;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no list named ''%s'' in the database — available: %s',
+            p_list, coalesce((SELECT string_agg(x.name, ', ' ORDER BY x.name) FROM phonebank.lists x), 'none'));
+    END IF;
+    claim_minutes := coalesce((SELECT c.claim_minutes FROM phonebank.campaign c), 30);
+END $$;
+
+CREATE OR REPLACE FUNCTION phonebank._has_live_phone(p_phones text[], p_dead text[])
+RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM unnest(p_phones) AS p(phone)
+                   WHERE p.phone <> '' AND NOT (p.phone = ANY (p_dead))
+                     AND NOT EXISTS (SELECT 1 FROM phonebank.dnc d WHERE d.phone = p.phone AND d.active));
+END $$;
+
+CREATE OR REPLACE FUNCTION phonebank._sign(p_list_id int, p_voter_id text, p_volunteer text, p_since bigint,
+                                           p_nonce text)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT p_nonce || left(encode(sha256(convert_to(s.value || encode(sha256(convert_to(
+        s.value || '|' || concat_ws('|', p_list_id, p_voter_id, p_volunteer, p_since, p_nonce), 'UTF8')), 'hex'),
+        'UTF8')), 'hex'), 32)
+            FROM phonebank.secrets s WHERE s.name = 'hold');
+END $$;
+
+CREATE OR REPLACE FUNCTION phonebank._token_ok(p_list_id int, p_voter_id text, p_volunteer text, p_since bigint,
+                                               p_token text)
+RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce(p_token IS NOT NULL AND length(p_token) = 64
+                    AND phonebank._sign(p_list_id, p_voter_id, p_volunteer, p_since, left(p_token, 32)) = p_token,
+                    false);
+END $$;
+
+CREATE OR REPLACE FUNCTION phonebank._history(p_list_id int, p_voter_id text)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_array(r.row_id, r.recorded_at, r.volunteer, r.list, r.voter_id,
+                                                        r.phone, r.code, r.answers, r.note, r.language, r.seconds,
+                                                        r.callback_at, r.undoes, r.overlaps) ORDER BY r.seq), '[]'::jsonb)
+            FROM phonebank.results r WHERE r.list_id = p_list_id AND r.voter_id = p_voter_id);
+END $$;
+
+CREATE OR REPLACE FUNCTION phonebank._may_see(p_list_id int, p_voter phonebank.voters, p_token text, p_email text)
+RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce(p_token IS NOT NULL AND p_voter.token = p_token, false)
+        OR EXISTS (SELECT 1 FROM phonebank.results r WHERE r.list_id = p_list_id AND r.voter_id = p_voter.voter_id
+                                                       AND r.volunteer = p_email);
+END $$;
+
+-- == zones as integers, holds without an index on the voter row =========================================
+
+ALTER TABLE phonebank.voters ADD COLUMN zone int NOT NULL DEFAULT 0;
+UPDATE phonebank.voters v SET zone = coalesce(array_position(l.zone_keys, v.zone_key), 0)
+FROM phonebank.lists l WHERE l.id = v.list_id;
+DROP INDEX phonebank.voters_fresh_zone;
+DROP INDEX phonebank.voters_due_zone;
+DROP INDEX phonebank.voters_holder;
+-- Keep in step with VOTER_INDEXES in phonebank/store/pg_load.py (a new list's table gets the same).
+CREATE INDEX voters_fresh_zone ON phonebank.voters (zone, seq) WHERE attempts = 0 AND NOT finished AND NOT blocked;
+CREATE INDEX voters_due_zone ON phonebank.voters (zone, next_at, seq) WHERE attempts > 0 AND NOT finished AND NOT blocked;
+
+CREATE TABLE phonebank.holds (
+    volunteer  text PRIMARY KEY,
+    list_id    int NOT NULL,
+    voter_id   text NOT NULL,
+    token      text NOT NULL
+);
+INSERT INTO phonebank.holds (volunteer, list_id, voter_id, token)
+SELECT DISTINCT ON (v.holder) v.holder, v.list_id, v.voter_id, v.token FROM phonebank.voters v
+WHERE v.holder IS NOT NULL AND v.token IS NOT NULL ORDER BY v.holder, v.lease_until DESC;
+REVOKE ALL ON phonebank.holds FROM PUBLIC, phonebank_caller;
+
+-- What a screen needs about one voter (as 0002; PL/pgSQL, cached plans).
+CREATE OR REPLACE FUNCTION phonebank._voter_json(p_list_id int, p_voter phonebank.voters)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object(
+        'voter_id', p_voter.voter_id, 'seq', p_voter.seq, 'zone_key', p_voter.zone_key,
+        'phones', to_jsonb(p_voter.phones), 'data', to_jsonb(p_voter.data), 'version', p_voter.version,
+        'dead_phones', to_jsonb(p_voter.dead_phones),
+        'dnc', (SELECT coalesce(jsonb_agg(DISTINCT p.phone), '[]'::jsonb) FROM unnest(p_voter.phones) AS p(phone)
+                WHERE EXISTS (SELECT 1 FROM phonebank.dnc d WHERE d.phone = p.phone AND d.active)),
+        'rows', phonebank._history(p_list_id, p_voter.voter_id));
+END $$;
+
+-- == claims ===============================================================================================
+
+-- The claim itself (see phonebank.claim): p_open are zone positions (voters.zone). p_release: a voter
+-- (voter_id, token) this volunteer is done with, given back first.
+CREATE OR REPLACE FUNCTION phonebank._claim(p_list text, p_volunteer text, p_language text, p_exclude text[],
+                                            p_open int[], p_now timestamptz, p_release_voter text,
+                                            p_release_token text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    me record;
+    l record;
+    v phonebank.voters;
+    h phonebank.holds;
+    l_now timestamptz := coalesce(p_now, now());
+    l_exclude text[] := coalesce(p_exclude, '{}');
+    l_open int[] := coalesce(p_open, '{}');
+    l_language text := coalesce(p_language, '');
+    l_all boolean;
+    l_since bigint;
+    l_token text;
+    tries int := 0;
+BEGIN
+    me := phonebank._me(p_volunteer, true);
+    l := phonebank._list(p_list);
+    IF p_release_voter IS NOT NULL THEN
+        UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL
+        WHERE list_id = l.id AND voter_id = p_release_voter AND token = p_release_token;
+    END IF;
+    SELECT * INTO h FROM phonebank.holds x WHERE x.volunteer = me.email;
+    IF FOUND AND h.list_id = l.id AND NOT (h.voter_id = ANY (l_exclude)) THEN
+        SELECT * INTO v FROM phonebank.voters
+        WHERE list_id = l.id AND voter_id = h.voter_id AND token = h.token AND holder = me.email
+          AND lease_until > l_now AND zone = ANY (l_open)
+        FOR UPDATE;
+        IF FOUND THEN  -- a retried claim: the voter already held
+            UPDATE phonebank.voters SET lease_until = l_now + make_interval(mins => l.claim_minutes)
+            WHERE list_id = l.id AND voter_id = v.voter_id;
+            RETURN jsonb_build_object('generation', l.generation, 'voter',
+                phonebank._voter_json(l.id, v) || jsonb_build_object('token', v.token, 'since', v.since));
+        END IF;
+    END IF;
+    IF me.is_login AND h.voter_id IS NOT NULL THEN  -- a login holds one voter at a time
+        UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL
+        WHERE list_id = h.list_id AND voter_id = h.voter_id AND token = h.token;
+    END IF;
+    l_all := cardinality(l_open) >= l.n_keys;
+    LOOP
+        tries := tries + 1;
+        SELECT * INTO v FROM phonebank.voters
+        WHERE list_id = l.id AND attempts > 0 AND NOT finished AND NOT blocked AND (is_callback OR route_language <> '')
+          AND next_at <= l_now AND zone = ANY (l_open) AND (route_language = '' OR route_language = l_language)
+          AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
+        ORDER BY next_at LIMIT 1 FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            IF l_all THEN
+                SELECT * INTO v FROM phonebank.voters
+                WHERE list_id = l.id AND attempts = 0 AND NOT finished AND NOT blocked
+                  AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
+                ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED;
+            ELSE
+                SELECT c.* INTO v FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
+                    SELECT * FROM phonebank.voters x
+                    WHERE x.list_id = l.id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
+                      AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
+                      AND x.voter_id <> ALL (l_exclude)
+                    ORDER BY x.seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c
+                ORDER BY c.seq LIMIT 1;
+            END IF;
+        END IF;
+        IF NOT FOUND THEN
+            IF l_all THEN
+                SELECT * INTO v FROM phonebank.voters
+                WHERE list_id = l.id AND attempts > 0 AND NOT finished AND NOT blocked AND next_at <= l_now
+                  AND (route_language = '' OR route_language = l_language)
+                  AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
+                ORDER BY next_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED;
+            ELSE
+                SELECT c.* INTO v FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
+                    SELECT * FROM phonebank.voters x
+                    WHERE x.list_id = l.id AND x.zone = k.zone AND x.attempts > 0 AND NOT x.finished
+                      AND NOT x.blocked AND x.next_at <= l_now
+                      AND (x.route_language = '' OR x.route_language = l_language)
+                      AND (x.lease_until IS NULL OR x.lease_until <= l_now) AND x.voter_id <> ALL (l_exclude)
+                    ORDER BY x.next_at, x.seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c
+                ORDER BY c.next_at, c.seq LIMIT 1;
+            END IF;
+        END IF;
+        IF NOT FOUND THEN
+            RETURN jsonb_build_object('generation', l.generation, 'voter', NULL);
+        END IF;
+        EXIT WHEN phonebank._has_live_phone(v.phones, v.dead_phones) OR tries >= 1000;
+        -- every number is dead or on the do-not-call list: out of the queue, and look again
+        UPDATE phonebank.voters SET blocked = true WHERE list_id = l.id AND voter_id = v.voter_id;
+    END LOOP;
+    IF tries >= 1000 AND NOT phonebank._has_live_phone(v.phones, v.dead_phones) THEN
+        RETURN jsonb_build_object('generation', l.generation, 'voter', NULL);
+    END IF;
+    l_since := (SELECT coalesce(max(r.seq), 0) FROM phonebank.results r);
+    l_token := phonebank._sign(l.id, v.voter_id, me.email, l_since, replace(gen_random_uuid()::text, '-', ''));
+    UPDATE phonebank.voters SET holder = me.email, lease_until = l_now + make_interval(mins => l.claim_minutes),
+                                token = l_token, since = l_since
+    WHERE list_id = l.id AND voter_id = v.voter_id;
+    IF me.email IS NOT NULL THEN
+        INSERT INTO phonebank.holds AS x (volunteer, list_id, voter_id, token) VALUES (me.email, l.id, v.voter_id, l_token)
+        ON CONFLICT (volunteer) DO UPDATE SET list_id = excluded.list_id, voter_id = excluded.voter_id,
+                                              token = excluded.token;
+    END IF;
+    RETURN jsonb_build_object('generation', l.generation, 'voter',
+        phonebank._voter_json(l.id, v) || jsonb_build_object('token', l_token, 'since', l_since));
+END $$;
+
+-- Claim the next voter (as before: the one this volunteer already holds here — a retried claim — else,
+-- in one short transaction, FOR UPDATE SKIP LOCKED, due call-backs and voters waiting for a caller of
+-- this language, then voters never called in list order, then retries that are due; only in p_open
+-- zone keys, never p_exclude; a login holds at most one voter).
+CREATE OR REPLACE FUNCTION phonebank.claim(p_list text, p_volunteer text, p_language text, p_exclude text[],
+                                           p_open text[], p_now timestamptz)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
+BEGIN
+    RETURN phonebank._claim(p_list, p_volunteer, p_language, p_exclude,
+        ARRAY(SELECT z.pos::int FROM phonebank.lists l, unnest(l.zone_keys) WITH ORDINALITY AS z(key, pos)
+              WHERE l.name = p_list AND z.key = ANY (p_open)), p_now, NULL, NULL);
+END $$;
+
+-- The same, with the open zones as positions in the list's zone keys (list_info's zone_keys, 1-based),
+-- giving back first the voter (p_release_voter, p_release_token) the caller is done with.
+CREATE OR REPLACE FUNCTION phonebank.claim_next(p_list text, p_volunteer text, p_language text, p_exclude text[],
+                                                p_open int[], p_now timestamptz, p_release_voter text,
+                                                p_release_token text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
+BEGIN
+    RETURN phonebank._claim(p_list, p_volunteer, p_language, p_exclude, p_open, p_now, p_release_voter,
+                            p_release_token);
+END $$;
+
+REVOKE ALL ON FUNCTION phonebank._claim(text, text, text, text[], int[], timestamptz, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION phonebank.claim_next(text, text, text, text[], int[], timestamptz, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION phonebank.claim_next(text, text, text, text[], int[], timestamptz, text, text)
+    TO phonebank_caller;
