@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 # Organizers' libraries: not in the volunteer's install (`pip install phonebank`), in the extra below.
-ORGANIZER_MODULES = ("pandas", "pyarrow", "numpy")
+ORGANIZER_MODULES = ("pandas", "pyarrow", "numpy", "phonenumbers")
 ORGANIZER_EXTRA = "organizer"
 
 
