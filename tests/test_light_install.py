@@ -166,3 +166,18 @@ def test_a_volunteer_calls_from_home_without_them(tmp_path):
         assert [(r[1], r[2]) for r in campaign.rows()] == [("V1", "ana@example.org")]
     finally:
         campaign.close()
+
+
+def test_without_psycopg_join_and_a_joined_call_say_what_to_install(tmp_path):
+    folder = tmp_path / "ca34"
+    folder.mkdir()
+    shutil.copy(REPO / "scripts.yaml", folder / "scripts.yaml")
+    (folder / "workspace.yaml").write_text("database: postgresql://pb_1@db.example.org/ca34?sslmode=require\n")
+    code = WITHOUT_HEAVY.replace("HEAVY = (", "HEAVY = ('psycopg', ")
+    for args in (["join", "postgresql://pb_1:pw@db.example.org/ca34?sslmode=require", str(tmp_path / "new")],
+                 ["-w", str(folder), "call", "--plain"]):
+        done = subprocess.run([sys.executable, "-c", code, *args], input="q\n", capture_output=True, text=True,
+                              cwd=tmp_path, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines()[0] == ("Error: the PostgreSQL store needs psycopg — install it with: "
+                                               "pip install 'phonebank[postgres]'")

@@ -46,6 +46,7 @@ PENDING, SENT, GONE = "pending", "sent", "gone"
 
 def remote_host(url: str) -> str | None:
     """The first host of ``url`` reached over the network (not a unix socket, not this machine), or None."""
+    postgres._need_psycopg()  # a volunteer's install without the postgres extra: say what to install
     params = postgres.conninfo_to_dict(url)
     for key in ("host", "hostaddr"):
         for host in str(params.get(key) or "").split(","):
@@ -145,6 +146,7 @@ class Joined:
 def join(url: str, folder: str | os.PathLike, allow_without_tls: bool = False) -> Joined:
     """``phonebank join URL DIR``: a volunteer's workspace in ``folder``, bound to the campaign at ``url``
     (the line `phonebank db invite` printed). Refuses a folder holding another workspace."""
+    postgres._need_psycopg()
     url = url.strip()
     root = Path(folder).expanduser()
     bare = without_password(url)
@@ -323,6 +325,7 @@ class Campaign:
     """The connection of one `phonebank call` to the campaign database."""
 
     def __init__(self, url: str, ws: Workspace):
+        postgres._need_psycopg()
         self.url = url
         self.ws = ws
         settings = ws.settings()
