@@ -32,23 +32,105 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
     """Turn a voter-file export (VAN, PDI, state, L2, spreadsheet) into a call list.
 
     Writes lists/NAME.csv (canonical columns first, then every other source column) and
-    lists/NAME.rejects.csv (rows that could not be used, with line number and reason).
+    lists/NAME.rejects.csv (rows that could not be used, with line number and reason). With a campaign
+    database (--database URL, or PHONEBANK_DATABASE_URL) the list is also loaded there, for volunteers
+    calling from home.
     """
-    from ..importer import run_import
-    from ..importer.core import STEPS
+    from ..store import database_url
 
     ws = current_workspace()
-    if _show_progress():
-        with click.progressbar(length=len(STEPS), label="Importing", file=sys.stderr) as bar:
-            summary = run_import(ws, source, list_name, maps=maps, encoding=encoding, delimiter=delimiter,
-                                 replace=replace, dry_run=dry_run, progress=lambda _step: bar.update(1))
-    else:
-        summary = run_import(ws, source, list_name, maps=maps, encoding=encoding, delimiter=delimiter,
-                             replace=replace, dry_run=dry_run)
+    url = database_url(ws) if not dry_run else None
+    if url:
+        _import_into_database(ws, url, source, list_name, maps=maps, encoding=encoding, delimiter=delimiter,
+                              replace=replace)
+        return
+    summary = _run(ws, source, list_name, maps=maps, encoding=encoding, delimiter=delimiter, replace=replace,
+                   dry_run=dry_run)
     for line in summary.lines(ws.root):
         click.echo(line)
     if not dry_run:
         _prepare_for_calling(ws, list_name, summary.calling_rows)
+
+
+def _run(ws, source: Path, list_name: str, **options):
+    from ..importer import run_import
+    from ..importer.core import STEPS
+
+    if _show_progress():
+        with click.progressbar(length=len(STEPS), label="Importing", file=sys.stderr) as bar:
+            return run_import(ws, source, list_name, progress=lambda _step: bar.update(1), **options)
+    return run_import(ws, source, list_name, **options)
+
+
+class _LoadFailed(Exception):
+    """The database load failed after the list file was written."""
+
+
+def _import_into_database(ws, url: str, source: Path, list_name: str, replace: bool, **options) -> None:
+    """The list file and rejects as without a database, and the list loaded into the campaign database
+    with COPY beside the file write (``pg_load``); a re-import keeps the voters' states and holds."""
+    import hashlib
+    import threading
+    import time
+
+    from ..errors import DataError, UsageProblem
+    from ..fsutil import check_name
+    from ..store import pg_load, postgres
+    from .common import current_script
+
+    check_name(list_name)
+    script = current_script(ws)
+    started = time.perf_counter()
+    with postgres.connect(url) as conn, postgres.translated():
+        if conn.execute("SELECT to_regclass('phonebank.lists')").fetchone()[0] is None:
+            raise DataError(f"the database {postgres.redact(url)} has no phonebank schema — run `phonebank db init`")
+        row = conn.execute("SELECT id FROM phonebank.lists WHERE name = %s", (list_name,)).fetchone()
+        if row is not None and pg_load.partition_exists(conn, row[0]) and not replace:
+            raise UsageProblem(f"list '{list_name}' already exists in the database — pass --replace to replace it "
+                               "(saved calls stay linked by voter ID, holds are kept), or choose another --list name")
+        with pg_load.ListLoad(conn, list_name, script) as load:
+
+            def beside(table):
+                failed: list[BaseException] = []
+
+                def work() -> None:
+                    try:
+                        load.copy(table)
+                    except BaseException as exc:  # noqa: BLE001 - raised in the importing thread
+                        failed.append(exc)
+
+                thread = threading.Thread(target=work, daemon=True)
+                thread.start()
+
+                def wait():
+                    thread.join()
+                    if failed:
+                        raise _LoadFailed(postgres._message(failed[0]))
+                    return load.prepared
+
+                return wait
+
+            try:
+                summary = _run(ws, source, list_name, replace=replace, beside=beside, **options)
+            except _LoadFailed as exc:
+                raise DataError(f"{ws.list_path(list_name)} is written, but loading it into the database failed "
+                                f"({exc}) — run `phonebank db push --list {list_name}` to load it") from None
+            for line in summary.lines(ws.root):
+                click.echo(line)
+            digest: list[str] = []
+            hashing = threading.Thread(target=lambda: digest.append(_sha256(ws.list_path(list_name), hashlib)))
+            hashing.start()
+            what = load.finish(lambda: (hashing.join(), digest[0])[1])
+    click.echo(f"In the database {postgres.redact(url)}: list '{list_name}', {what}, in "
+               f"{time.perf_counter() - started:.1f} s — ready for volunteers calling from home")
+
+
+def _sha256(path: Path, hashlib) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _prepare_for_calling(ws, list_name: str, prepared) -> None:

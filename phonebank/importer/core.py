@@ -45,6 +45,7 @@ class ImportSummary:
     dry_run: bool = False
     replaced: bool = False
     calling_rows: tuple | None = field(default=None, repr=False)  # the calling index's voter rows
+    beside: object = field(default=None, repr=False)  # what the ``beside`` work returned
 
     def lines(self, root: Path | None = None) -> list[str]:
         """The summary as printed, paths relative to ``root`` when inside it."""
@@ -123,8 +124,12 @@ def _run_import(
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
     prepare_calling: bool = True,
+    beside: Callable[[pa.Table], Callable[[], object]] | None = None,
 ) -> ImportSummary:
-    """Import ``source`` into ``lists/LIST_NAME.csv``; nothing is written when anything fails."""
+    """Import ``source`` into ``lists/LIST_NAME.csv``; nothing is written when anything fails.
+    ``beside``: given the list's canonical columns (the rows written) just before the list file is
+    written, starts work on them (e.g. the COPY into a campaign database) and returns a function that
+    waits for it; its result is ``summary.beside`` (and no calling index is prepared)."""
     step = progress or (lambda _name: None)
     list_path, rejects_path = ws.list_path(list_name), ws.rejects_path(list_name)
     map_items = aliases.parse_maps(maps)
@@ -204,10 +209,15 @@ def _run_import(
             writing.write_table(rejects_path, table)
         else:
             writing.remove_stale(rejects_path)
-        preparing = (_prepare_calling_rows(ws, pa.table([c.filter(keep_mask) for c in values], names=canonical))
-                     if prepare_calling else None)
-        writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
-        summary.calling_rows = preparing() if preparing else None
+        if beside is not None:
+            waiting = beside(pa.table([c.filter(keep_mask) for c in values], names=canonical))
+            writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
+            summary.beside = waiting()
+        else:
+            preparing = (_prepare_calling_rows(ws, pa.table([c.filter(keep_mask) for c in values], names=canonical))
+                         if prepare_calling else None)
+            writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
+            summary.calling_rows = preparing() if preparing else None
     step("write")
     return summary
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +61,9 @@ COPY_COLUMNS = ("list_id", "voter_id", "seq", "zone_key", "zone", "phones", "dat
 STATE_COLUMNS = ("attempts", "finished", "blocked", "next_at", "is_callback", "route_language", "dead_phones",
                  "version")
 HOLD_COLUMNS = ("holder", "lease_until", "token", "since")
+# the columns the pick queries filter and sort on (the wide arrays are left out: their statistics are slow)
+ANALYZED = ("list_id, voter_id, seq, zone, zone_key, attempts, finished, blocked, next_at, is_callback, "
+            "route_language, lease_until, holder")
 CATCH_UP = "10 minutes"  # calls saved this long before the load started are looked at again at the swap
 SLICE = 200_000  # rows encoded at a time
 
@@ -142,12 +145,13 @@ def _no_nul(col: pa.Array) -> pa.Array:
 
 @dataclass
 class Prepared:
-    """A list's voters as COPY BINARY tuples (``COPY_COLUMNS``), with what the lists row records."""
+    """A list's voters as COPY BINARY tuples (``COPY_COLUMNS``), with what the lists row records; the
+    tuples are encoded a slice at a time, as ``blocks`` is read (so encoding overlaps sending)."""
 
     header: list[str]  # names of `data`
     zone_keys: list[str]  # voters.zone is the 1-based position here
     voters: int
-    chunks: list[pa.Array] = field(repr=False, default_factory=list)
+    chunks: Iterable[pa.Array] = field(repr=False, default=())
 
     def blocks(self, size: int = 1 << 22) -> Iterator[memoryview]:
         yield memoryview(_COPY_SIGNATURE)
@@ -192,23 +196,24 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
     for p, has in zip(phones, present, strict=True):
         live |= has & ~pc.is_in(p, value_set=dnc_values).to_numpy(zero_copy_only=False) if len(dnc_values) else has
     no_phone = ~np.logical_or.reduce(present) if present else np.ones(n, dtype=bool)
-    prepared = Prepared(header, zone_keys, n)
     list_field = pa.scalar(b"\x00\x00\x00\x04" + np.array([list_id], dtype=">i4").tobytes(), pa.binary())
     count = pa.scalar(np.array([len(COPY_COLUMNS)], dtype=">i2").tobytes(), pa.binary())
-    for start in range(0, n, SLICE):
-        end = min(n, start + SLICE)
 
-        def cut(a, start=start, end=end):
-            return a.slice(start, end - start)
+    def chunks() -> Iterator[pa.Array]:
+        for start in range(0, n, SLICE):
+            end = min(n, start + SLICE)
 
-        tuples = pc.binary_join_element_wise(
-            count, list_field, _text_field(cut(col["voter_id"])), _int_field(np.arange(start + 1, end + 1)),
-            _text_field(cut(zone_text)), _int_field(zone[start:end]),
-            _array_field([cut(p) for p in phones], [h[start:end] for h in present]),
-            _array_field([cut(col[name]) for name in header]),
-            _bool_field(no_phone[start:end]), _bool_field(~live[start:end]), b"")
-        prepared.chunks.append(tuples)
-    return prepared
+            def cut(a, start=start, end=end):
+                return a.slice(start, end - start)
+
+            yield pc.binary_join_element_wise(
+                count, list_field, _text_field(cut(col["voter_id"])), _int_field(np.arange(start + 1, end + 1)),
+                _text_field(cut(zone_text)), _int_field(zone[start:end]),
+                _array_field([cut(p) for p in phones], [h[start:end] for h in present]),
+                _array_field([cut(col[name]) for name in header]),
+                _bool_field(no_phone[start:end]), _bool_field(~live[start:end]), b"")
+
+    return Prepared(header, zone_keys, n, chunks())
 
 
 def read_list(path) -> pa.Table:
@@ -333,16 +338,22 @@ class ListLoad:
         prepared = prepare(table, self.list_id, self.dnc)
         t = self.timings.add("encode", t)
         columns = ", ".join(COPY_COLUMNS)
-        with self.conn.cursor() as cur, cur.copy(
-                _sql("COPY phonebank.{t} (" + columns + ") FROM STDIN (FORMAT binary)", t=self.table)) as copy:
-            for block in prepared.blocks():
-                copy.write(block)
+        from psycopg.copy import QueuedLibpqWriter
+
+        with self.conn.cursor() as cur:
+            # a writer thread sends while this one encodes the next slice (pyarrow works outside the GIL)
+            with cur.copy(_sql("COPY phonebank.{t} (" + columns + ") FROM STDIN (FORMAT binary)", t=self.table),
+                          writer=QueuedLibpqWriter(cur)) as copy:
+                for block in prepared.blocks():
+                    copy.write(block)
         self.timings.add("copy", t)
         self.prepared = prepared
         return prepared
 
     # -- 3. state, indexes, swap ----------------------------------------------------------------------------
-    def finish(self, fingerprint: str) -> str:
+    def finish(self, fingerprint: str | Callable[[], str]) -> str:
+        """Indexes and the swap. ``fingerprint``: the list file's sha256 (or a function that waits for it:
+        it is needed only at the swap)."""
         if self.prepared is None:
             raise RuntimeError("ListLoad.finish before copy")
         conn = self.conn
@@ -354,8 +365,10 @@ class ListLoad:
         t = self.timings.add("recompute", t)
         self._build_indexes()
         t = self.timings.add("indexes", t)
-        conn.execute(_sql("ANALYZE phonebank.{t}", t=self.table))
+        conn.execute(_sql("ANALYZE phonebank.{t} (" + ANALYZED + ")", t=self.table))
         t = self.timings.add("analyze", t)
+        if callable(fingerprint):
+            fingerprint = fingerprint()
         for attempt in range(5):
             try:
                 self._swap(started, fingerprint)
@@ -479,25 +492,29 @@ class ListLoad:
         conn = self.conn
         p = self.prepared
         assert p is not None
+        counts = conn.execute(_sql(COUNT_QUERY, t=self.table)).fetchall()  # before the lock: nothing else writes here
+        old = f"{self.live}_old"
         with conn.transaction():
             conn.execute("SET LOCAL lock_timeout = '5s'")
             if self.has_old:
                 # every session's claims and saves wait here for the few milliseconds of the swap
                 conn.execute("LOCK TABLE phonebank.voters IN ACCESS EXCLUSIVE MODE")
-                self._catch_up(started)
                 conn.execute(_sql("ALTER TABLE phonebank.voters DETACH PARTITION phonebank.{o}", o=self.live))
-                conn.execute(_sql("DROP TABLE phonebank.{o}", o=self.live))
+                conn.execute(_sql("ALTER TABLE phonebank.{o} RENAME TO {n}", o=self.live, n=old))
             conn.execute(_sql("ALTER TABLE phonebank.{t} RENAME TO {o}", t=self.table, o=self.live))
             conn.execute(_sql("ALTER TABLE phonebank.voters ATTACH PARTITION phonebank.{o} FOR VALUES IN ("
                               + str(int(self.list_id)) + ")", o=self.live))
+            write_counts(conn, self.list_id, counts)
+            if self.has_old:
+                self._catch_up(started, old)  # on the attached table: the counters follow its changes
+                conn.execute(_sql("DROP TABLE phonebank.{o}", o=old))
             conn.execute("UPDATE phonebank.lists SET header = %s, zone_keys = %s, voters = %s, source_sha256 = %s, "
                          "generation = generation + 1, loaded_at = now() WHERE id = %s",
                          (p.header, p.zone_keys, p.voters, fingerprint, self.list_id))
-            write_counts(conn, self.list_id, self.live)
 
-    def _catch_up(self, started) -> None:
+    def _catch_up(self, started, old: str) -> None:
         """Under the swap's lock: voters saved (or held, or given back) since the load started, as the
-        current table has them now; the do-not-call list as it is now."""
+        table they were called in (``old``) has them now; the do-not-call list as it is now."""
         conn = self.conn
         delta = {v for (v,) in conn.execute(
             "SELECT DISTINCT voter_id FROM phonebank.results WHERE list_id = %s AND saved_at >= %s::timestamptz - "
@@ -511,30 +528,32 @@ class ListLoad:
                               if c != "version")
             holds = ", ".join(f"{c} = o.{c}" for c in (*HOLD_COLUMNS, "version"))
             conn.execute(_sql("UPDATE phonebank.{t} n SET " + state + ", " + holds + " FROM phonebank.{o} o "
-                              "WHERE o.voter_id = n.voter_id AND n.voter_id = ANY(%s)", t=self.table, o=self.live),
-                         (ids,))
+                              "WHERE o.voter_id = n.voter_id AND n.voter_id = ANY(%s)", t=self.live, o=old), (ids,))
             changed = {v for (v,) in conn.execute(_sql(
                 "SELECT n.voter_id FROM phonebank.{t} n WHERE n.voter_id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM "
                 "phonebank.{o} o WHERE o.voter_id = n.voter_id AND o.phones = n.phones) AND EXISTS (SELECT 1 FROM "
-                "phonebank.results r WHERE r.list_id = %s AND r.voter_id = n.voter_id)", t=self.table, o=self.live),
+                "phonebank.results r WHERE r.list_id = %s AND r.voter_id = n.voter_id)", t=self.live, o=old),
                 (ids, self.list_id))}
-            self._recompute(changed)
+            self._recompute(changed, self.live)
         dnc = {p for (p,) in conn.execute("SELECT DISTINCT phone FROM phonebank.dnc WHERE active")}
         if dnc != self.dnc:
             conn.execute(_sql("UPDATE phonebank.{t} SET blocked = NOT phonebank._has_live_phone(phones, dead_phones) "
-                              "WHERE phones && %s::text[]", t=self.table), (sorted(dnc ^ self.dnc),))
+                              "WHERE phones && %s::text[]", t=self.live), (sorted(dnc ^ self.dnc),))
 
 
-def write_counts(conn, list_id: int, table: str) -> None:
-    """The list's queue counters (0003_counts_pull.sql) from its table, change rows dropped."""
+COUNT_QUERY = ("SELECT zone_key, count(*) FILTER (WHERE finished OR blocked), "
+               "count(*) FILTER (WHERE NOT (finished OR blocked) AND attempts = 0), "
+               "count(*) FILTER (WHERE NOT (finished OR blocked) AND attempts > 0) FROM phonebank.{t} GROUP BY zone_key")
+
+
+def write_counts(conn, list_id: int, counts: list[tuple]) -> None:
+    """The list's queue counters (0003_counts_pull.sql): (zone_key, done, fresh, pending) rows; change
+    rows dropped."""
     conn.execute("DELETE FROM phonebank.voter_counts_delta WHERE list_id = %s", (list_id,))
     conn.execute("DELETE FROM phonebank.voter_counts WHERE list_id = %s", (list_id,))
-    conn.execute(_sql(
-        "INSERT INTO phonebank.voter_counts (list_id, zone_key, done, fresh, pending) "
-        "SELECT %s, zone_key, count(*) FILTER (WHERE finished OR blocked), "
-        "count(*) FILTER (WHERE NOT (finished OR blocked) AND attempts = 0), "
-        "count(*) FILTER (WHERE NOT (finished OR blocked) AND attempts > 0) FROM phonebank.{t} GROUP BY zone_key",
-        t=table), (list_id,))
+    conn.execute("INSERT INTO phonebank.voter_counts (list_id, zone_key, done, fresh, pending) "
+                 "SELECT %s, * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[])",
+                 (list_id, *([list(c) for c in zip(*counts, strict=True)] if counts else [[], [], [], []])))
 
 
 def _second_connection(conn):

@@ -622,6 +622,9 @@ class PostgresStore:
         self._clock = clock
         self._offset = dt.timedelta(0)
         self._known: dict[str, tuple[int, list[ResultRow], list[str]]] = {}  # voter -> (version, rows, phones)
+        self._open: tuple[tuple[int, int], list[int]] | None = None  # ((minute, generation), open zone positions)
+        self._settled: set[str] = set()  # tokens of holds whose voter was saved here and is not due soon
+        self._pending_release: Hold | None = None  # given back with the next claim (one round trip less)
         h = script.calling.hours
         self._window = (hours.parse_hhmm(h.start), hours.parse_hhmm(h.end), h.last_call_minutes)
         with translated():
@@ -637,6 +640,7 @@ class PostgresStore:
         return cls(url, script, list_name, clock)
 
     def close(self) -> None:
+        self._flush_release()
         if self._own:
             self.conn.close()
 
@@ -665,19 +669,34 @@ class PostgresStore:
     def open_zone_keys(self, now: dt.datetime) -> list[str]:
         """Zone keys whose voters may be offered now: open now and for the next last_call_minutes
         (the rule of FileStore.open_zones)."""
-        start, end, margin = self._window
-        return [k for k in self._zone_keys if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
+        return [self._zone_keys[i - 1] for i in self._open_zones(now)]
+
+    def _open_zones(self, now: dt.datetime) -> list[int]:
+        """The open zone keys as positions in the list's zone keys (1-based, as voters.zone), worked out
+        once a minute: calling hours and last_call_minutes are whole minutes, and so are the UTC offsets
+        of every zone in use, so the set only changes on a minute boundary."""
+        key = (int(now.timestamp() // 60), self._generation)
+        if self._open is None or self._open[0] != key:
+            start, end, margin = self._window
+            self._open = (key, [i for i, k in enumerate(self._zone_keys, 1)
+                                if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)])
+        return self._open[1]
 
     # -- claims -------------------------------------------------------------------------------------
     def next_voter(self, volunteer: str, language: str = "en", exclude: Iterable[str] = ()) -> Offer | None:
         excluded = sorted(set(exclude))
         for _ in range(3):
             now = self.clock()
-            keys = self.open_zone_keys(now)
-            if not keys:
+            zones = self._open_zones(now)
+            if not zones:
+                self._flush_release()
                 return None
-            got = self._call("SELECT phonebank.claim(%s, %s, %s, %s::text[], %s::text[], %s::timestamptz)",
-                             (self.list_name, volunteer, language, excluded, keys, self._now()))
+            done = self._pending_release
+            got = self._call("SELECT phonebank.claim_next(%s, %s, %s, %s::text[], %s::int[], %s::timestamptz, "
+                             "%s, %s)", (self.list_name, volunteer, language, excluded, zones, self._now(),
+                                         done.voter_id if done else None, done.token if done else None))
+            if done is self._pending_release:
+                self._pending_release = None
             stale = got["generation"] != self._generation
             if stale:  # the list was re-loaded: new header, maybe new zone keys
                 self._load_info()
@@ -722,7 +741,23 @@ class PostgresStore:
                                (self.list_name, hold.voter_id, hold.token, self._now())))
 
     def release(self, hold: Hold) -> None:
+        """Give the voter back. A voter saved here under this hold and not due again before the hold would
+        lapse is given back with this store's next claim instead (in the same round trip; at ``close``
+        at the latest): no one could be offered that voter in between anyway."""
+        if hold.token in self._settled and hold.volunteer:
+            self._settled.discard(hold.token)
+            self._flush_release()
+            self._pending_release = hold
+            return
         self._call("SELECT phonebank.release(%s, %s, %s)::text", (self.list_name, hold.voter_id, hold.token))
+
+    def _flush_release(self) -> None:
+        done, self._pending_release = self._pending_release, None
+        if done is not None:
+            try:
+                self._call("SELECT phonebank.release(%s, %s, %s)::text", (self.list_name, done.voter_id, done.token))
+            except DataError:  # the connection is gone: the hold lapses on its own
+                pass
 
     # -- saving -------------------------------------------------------------------------------------
     def save(self, row: ResultRow, hold: Hold | None = None) -> Saved:
@@ -749,10 +784,25 @@ class PostgresStore:
             saved_row = dataclasses.replace(row, overlaps=got.get("overlaps") or "")
             if got["status"] == "saved" and got.get("version") is not None and known is not None:
                 self._remember(row.voter_id, got["version"], [*known[1], saved_row], known[2])
+                if hold is not None and not got.get("hold_lost") and self._settles(state):
+                    self._settled.add(hold.token)
+                    if len(self._settled) > 64:
+                        self._settled.pop()
             return Saved(saved_row, hold_lost=bool(got.get("hold_lost")), overlaps=got.get("overlaps") or "",
                          dnc_taken_back=bool(got.get("dnc_taken_back")))
         raise DataError(f"could not save the call on voter {row.voter_id}: the voter's calls keep changing — "
                         "try again")
+
+    def _settles(self, state: dict | None) -> bool:
+        """After a save with this state, can no one be offered the voter before a hold taken now lapses?"""
+        if state is None:
+            return False
+        if state["finished"]:
+            return True
+        if not state["next_at"]:
+            return False
+        lapse = self.clock() + dt.timedelta(minutes=self.script.calling.claim_minutes + 1)
+        return dt.datetime.fromisoformat(state["next_at"]) > lapse
 
     def last_saved(self, volunteer: str) -> ResultRow | None:
         fields = self._call("SELECT phonebank.last_saved(%s, %s)", (self.list_name, volunteer))

@@ -106,7 +106,10 @@ def _first_of_each_id(ids: pa.Array) -> pa.Array | None:
     blank = pc.equal(ids, "")
     if pc.count_distinct(ids).as_py() == len(ids) and not pc.any(blank).as_py():
         return None
-    codes = pc.dictionary_encode(ids).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    encoded = pc.dictionary_encode(ids)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
     _, firsts = np.unique(codes, return_index=True)
     mask = np.zeros(len(ids), dtype=bool)
     mask[firsts] = True

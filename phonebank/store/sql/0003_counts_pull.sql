@@ -70,7 +70,7 @@ BEGIN
                        RETURNING d.zone_key, d.done, d.fresh, d.pending)
         INSERT INTO voter_counts AS c (list_id, zone_key, done, fresh, pending)
         SELECT l.id, m.zone_key, sum(m.done), sum(m.fresh), sum(m.pending) FROM moved m GROUP BY m.zone_key
-        ON CONFLICT (list_id, zone_key) DO UPDATE SET done = c.done + excluded.done,
+        ON CONFLICT ON CONSTRAINT voter_counts_pkey DO UPDATE SET done = c.done + excluded.done,
             fresh = c.fresh + excluded.fresh, pending = c.pending + excluded.pending;
     END IF;
     RETURN QUERY
