@@ -8,6 +8,7 @@ keep its password out of files others read (libpq's ~/.pgpass, or a service file
     phonebank db migrate              apply this phonebank's newer migrations
     phonebank db status               which migrations are applied, which pending
     phonebank db push [--list NAME]   upload this workspace (script, volunteers, do-not-call, lists, calls)
+    phonebank db pull [--list NAME]   write the database's calls, do-not-call list and volunteers into the files
     phonebank db invite EMAIL         a login for one volunteer: prints the `phonebank join` line to send
     phonebank db revoke EMAIL         end a volunteer's login
 
@@ -140,6 +141,25 @@ def push(lists: tuple[str, ...]) -> None:
     click.echo(f"Pushed workspace {ws.root}:")
     for line in summary.lines():
         click.echo(f"  {line}")
+
+
+@db.command("pull")
+@click.option("--list", "lists", metavar="NAME", multiple=True, help="Only this list's calls (repeatable; default: all).")
+@database_option
+@workspace_option
+def pull(lists: tuple[str, ...]) -> None:
+    """Write the database's saved calls into results/LIST/EMAIL.csv (the file store's format), and its
+    do-not-call list and volunteers into do-not-call.csv and volunteers.csv — only what the files lack, so
+    `report`, `export` and `check` work on them. Running it again writes nothing new."""
+    from ..store import pg_pull, postgres
+
+    ws = current_workspace()
+    with _connect() as conn, postgres.translated():
+        summary = pg_pull.pull_workspace(conn, ws, lists or None)
+    click.echo(f"Pulled into workspace {ws.root}:" if summary.written else
+               f"Workspace {ws.root} already has everything the database has:")
+    for line in summary.lines():
+        click.echo(f"  {line}" if not line.startswith("Warning") else line, err=line.startswith("Warning"))
 
 
 @db.command("invite")
