@@ -1,12 +1,13 @@
 """Write a synthetic VAN-style voter file for the import benchmark (fictional data, fixed seed).
 
-Usage: python benchmarks/make_voter_file.py ROWS OUT.csv
+Usage: python benchmarks/make_voter_file.py ROWS OUT.csv [--national]
 
 Columns: Voter File VANID, FirstName, LastName, Address, City, State, Zip5, Age, Sex, Party,
 Home Phone, Cell Phone, IsHomePhoneACellExchange, Language, PrecinctName, RegistrationDate.
 Phones come in mixed US formats (``(213) 555-0142``, ``213.555.0142``, ``+1 213-555-0142``,
 ``12135550142`` ...), about 4% invalid; names include accents; about 15% of addresses are quoted
-and contain a comma.
+and contain a comma. ``--national``: voters in every state and territory (ZIPs and area codes from
+phonebank's zone tables), for benchmarks where only some time zones are open.
 """
 
 from __future__ import annotations
@@ -61,18 +62,60 @@ def rows(count: int, seed: int = 34):
         ]
 
 
-def write(count: int, out: Path) -> Path:
+_FOREIGN = ("Toronto", "Vancouver", "Edmonton", "Winnipeg", "Halifax", "Regina", "St_Johns", "Moncton", "Whitehorse",
+            "Yellowknife", "Iqaluit", "Montreal")
+
+
+def national_rows(count: int, seed: int = 20):
+    """Voters all over the United States: a ZIP from every assigned ZIP3 prefix, each number's area code
+    from the voter's own zone most of the time (a cell phone from anywhere in the country otherwise) — many
+    zone keys, as a national list has. Same columns as ``rows``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from phonebank import hours
+
+    rng = random.Random(seed)
+    prefixes = []
+    for first_last, state in hours._table("ZIP3_RANGES").items():
+        first, last = (int(x) for x in first_last.split("-"))
+        if state not in ("AA", "AE", "AP"):
+            prefixes += [(f"{z:03d}", state) for z in range(first, last + 1)]
+    by_zone: dict[str, list[str]] = {}
+    for npa, key in hours._table("NPA_ZONES").items():
+        if not any(f in key for f in _FOREIGN):
+            by_zone.setdefault(key, []).append(npa)
+    anywhere = sorted(n for ns in by_zone.values() for n in ns)
+
+    def number(area: str) -> str:
+        x, n = rng.randint(200, 999), rng.randint(0, 9999)
+        return rng.choice([f"({area}) {x}-{n:04d}", f"{area}-{x}-{n:04d}", f"+1 {area}-{x}-{n:04d}"])
+
+    for i in range(count):
+        prefix, state = rng.choice(prefixes)
+        zip5 = f"{prefix}{rng.randint(0, 99):02d}"
+        local = by_zone.get(hours.zone_key(hours.zones_for(zip5, state, ()))) or anywhere
+        home = number(rng.choice(local if rng.random() < 0.85 else anywhere))
+        cell = number(rng.choice(local if rng.random() < 0.6 else anywhere)) if rng.random() < 0.5 else ""
+        yield [
+            str(200000000 + i), rng.choice(FIRST), rng.choice(LAST), f"{rng.randint(1, 9999)} Main St",
+            "Springfield", state, zip5, str(rng.randint(18, 99)), rng.choice("FMU"), rng.choice("DDDRUO"),
+            home, cell, rng.choice("001"), rng.choice(LANGS), f"{rng.randint(1, 9999):07d}",
+            f"20{rng.randint(0, 24):02d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        ]
+
+
+def write(count: int, out: Path, national: bool = False) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(HEADER)
-        w.writerows(rows(count))
+        w.writerows(national_rows(count) if national else rows(count))
     tmp.replace(out)
     return out
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    args = [a for a in sys.argv[1:] if a != "--national"]
+    if len(args) != 2:
         sys.exit(__doc__.splitlines()[2])
-    write(int(sys.argv[1]), Path(sys.argv[2]))
+    write(int(args[0]), Path(args[1]), national="--national" in sys.argv)

@@ -508,9 +508,9 @@ class ListLoad:
             if self.has_old:
                 self._catch_up(started, old)  # on the attached table: the counters follow its changes
                 conn.execute(_sql("DROP TABLE phonebank.{o}", o=old))
-            conn.execute("UPDATE phonebank.lists SET header = %s, zone_keys = %s, voters = %s, source_sha256 = %s, "
-                         "generation = generation + 1, loaded_at = now() WHERE id = %s",
-                         (p.header, p.zone_keys, p.voters, fingerprint, self.list_id))
+            conn.execute("UPDATE phonebank.lists SET header = %s, zone_keys = %s, n_keys = %s, voters = %s, "
+                         "source_sha256 = %s, generation = generation + 1, loaded_at = now() WHERE id = %s",
+                         (p.header, p.zone_keys, len(p.zone_keys), p.voters, fingerprint, self.list_id))
 
     def _catch_up(self, started, old: str) -> None:
         """Under the swap's lock: voters saved (or held, or given back) since the load started, as the

@@ -622,7 +622,7 @@ class PostgresStore:
         self._clock = clock
         self._offset = dt.timedelta(0)
         self._known: dict[str, tuple[int, list[ResultRow], list[str]]] = {}  # voter -> (version, rows, phones)
-        self._open: tuple[tuple[int, int], list[int]] | None = None  # ((minute, generation), open zone positions)
+        self._open: tuple[tuple[int, int], list[int], str | None] | None = None  # ((minute, generation), open, literal)
         self._settled: set[str] = set()  # tokens of holds whose voter was saved here and is not due soon
         self._pending_release: Hold | None = None  # given back with the next claim (one round trip less)
         h = script.calling.hours
@@ -678,8 +678,11 @@ class PostgresStore:
         key = (int(now.timestamp() // 60), self._generation)
         if self._open is None or self._open[0] != key:
             start, end, margin = self._window
-            self._open = (key, [i for i, k in enumerate(self._zone_keys, 1)
-                                if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)])
+            zones = [i for i, k in enumerate(self._zone_keys, 1)
+                     if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
+            # what claim_next is sent: NULL when every zone is open, else an int[] literal made once
+            literal = None if len(zones) == len(self._zone_keys) else "{" + ",".join(map(str, zones)) + "}"
+            self._open = (key, zones, literal)
         return self._open[1]
 
     # -- claims -------------------------------------------------------------------------------------
@@ -693,7 +696,7 @@ class PostgresStore:
                 return None
             done = self._pending_release
             got = self._call("SELECT phonebank.claim_next(%s, %s, %s, %s::text[], %s::int[], %s::timestamptz, "
-                             "%s, %s)", (self.list_name, volunteer, language, excluded, zones, self._now(),
+                             "%s, %s)", (self.list_name, volunteer, language, excluded, self._open[2], self._now(),
                                          done.voter_id if done else None, done.token if done else None))
             if done is self._pending_release:
                 self._pending_release = None

@@ -52,7 +52,7 @@ CREATE OR REPLACE FUNCTION phonebank._list(p_list text, OUT id int, OUT generati
                                            OUT claim_minutes int)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    SELECT l.id, l.generation, cardinality(l.zone_keys) INTO id, generation, n_keys
+    SELECT l.id, l.generation, l.n_keys INTO id, generation, n_keys  -- not the keys: a long array is TOASTed
     FROM phonebank.lists l WHERE l.name = p_list;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no list named ''%s'' in the database — available: %s',
@@ -107,6 +107,9 @@ END $$;
 
 -- == zones as integers, holds without an index on the voter row =========================================
 
+ALTER TABLE phonebank.lists ADD COLUMN n_keys int NOT NULL DEFAULT 0;  -- cardinality(zone_keys), kept beside it
+UPDATE phonebank.lists SET n_keys = cardinality(zone_keys);
+
 ALTER TABLE phonebank.voters ADD COLUMN zone int NOT NULL DEFAULT 0;
 UPDATE phonebank.voters v SET zone = coalesce(array_position(l.zone_keys, v.zone_key), 0)
 FROM phonebank.lists l WHERE l.id = v.list_id;
@@ -143,8 +146,8 @@ END $$;
 
 -- == claims ===============================================================================================
 
--- The claim itself (see phonebank.claim): p_open are zone positions (voters.zone). p_release: a voter
--- (voter_id, token) this volunteer is done with, given back first.
+-- The claim itself (see phonebank.claim): p_open are zone positions (voters.zone), NULL for every zone.
+-- p_release: a voter (voter_id, token) this volunteer is done with, given back first.
 CREATE OR REPLACE FUNCTION phonebank._claim(p_list text, p_volunteer text, p_language text, p_exclude text[],
                                             p_open int[], p_now timestamptz, p_release_voter text,
                                             p_release_token text)
@@ -157,11 +160,14 @@ DECLARE
     l_now timestamptz := coalesce(p_now, now());
     l_exclude text[] := coalesce(p_exclude, '{}');
     l_open int[] := coalesce(p_open, '{}');
+    l_all boolean := p_open IS NULL;
     l_language text := coalesce(p_language, '');
-    l_all boolean;
     l_since bigint;
     l_token text;
     tries int := 0;
+    cand record;
+    l_found boolean;
+    l_walked int;
 BEGIN
     me := phonebank._me(p_volunteer, true);
     l := phonebank._list(p_list);
@@ -173,7 +179,7 @@ BEGIN
     IF FOUND AND h.list_id = l.id AND NOT (h.voter_id = ANY (l_exclude)) THEN
         SELECT * INTO v FROM phonebank.voters
         WHERE list_id = l.id AND voter_id = h.voter_id AND token = h.token AND holder = me.email
-          AND lease_until > l_now AND zone = ANY (l_open)
+          AND lease_until > l_now AND (l_all OR zone = ANY (l_open))
         FOR UPDATE;
         IF FOUND THEN  -- a retried claim: the voter already held
             UPDATE phonebank.voters SET lease_until = l_now + make_interval(mins => l.claim_minutes)
@@ -186,12 +192,12 @@ BEGIN
         UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL
         WHERE list_id = h.list_id AND voter_id = h.voter_id AND token = h.token;
     END IF;
-    l_all := cardinality(l_open) >= l.n_keys;
+    l_all := l_all OR cardinality(l_open) >= l.n_keys;
     LOOP
         tries := tries + 1;
         SELECT * INTO v FROM phonebank.voters
         WHERE list_id = l.id AND attempts > 0 AND NOT finished AND NOT blocked AND (is_callback OR route_language <> '')
-          AND next_at <= l_now AND zone = ANY (l_open) AND (route_language = '' OR route_language = l_language)
+          AND next_at <= l_now AND (l_all OR zone = ANY (l_open)) AND (route_language = '' OR route_language = l_language)
           AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
         ORDER BY next_at LIMIT 1 FOR UPDATE SKIP LOCKED;
         IF NOT FOUND THEN
@@ -201,16 +207,61 @@ BEGIN
                   AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
                 ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED;
             ELSE
-                SELECT c.* INTO v FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
-                    SELECT * FROM phonebank.voters x
-                    WHERE x.list_id = l.id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
+                -- some zones open: walk list order a little way (without locking), the first voter in an
+                -- open zone that can be locked wins; when the open voters are rare at the head of the
+                -- list, probe each open zone for its first voter instead (locking there skips voters
+                -- other claims are taking, so it never comes back empty while a voter is free)
+                l_found := false;
+                l_walked := 0;
+                FOR cand IN SELECT x.voter_id, x.zone FROM phonebank.voters x
+                         WHERE x.list_id = l.id AND x.attempts = 0 AND NOT x.finished AND NOT x.blocked
+                           AND (x.lease_until IS NULL OR x.lease_until <= l_now) AND x.voter_id <> ALL (l_exclude)
+                         ORDER BY x.seq LOOP
+                    l_walked := l_walked + 1;
+                    EXIT WHEN l_walked > 64;
+                    CONTINUE WHEN NOT (cand.zone = ANY (l_open));
+                    SELECT * INTO v FROM phonebank.voters x
+                    WHERE x.list_id = l.id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
                       AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
-                      AND x.voter_id <> ALL (l_exclude)
-                    ORDER BY x.seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c
-                ORDER BY c.seq LIMIT 1;
+                    FOR UPDATE SKIP LOCKED;
+                    l_found := FOUND;
+                    EXIT WHEN l_found;
+                END LOOP;
+                IF NOT l_found THEN  -- each open zone's first voter, without locking; the first that locks
+                    FOR cand IN SELECT c.voter_id FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
+                                    SELECT x.voter_id, x.seq FROM phonebank.voters x
+                                    WHERE x.list_id = l.id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
+                                      AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
+                                      AND x.voter_id <> ALL (l_exclude)
+                                    ORDER BY x.seq LIMIT 1) AS c
+                                ORDER BY c.seq LOOP
+                        SELECT * INTO v FROM phonebank.voters x
+                        WHERE x.list_id = l.id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
+                          AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
+                        FOR UPDATE SKIP LOCKED;
+                        l_found := FOUND;
+                        EXIT WHEN l_found;
+                    END LOOP;
+                END IF;
+                IF NOT l_found THEN  -- every first voter was being taken: lock while probing (skips them)
+                    SELECT c.* INTO v FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
+                        SELECT * FROM phonebank.voters x
+                        WHERE x.list_id = l.id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
+                          AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
+                          AND x.voter_id <> ALL (l_exclude)
+                        ORDER BY x.seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c
+                    ORDER BY c.seq LIMIT 1;
+                    l_found := FOUND;
+                END IF;
+                IF NOT l_found THEN
+                    v := NULL;
+                END IF;
             END IF;
+            l_found := v.voter_id IS NOT NULL;
+        ELSE
+            l_found := true;
         END IF;
-        IF NOT FOUND THEN
+        IF NOT l_found THEN
             IF l_all THEN
                 SELECT * INTO v FROM phonebank.voters
                 WHERE list_id = l.id AND attempts > 0 AND NOT finished AND NOT blocked AND next_at <= l_now
@@ -228,7 +279,7 @@ BEGIN
                 ORDER BY c.next_at, c.seq LIMIT 1;
             END IF;
         END IF;
-        IF NOT FOUND THEN
+        IF v.voter_id IS NULL THEN
             RETURN jsonb_build_object('generation', l.generation, 'voter', NULL);
         END IF;
         EXIT WHEN phonebank._has_live_phone(v.phones, v.dead_phones) OR tries >= 1000;
@@ -265,8 +316,9 @@ BEGIN
               WHERE l.name = p_list AND z.key = ANY (p_open)), p_now, NULL, NULL);
 END $$;
 
--- The same, with the open zones as positions in the list's zone keys (list_info's zone_keys, 1-based),
--- giving back first the voter (p_release_voter, p_release_token) the caller is done with.
+-- The same, with the open zones as positions in the list's zone keys (list_info's zone_keys, 1-based;
+-- NULL: every zone is open), giving back first the voter (p_release_voter, p_release_token) the caller
+-- is done with.
 CREATE OR REPLACE FUNCTION phonebank.claim_next(p_list text, p_volunteer text, p_language text, p_exclude text[],
                                                 p_open int[], p_now timestamptz, p_release_voter text,
                                                 p_release_token text)
