@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -65,7 +66,7 @@ HOLD_COLUMNS = ("holder", "lease_until", "token", "since")
 ANALYZED = ("list_id, voter_id, seq, zone, zone_key, attempts, finished, blocked, next_at, is_callback, "
             "route_language, lease_until, holder")
 CATCH_UP = "10 minutes"  # calls saved this long before the load started are looked at again at the swap
-SLICE = 200_000  # rows encoded at a time
+SLICE = 100_000  # rows encoded at a time
 
 
 def screen_header(names: list[str]) -> list[str]:
@@ -149,7 +150,7 @@ class Prepared:
     tuples are encoded a slice at a time, as ``blocks`` is read (so encoding overlaps sending)."""
 
     header: list[str]  # names of `data`
-    zone_keys: list[str]  # voters.zone is the 1-based position here
+    zone_keys: list[str]  # voters.zone is the 1-based position here (complete once the chunks are read)
     voters: int
     chunks: Iterable[pa.Array] = field(repr=False, default=())
 
@@ -182,38 +183,35 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
     n = len(col["voter_id"])
     if not n:
         return Prepared(header, [], 0)
-    phones = [col[p] for p in phone_names]
-    zones, keys = zone_indexes(col["zip"], col["state"], phones)
-    order = sorted(range(len(keys)), key=lambda i: keys[i])  # positions in sorted key order
-    position = np.empty(len(keys), dtype=np.int64)
-    position[order] = np.arange(1, len(keys) + 1)
-    zone = position[zones]
-    zone_keys = [keys[i] for i in order]
-    zone_text = pa.array(zone_keys, pa.string()).take(pa.array(zone - 1))
-    present = [_lengths(p) > 0 for p in phones]
     dnc_values = pa.array(sorted(set(dnc)), pa.string())
-    live = np.zeros(n, dtype=bool)
-    for p, has in zip(phones, present, strict=True):
-        live |= has & ~pc.is_in(p, value_set=dnc_values).to_numpy(zero_copy_only=False) if len(dnc_values) else has
-    no_phone = ~np.logical_or.reduce(present) if present else np.ones(n, dtype=bool)
     list_field = pa.scalar(b"\x00\x00\x00\x04" + np.array([list_id], dtype=">i4").tobytes(), pa.binary())
     count = pa.scalar(np.array([len(COPY_COLUMNS)], dtype=">i2").tobytes(), pa.binary())
+    prepared = Prepared(header, [], n)
+    position: dict[str, int] = {}  # zone key -> voters.zone, in order of first appearance
 
     def chunks() -> Iterator[pa.Array]:
+        """Everything row by row is worked out a slice at a time, so the server reads one slice while
+        the next is made."""
         for start in range(0, n, SLICE):
-            end = min(n, start + SLICE)
-
-            def cut(a, start=start, end=end):
-                return a.slice(start, end - start)
-
+            cut = {name: c.slice(start, min(n, start + SLICE) - start) for name, c in col.items()}
+            numbers = [cut[p] for p in phone_names]
+            zones, keys = zone_indexes(cut["zip"], cut["state"], numbers)
+            zone = np.array([position.setdefault(k, len(position) + 1) for k in keys], dtype=np.int64)[zones]
+            prepared.zone_keys[:] = list(position)
+            present = [_lengths(p) > 0 for p in numbers]
+            live = np.zeros(len(zones), dtype=bool)
+            for p, has in zip(numbers, present, strict=True):
+                live |= has & ~pc.is_in(p, value_set=dnc_values).to_numpy(zero_copy_only=False) if len(dnc_values) \
+                    else has
+            no_phone = ~np.logical_or.reduce(present) if present else np.ones(len(zones), dtype=bool)
             yield pc.binary_join_element_wise(
-                count, list_field, _text_field(cut(col["voter_id"])), _int_field(np.arange(start + 1, end + 1)),
-                _text_field(cut(zone_text)), _int_field(zone[start:end]),
-                _array_field([cut(p) for p in phones], [h[start:end] for h in present]),
-                _array_field([cut(col[name]) for name in header]),
-                _bool_field(no_phone[start:end]), _bool_field(~live[start:end]), b"")
+                count, list_field, _text_field(cut["voter_id"]), _int_field(np.arange(start + 1, start + len(zones) + 1)),
+                _text_field(pa.array(prepared.zone_keys, pa.string()).take(pa.array(zone - 1))), _int_field(zone),
+                _array_field(numbers, present), _array_field([cut[name] for name in header]),
+                _bool_field(no_phone), _bool_field(~live), b"")
 
-    return Prepared(header, zone_keys, n, chunks())
+    prepared.chunks = chunks()
+    return prepared
 
 
 def read_list(path) -> pa.Table:
@@ -304,7 +302,7 @@ class ListLoad:
             conn.execute(_sql("DROP TABLE IF EXISTS phonebank.{t}", t=self.table))
             conn.execute(_sql("CREATE TABLE phonebank.{t} (LIKE phonebank.voters INCLUDING DEFAULTS, "
                               "CONSTRAINT {c} CHECK (list_id = " + str(int(self.list_id)) + ")) "
-                              "WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02)",
+                              "WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02, autovacuum_enabled = false)",
                               t=self.table, c=f"{self.live}_list"))
             for definition in SPARSE_INDEXES:
                 conn.execute(_sql("CREATE INDEX ON phonebank.{t} " + definition, t=self.table))
@@ -459,34 +457,40 @@ class ListLoad:
         return len(phones)
 
     def _build_indexes(self) -> None:
-        """The primary key and the dense pick indexes, on two connections when a second one opens."""
-        statements = [_sql("ALTER TABLE phonebank.{t} ADD PRIMARY KEY (list_id, voter_id)", t=self.table)]
+        """The primary key and the dense pick indexes, each on its own connection when more can be opened
+        (the server builds them at once, one process each)."""
+        key = f"{self.live}_key_{uuid.uuid4().hex[:8]}"
+        # the primary key's index built like the others (ADD PRIMARY KEY would lock out the concurrent builds)
+        statements = [_sql("CREATE UNIQUE INDEX {k} ON phonebank.{t} (list_id, voter_id)", k=key, t=self.table)]
         statements += [_sql("CREATE INDEX ON phonebank.{t} " + d, t=self.table) for d in DENSE_INDEXES]
-        other = _second_connection(self.conn)
-        if other is None:
-            self.conn.execute("SET maintenance_work_mem = '256MB'")
-            for statement in statements:
-                self.conn.execute(statement)
-            return
+        others = [c for c in (_second_connection(self.conn) for _ in statements[1:]) if c is not None]
         errors: list[BaseException] = []
 
         def run(conn, todo) -> None:
             try:
                 conn.execute("SET maintenance_work_mem = '256MB'")
-                conn.execute("SET max_parallel_maintenance_workers = 0")  # the two connections are the parallelism
+                if others:
+                    conn.execute("SET max_parallel_maintenance_workers = 0")  # the connections are the parallelism
                 conn.execute(_sql("SET ROLE {r}", r=OWNER_ROLE))
                 for statement in todo:
                     conn.execute(statement)
             except BaseException as exc:  # noqa: BLE001 - re-raised below
                 errors.append(exc)
 
-        with other:
-            helper = threading.Thread(target=run, args=(other, statements[1:]))
-            helper.start()
-            run(self.conn, statements[:1])
-            helper.join()
+        share = [statements[i::len(others) + 1] for i in range(len(others) + 1)]
+        helpers = [threading.Thread(target=run, args=(c, todo)) for c, todo in zip(others, share[1:], strict=True)]
+        try:
+            for helper in helpers:
+                helper.start()
+            run(self.conn, share[0])
+            for helper in helpers:
+                helper.join()
+        finally:
+            for c in others:
+                c.close()
         if errors:
             raise errors[0]
+        self.conn.execute(_sql("ALTER TABLE phonebank.{t} ADD PRIMARY KEY USING INDEX {k}", t=self.table, k=key))
 
     def _swap(self, started, fingerprint: str) -> None:
         conn = self.conn
@@ -501,6 +505,7 @@ class ListLoad:
                 conn.execute("LOCK TABLE phonebank.voters IN ACCESS EXCLUSIVE MODE")
                 conn.execute(_sql("ALTER TABLE phonebank.voters DETACH PARTITION phonebank.{o}", o=self.live))
                 conn.execute(_sql("ALTER TABLE phonebank.{o} RENAME TO {n}", o=self.live, n=old))
+            conn.execute(_sql("ALTER TABLE phonebank.{t} RESET (autovacuum_enabled)", t=self.table))  # off while loading
             conn.execute(_sql("ALTER TABLE phonebank.{t} RENAME TO {o}", t=self.table, o=self.live))
             conn.execute(_sql("ALTER TABLE phonebank.voters ATTACH PARTITION phonebank.{o} FOR VALUES IN ("
                               + str(int(self.list_id)) + ")", o=self.live))

@@ -76,29 +76,73 @@ def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
     return rows, zone_keys, kept
 
 
-def zone_indexes(zip_: pa.Array, state: pa.Array, phones: list[pa.Array]) -> tuple[np.ndarray, list[str]]:
-    """Each row's zone key, as its position in the returned keys (in order of first appearance): the
-    zones computed once per distinct (ZIP, state, area codes), by ``hours``."""
-    zip5 = pc.utf8_slice_codeunits(zip_, 0, 5)
-    combo = pc.binary_join_element_wise(zip5, state, *(pc.utf8_slice_codeunits(p, 0, 5) for p in phones), "\x1e")
-    encoded = pc.dictionary_encode(combo)
+def _dictionary(values) -> tuple[np.ndarray, list]:
+    encoded = pc.dictionary_encode(values)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    _, firsts = np.unique(codes, return_index=True)
-    firsts.sort()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary.to_pylist()
+
+
+def _zip_of(key: str) -> str:
+    """The ZIP to look at for a zip_key of zone_indexes: a ZIP3 stands for any five-digit ZIP it starts."""
+    return key[1:] if key.startswith("x") else key + "01"
+
+
+def zone_indexes(zip_: pa.Array, state: pa.Array, phones: list[pa.Array]) -> tuple[np.ndarray, list[str]]:
+    """Each row's zone key, as its position in the returned keys (in order of first appearance), as
+    ``hours.zones_for(zip[:5], state, phones)`` gives it: the zones of the address are worked out once per
+    distinct (ZIP, state), those of a number once per area code (once per number when it is not
+    +1 and ten digits), and their union once per distinct combination — a national list has a million
+    distinct (ZIP, numbers) but only thousands of combinations."""
+    n = len(zip_)
+    # the address: a ZIP of five digits names its zones by its first three (and the state); any other
+    # value is looked at whole
+    zip5 = pc.utf8_slice_codeunits(zip_, 0, 5)
+    five = pc.and_(pc.match_substring_regex(zip5, r"^[0-9]{5}$"), pc.not_equal(zip5, "00000"))  # 00000: no ZIP
+    zip_key = pc.if_else(five, pc.utf8_slice_codeunits(zip5, 0, 3), pc.binary_join_element_wise("x", zip5, ""))
+    zip_codes, zips = _dictionary(zip_key)
+    state_codes, states = _dictionary(state)
+    pairs = np.unique(zip_codes * max(1, len(states)) + state_codes)
+    addr_codes = np.searchsorted(pairs, zip_codes * max(1, len(states)) + state_codes)
+    parts = [addr_codes]
+    tables = [[hours.zones_for(_zip_of(zips[int(pair) // max(1, len(states))]), states[int(pair) % max(1, len(states))], ())
+               for pair in pairs]]
+    for p in phones:
+        us = pc.match_substring_regex(p, r"^\+1[0-9]{10}$")
+        key = pc.if_else(us, pc.binary_join_element_wise("P", pc.utf8_slice_codeunits(p, 0, 5), ""),
+                         pc.binary_join_element_wise("F", p, ""))
+        codes, keys = _dictionary(key)
+        parts.append(codes)
+        tables.append([hours.zones_for("", "", [k[1:] + "0000000" if k[0] == "P" else k[1:]]) if len(k) > 1 else ()
+                       for k in keys])
+    # each part as the id of its zone set (a few dozen distinct sets), so combinations stay few
+    sets: list[list[tuple[str, ...]]] = []
+    for i, table in enumerate(tables):
+        ids: dict[tuple[str, ...], int] = {}
+        of_code = np.array([ids.setdefault(z, len(ids)) for z in table] or [0], dtype=np.int64)
+        parts[i] = of_code[parts[i]]
+        sets.append(list(ids) or [()])
+    tables = sets
+    sizes = [max(1, len(t)) for t in tables]
+    if float(np.prod(sizes, dtype=float)) < 2**62:
+        combined = np.zeros(n, dtype=np.int64)
+        for codes, size in zip(parts, sizes, strict=True):
+            combined = combined * size + codes
+        _, firsts, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    else:
+        _, firsts, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
     zone_of: dict[str, int] = {}
     zone_keys: list[str] = []
-    code_zone = np.zeros(len(encoded.dictionary), dtype=np.int64)
-    for first in firsts:
-        row = int(first)
-        numbers = [p[row].as_py() for p in phones]
-        key = hours.zone_key(hours.zones_for(zip_[row].as_py()[:5], state[row].as_py(), [n for n in numbers if n]))
+    position = np.zeros(len(firsts), dtype=np.int64)
+    for combo in np.argsort(firsts, kind="stable"):  # in order of first appearance
+        row = int(firsts[combo])
+        key = hours.zone_key(tuple(set().union(*(t[int(c[row])] for t, c in zip(tables, parts, strict=True)))))
         if key not in zone_of:
             zone_of[key] = len(zone_keys)
             zone_keys.append(key)
-        code_zone[codes[row]] = zone_of[key]
-    return code_zone[codes], zone_keys
+        position[combo] = zone_of[key]
+    return position[inverse], zone_keys
 
 
 def _first_of_each_id(ids: pa.Array) -> pa.Array | None:

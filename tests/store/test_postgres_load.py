@@ -71,7 +71,7 @@ def test_every_cell_arrives_exactly_and_blocked_voters_are_marked(campaign):
         "SELECT header, zone_keys, voters FROM phonebank.lists WHERE name = 'test'").fetchone()
     assert header == ["voter_id", "first_name", "last_name", "zip", "city", "state", "language", "age", "party",
                       "phone_1", "phone_2"]
-    assert count == 5 and zone_keys == sorted(zone_keys)
+    assert count == 5 and len(set(zone_keys)) == len(zone_keys)
     rows = {r[0]: r[1:] for r in conn.execute(
         "SELECT voter_id, seq, phones, data, finished, blocked, zone_key, zone, attempts, version "
         "FROM phonebank.voters ORDER BY seq")}
