@@ -118,6 +118,8 @@ def _run_caller(kind, url, script_path, now_iso, email, seconds, ready, go, out,
         if t >= end or not step():
             break
         latencies.append(time.perf_counter() - t)
+    if kind == "cycle":
+        store.close()  # gives back the last voter
     out.put((index, latencies))
 
 
@@ -231,6 +233,13 @@ def main() -> None:
               f"server: {raw:6.1f} s")
 
         # -- callers --------------------------------------------------------------------------------------
+        # the steady state of a campaign: the import's table vacuumed and its pages written out, as
+        # autovacuum and the checkpointer do within minutes of an import
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE phonebank.voters")
+            conn.execute("CHECKPOINT")
+        print("after the import: VACUUM ANALYZE and CHECKPOINT (what autovacuum and the checkpointer do within "
+              "minutes), then the callers")
         most = max(callers)
         emails = [f"caller{i}@example.org" for i in range(most)]
         with postgres.connect(url) as conn:

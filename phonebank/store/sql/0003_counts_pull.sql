@@ -29,20 +29,51 @@ CREATE INDEX voter_counts_delta_list ON phonebank.voter_counts_delta (list_id);
 
 CREATE INDEX results_saved_at ON phonebank.results (list_id, saved_at);
 
--- The group of a voter row: done (finished or blocked), fresh (never called) or pending.
+-- Lists loaded before this migration: their counters from their voters.
+INSERT INTO phonebank.voter_counts (list_id, zone_key, done, fresh, pending)
+SELECT list_id, zone_key, count(*) FILTER (WHERE finished OR blocked),
+       count(*) FILTER (WHERE NOT (finished OR blocked) AND attempts = 0),
+       count(*) FILTER (WHERE NOT (finished OR blocked) AND attempts > 0)
+FROM phonebank.voters GROUP BY list_id, zone_key;
+
+-- The group of a voter row: done (finished or blocked), fresh (never called) or pending. One change
+-- row per voter that changes group (two when its zone key changes); about once in 2,000 the change
+-- rows of the list are folded into the counters here (when no other session is folding them), so they
+-- stay few even when no one asks for the counts.
 CREATE OR REPLACE FUNCTION phonebank._count_change()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
+DECLARE
+    o_done int := (OLD.finished OR OLD.blocked)::int;
+    o_fresh int := (NOT (OLD.finished OR OLD.blocked) AND OLD.attempts = 0)::int;
+    n_done int := (NEW.finished OR NEW.blocked)::int;
+    n_fresh int := (NOT (NEW.finished OR NEW.blocked) AND NEW.attempts = 0)::int;
 BEGIN
-    INSERT INTO voter_counts_delta (list_id, zone_key, done, fresh, pending) VALUES
-        (OLD.list_id, OLD.zone_key,
-         -(OLD.finished OR OLD.blocked)::int,
-         -(NOT (OLD.finished OR OLD.blocked) AND OLD.attempts = 0)::int,
-         -(NOT (OLD.finished OR OLD.blocked) AND OLD.attempts > 0)::int),
-        (NEW.list_id, NEW.zone_key,
-         (NEW.finished OR NEW.blocked)::int,
-         (NOT (NEW.finished OR NEW.blocked) AND NEW.attempts = 0)::int,
-         (NOT (NEW.finished OR NEW.blocked) AND NEW.attempts > 0)::int);
+    IF OLD.zone_key = NEW.zone_key THEN
+        INSERT INTO voter_counts_delta (list_id, zone_key, done, fresh, pending) VALUES
+            (NEW.list_id, NEW.zone_key, n_done - o_done, n_fresh - o_fresh, (1 - n_done - n_fresh) - (1 - o_done - o_fresh));
+    ELSE
+        INSERT INTO voter_counts_delta (list_id, zone_key, done, fresh, pending) VALUES
+            (OLD.list_id, OLD.zone_key, -o_done, -o_fresh, -(1 - o_done - o_fresh)),
+            (NEW.list_id, NEW.zone_key, n_done, n_fresh, 1 - n_done - n_fresh);
+    END IF;
+    IF random() < 0.0005 THEN
+        PERFORM _fold_counts(NEW.list_id);
+    END IF;
     RETURN NULL;
+END $$;
+
+-- Fold a list's change rows into its counters (one session at a time; the others skip it).
+CREATE OR REPLACE FUNCTION phonebank._fold_counts(p_list_id int)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
+BEGIN
+    IF pg_try_advisory_xact_lock(1668248179, p_list_id) THEN  -- "cnts"
+        WITH moved AS (DELETE FROM voter_counts_delta d WHERE d.list_id = p_list_id
+                       RETURNING d.zone_key, d.done, d.fresh, d.pending)
+        INSERT INTO voter_counts AS c (list_id, zone_key, done, fresh, pending)
+        SELECT p_list_id, m.zone_key, sum(m.done), sum(m.fresh), sum(m.pending) FROM moved m GROUP BY m.zone_key
+        ON CONFLICT ON CONSTRAINT voter_counts_pkey DO UPDATE SET done = c.done + excluded.done,
+            fresh = c.fresh + excluded.fresh, pending = c.pending + excluded.pending;
+    END IF;
 END $$;
 
 CREATE TRIGGER voters_count_change AFTER UPDATE OF attempts, finished, blocked, zone_key ON phonebank.voters
@@ -65,13 +96,8 @@ BEGIN
     PERFORM _me(NULL, false);
     l := _list(p_list);
     l_changes := (SELECT count(*) FROM voter_counts_delta d WHERE d.list_id = l.id);
-    IF l_changes > 2000 AND pg_try_advisory_xact_lock(1668248179, l.id) THEN  -- "cnts": one folder at a time
-        WITH moved AS (DELETE FROM voter_counts_delta d WHERE d.list_id = l.id
-                       RETURNING d.zone_key, d.done, d.fresh, d.pending)
-        INSERT INTO voter_counts AS c (list_id, zone_key, done, fresh, pending)
-        SELECT l.id, m.zone_key, sum(m.done), sum(m.fresh), sum(m.pending) FROM moved m GROUP BY m.zone_key
-        ON CONFLICT ON CONSTRAINT voter_counts_pkey DO UPDATE SET done = c.done + excluded.done,
-            fresh = c.fresh + excluded.fresh, pending = c.pending + excluded.pending;
+    IF l_changes > 2000 THEN
+        PERFORM _fold_counts(l.id);
     END IF;
     RETURN QUERY
         WITH totals AS (
@@ -97,4 +123,5 @@ END $$;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA phonebank FROM PUBLIC, phonebank_caller;
 REVOKE ALL ON FUNCTION phonebank._count_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION phonebank._fold_counts(int) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION phonebank.queue_counts(text, timestamptz) TO phonebank_caller;

@@ -131,6 +131,11 @@ SELECT DISTINCT ON (v.holder) v.holder, v.list_id, v.voter_id, v.token FROM phon
 WHERE v.holder IS NOT NULL AND v.token IS NOT NULL ORDER BY v.holder, v.lease_until DESC;
 REVOKE ALL ON phonebank.holds FROM PUBLIC, phonebank_caller;
 
+-- A voter's saved calls always count in its version (lists loaded before this migration folded them
+-- without counting): what _voter_json relies on to skip the history of a voter never saved.
+UPDATE phonebank.voters v SET version = 1
+WHERE v.version = 0 AND EXISTS (SELECT 1 FROM phonebank.results r WHERE r.list_id = v.list_id AND r.voter_id = v.voter_id);
+
 -- What a screen needs about one voter (as 0002; PL/pgSQL, cached plans).
 CREATE OR REPLACE FUNCTION phonebank._voter_json(p_list_id int, p_voter phonebank.voters)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
@@ -141,7 +146,8 @@ BEGIN
         'dead_phones', to_jsonb(p_voter.dead_phones),
         'dnc', (SELECT coalesce(jsonb_agg(DISTINCT p.phone), '[]'::jsonb) FROM unnest(p_voter.phones) AS p(phone)
                 WHERE EXISTS (SELECT 1 FROM phonebank.dnc d WHERE d.phone = p.phone AND d.active)),
-        'rows', phonebank._history(p_list_id, p_voter.voter_id));
+        -- a voter whose state no saved call changed has none (every save and every fold counts in version)
+        'rows', CASE WHEN p_voter.version = 0 THEN '[]'::jsonb ELSE phonebank._history(p_list_id, p_voter.voter_id) END);
 END $$;
 
 -- == claims ===============================================================================================
@@ -188,7 +194,8 @@ BEGIN
                 phonebank._voter_json(l.id, v) || jsonb_build_object('token', v.token, 'since', v.since));
         END IF;
     END IF;
-    IF me.is_login AND h.voter_id IS NOT NULL THEN  -- a login holds one voter at a time
+    IF me.is_login AND h.voter_id IS NOT NULL
+       AND (h.voter_id, h.token) IS DISTINCT FROM (p_release_voter, p_release_token) THEN  -- one voter at a time
         UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL
         WHERE list_id = h.list_id AND voter_id = h.voter_id AND token = h.token;
     END IF;
