@@ -25,16 +25,19 @@ full record, and volunteers' logins never reach the rest.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import hours
 from ..errors import DataError
 from ..lists import ListRows, phone_columns
 from ..outcomes import fold
@@ -150,8 +153,9 @@ class Prepared:
     tuples are encoded a slice at a time, as ``blocks`` is read (so encoding overlaps sending)."""
 
     header: list[str]  # names of `data`
-    zone_keys: list[str]  # voters.zone is the 1-based position here (complete once the chunks are read)
+    zone_keys: list[str]  # in order of first appearance (complete once the chunks are read)
     voters: int
+    zone_classes: list[int] = field(default_factory=list)  # each key's class: voters.zone (1-based)
     chunks: Iterable[pa.Array] = field(repr=False, default=())
 
     def blocks(self, size: int = 1 << 22) -> Iterator[memoryview]:
@@ -187,7 +191,8 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
     list_field = pa.scalar(b"\x00\x00\x00\x04" + np.array([list_id], dtype=">i4").tobytes(), pa.binary())
     count = pa.scalar(np.array([len(COPY_COLUMNS)], dtype=">i2").tobytes(), pa.binary())
     prepared = Prepared(header, [], n)
-    position: dict[str, int] = {}  # zone key -> voters.zone, in order of first appearance
+    position: dict[str, int] = {}  # zone key -> voters.zone (its class), keys in order of first appearance
+    classes = ZoneClasses()
 
     def chunks() -> Iterator[pa.Array]:
         """Everything row by row is worked out a slice at a time, so the server reads one slice while
@@ -196,8 +201,12 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
             cut = {name: c.slice(start, min(n, start + SLICE) - start) for name, c in col.items()}
             numbers = [cut[p] for p in phone_names]
             zones, keys = zone_indexes(cut["zip"], cut["state"], numbers)
-            zone = np.array([position.setdefault(k, len(position) + 1) for k in keys], dtype=np.int64)[zones]
-            prepared.zone_keys[:] = list(position)
+            for k in keys:
+                if k not in position:
+                    position[k] = classes.of(k)
+                    prepared.zone_keys.append(k)
+                    prepared.zone_classes.append(position[k])
+            zone = np.array([position[k] for k in keys], dtype=np.int64)[zones]
             present = [_lengths(p) > 0 for p in numbers]
             live = np.zeros(len(zones), dtype=bool)
             for p, has in zip(numbers, present, strict=True):
@@ -206,12 +215,44 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
             no_phone = ~np.logical_or.reduce(present) if present else np.ones(len(zones), dtype=bool)
             yield pc.binary_join_element_wise(
                 count, list_field, _text_field(cut["voter_id"]), _int_field(np.arange(start + 1, start + len(zones) + 1)),
-                _text_field(pa.array(prepared.zone_keys, pa.string()).take(pa.array(zone - 1))), _int_field(zone),
+                _text_field(pa.array(keys, pa.string()).take(pa.array(zones))), _int_field(zone),
                 _array_field(numbers, present), _array_field([cut[name] for name in header]),
                 _bool_field(no_phone), _bool_field(~live), b"")
 
     prepared.chunks = chunks()
     return prepared
+
+
+class ZoneClasses:
+    """Zone keys whose zones keep the same UTC offsets — at every sample, four a day for two years from
+    this January — form one class (unknown zones count as every zone of ``hours.SAFE_ZONES``, as
+    ``hours.open_for`` reads them). The keys of a class open and close together; should two keys be
+    grouped wrongly, a claim still opens a class only when every one of its keys is open."""
+
+    def __init__(self, start: dt.datetime | None = None):
+        year = (start or dt.datetime.now(dt.UTC)).year
+        first = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+        self.samples = [first + dt.timedelta(hours=6 * i) for i in range(4 * 366 * 2)]
+        self._zone: dict[str, tuple] = {}
+        self._class: dict[frozenset, int] = {}
+
+    def _offsets(self, zone: str) -> tuple:
+        got = self._zone.get(zone)
+        if got is None:
+            try:
+                info = ZoneInfo(zone)
+                got = tuple(info.utcoffset(t) for t in self.samples)
+            except (ValueError, ZoneInfoNotFoundError):
+                got = ("unknown zone", zone)
+            self._zone[zone] = got
+        return got
+
+    def of(self, key: str) -> int:
+        zones = set(hours.parse_zone_key(key))
+        if not zones or hours.UNKNOWN in zones:
+            zones = (zones - {hours.UNKNOWN}) | set(hours.SAFE_ZONES)
+        signature = frozenset(self._offsets(z) for z in zones)
+        return self._class.setdefault(signature, len(self._class) + 1)
 
 
 def read_list(path) -> pa.Table:
@@ -513,9 +554,12 @@ class ListLoad:
             if self.has_old:
                 self._catch_up(started, old)  # on the attached table: the counters follow its changes
                 conn.execute(_sql("DROP TABLE phonebank.{o}", o=old))
-            conn.execute("UPDATE phonebank.lists SET header = %s, zone_keys = %s, n_keys = %s, voters = %s, "
-                         "source_sha256 = %s, generation = generation + 1, loaded_at = now() WHERE id = %s",
-                         (p.header, p.zone_keys, len(p.zone_keys), p.voters, fingerprint, self.list_id))
+            sizes = np.bincount(np.asarray(p.zone_classes, dtype=np.int64), minlength=1)[1:].tolist()
+            conn.execute("UPDATE phonebank.lists SET header = %s, zone_keys = %s, n_keys = %s, zone_classes = %s, "
+                         "class_sizes = %s, n_classes = %s, voters = %s, source_sha256 = %s, "
+                         "generation = generation + 1, loaded_at = now() WHERE id = %s",
+                         (p.header, p.zone_keys, len(p.zone_keys), p.zone_classes, sizes, len(sizes), p.voters,
+                          fingerprint, self.list_id))
 
     def _catch_up(self, started, old: str) -> None:
         """Under the swap's lock: voters saved (or held, or given back) since the load started, as the

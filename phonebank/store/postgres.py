@@ -622,7 +622,7 @@ class PostgresStore:
         self._clock = clock
         self._offset = dt.timedelta(0)
         self._known: dict[str, tuple[int, list[ResultRow], list[str]]] = {}  # voter -> (version, rows, phones)
-        self._open: tuple[tuple[int, int], list[int], str | None] | None = None  # ((minute, generation), open, literal)
+        self._open: tuple | None = None  # ((minute, generation), open classes, their literal, open keys)
         self._settled: set[str] = set()  # tokens of holds whose voter was saved here and is not due soon
         self._pending_release: Hold | None = None  # given back with the next claim (one round trip less)
         h = script.calling.hours
@@ -664,25 +664,30 @@ class PostgresStore:
         info = self._call("SELECT phonebank.list_info(%s)", (self.list_name,))
         self._header = info["header"]
         self._zone_keys = info["zone_keys"]
+        # each key's class (voters.zone); a database before 0004 has none: one class per key
+        self._zone_classes = info.get("zone_classes") or list(range(1, len(self._zone_keys) + 1))
         self._generation = info["generation"]
 
     def open_zone_keys(self, now: dt.datetime) -> list[str]:
         """Zone keys whose voters may be offered now: open now and for the next last_call_minutes
         (the rule of FileStore.open_zones)."""
-        return [self._zone_keys[i - 1] for i in self._open_zones(now)]
+        self._open_zones(now)
+        return self._open[3]
 
     def _open_zones(self, now: dt.datetime) -> list[int]:
-        """The open zone keys as positions in the list's zone keys (1-based, as voters.zone), worked out
-        once a minute: calling hours and last_call_minutes are whole minutes, and so are the UTC offsets
-        of every zone in use, so the set only changes on a minute boundary."""
+        """The open zone classes (voters.zone: a class is open when every one of its zone keys is),
+        worked out once a minute: calling hours and last_call_minutes are whole minutes, and so are the
+        UTC offsets of every zone in use, so they only change on a minute boundary."""
         key = (int(now.timestamp() // 60), self._generation)
         if self._open is None or self._open[0] != key:
             start, end, margin = self._window
-            zones = [i for i, k in enumerate(self._zone_keys, 1)
-                     if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
+            keys = [k for k in self._zone_keys if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
+            is_open = set(keys)
+            shut = {c for k, c in zip(self._zone_keys, self._zone_classes, strict=True) if k not in is_open}
+            classes = sorted(set(self._zone_classes) - shut)
             # what claim_next is sent: NULL when every zone is open, else an int[] literal made once
-            literal = None if len(zones) == len(self._zone_keys) else "{" + ",".join(map(str, zones)) + "}"
-            self._open = (key, zones, literal)
+            literal = None if not shut else "{" + ",".join(map(str, classes)) + "}"
+            self._open = (key, classes, literal, keys)
         return self._open[1]
 
     # -- claims -------------------------------------------------------------------------------------

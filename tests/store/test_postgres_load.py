@@ -186,3 +186,39 @@ def test_counts_read_the_waiting_voters_through_an_index_not_the_list(campaign):
     plan = "\n".join(r[0] for r in conn.execute("EXPLAIN EXECUTE waiting(1, now())"))
     assert "Seq Scan" not in plan and "next_at" in plan and "Index" in plan, plan
     counts_agree(conn, "test", EVENING)
+
+
+def test_zone_keys_that_keep_the_same_hours_share_a_class(campaign):
+    """New York and Toronto (and a New York address with a Toronto cell) open and close together: one
+    class; Los Angeles another. At 09:30 Eastern the claim probes the open class, old clients' claim with
+    zone keys too."""
+    from phonebank.store import postgres
+
+    tmp_path, url, conn = campaign
+    voters = [voter("LA1", "A", "1", "+12135550101", zip_code="90012"),
+              voter("NY1", "B", "2", "+12125550102", zip_code="10001"),
+              voter("DT1", "C", "3", "+14165550103", zip_code="", state=""),
+              voter("NY2", "D", "4", "+12125550104", "+14165550105", zip_code="10001")]
+    ws = make_workspace(tmp_path / "ws", voters=voters)
+    postgres.push_workspace(conn, ws)
+    keys, classes, sizes, n = conn.execute(
+        "SELECT zone_keys, zone_classes, class_sizes, n_classes FROM phonebank.lists WHERE name = 'test'").fetchone()
+    of = dict(zip(keys, classes, strict=True))
+    assert of["America/Toronto"] == of["America/New_York"] == of["America/New_York|America/Toronto"]
+    assert of["America/Los_Angeles"] != of["America/New_York"] and n == 2 and sorted(sizes) == [1, 3]
+    zone = dict(conn.execute("SELECT voter_id, zone FROM phonebank.voters").fetchall())
+    assert zone["NY1"] == zone["DT1"] == zone["NY2"] == of["America/New_York"]
+    morning = Clock(la(2017, 3, 20, 6, 30))  # 09:30 in New York and Toronto, 06:30 in Los Angeles
+    s = postgres.PostgresStore(url, load_script(ws.script_path), "test", morning)
+    assert sorted(s.open_zone_keys(morning())) == sorted(k for k in keys if k != "America/Los_Angeles")
+    got = []
+    while (offer := s.next_voter(ANA.email, exclude=set(got))) is not None:
+        got.append(offer.voter_id)
+    assert got == ["NY1", "DT1", "NY2"]
+    old = conn.execute("SELECT phonebank.claim('test', %s, 'en', '{}', %s, %s)",
+                       (BO.email, [k for k in keys if k != "America/Los_Angeles"], morning())).fetchone()[0]
+    assert old["voter"] is None  # all three held by ANA; LA closed
+    old = conn.execute("SELECT phonebank.claim('test', %s, 'en', '{}', %s, %s)",
+                       (BO.email, ["America/Los_Angeles"], morning())).fetchone()[0]
+    assert old["voter"]["voter_id"] == "LA1"  # a client that sends zone keys
+    s.close()

@@ -4,8 +4,12 @@
 --   DEFINER, no SET: their plans are cached per session; SQL functions with subqueries are planned
 --   again at every call), every table named with its schema. Still not executable by anyone but the
 --   owner.
--- * voters.zone: the voter's zone key as its position in lists.zone_keys (1-based). The per-zone pick
---   indexes sort integers, not long text keys (a list load builds them much faster).
+-- * voters.zone: the voter's *zone class* — zone keys whose zones keep the same UTC offsets (a list
+--   load works them out: "America/New_York" and "America/Detroit|America/New_York" are one class), so a
+--   class is open exactly when its keys are; lists.zone_classes gives each key's class (1-based, in the
+--   order of lists.zone_keys), lists.class_sizes each class's number of keys. The per-zone pick indexes
+--   sort integers, not long text keys, and when only some zones are open a claim probes the open classes
+--   (a national list of 1,101 keys has 278 classes; at 09:30 Eastern 74 keys are open, in 6 classes).
 -- * holds: each volunteer's latest claim (one row per volunteer). A retried claim finds the voter held
 --   there, and a login's next claim gives that voter back — so voters needs no index on holder, and a
 --   claim, a heartbeat and a release change no indexed column of the voter row: PostgreSQL updates it
@@ -52,7 +56,9 @@ CREATE OR REPLACE FUNCTION phonebank._list(p_list text, OUT id int, OUT generati
                                            OUT claim_minutes int)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    SELECT l.id, l.generation, l.n_keys INTO id, generation, n_keys  -- not the keys: a long array is TOASTed
+    -- n_keys: the number of zone classes (what a claim's open zones are counted against); not the arrays,
+    -- long ones are TOASTed
+    SELECT l.id, l.generation, l.n_classes INTO id, generation, n_keys
     FROM phonebank.lists l WHERE l.name = p_list;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no list named ''%s'' in the database — available: %s',
@@ -108,7 +114,13 @@ END $$;
 -- == zones as integers, holds without an index on the voter row =========================================
 
 ALTER TABLE phonebank.lists ADD COLUMN n_keys int NOT NULL DEFAULT 0;  -- cardinality(zone_keys), kept beside it
-UPDATE phonebank.lists SET n_keys = cardinality(zone_keys);
+ALTER TABLE phonebank.lists ADD COLUMN zone_classes int[] NOT NULL DEFAULT '{}';  -- each key's class
+ALTER TABLE phonebank.lists ADD COLUMN class_sizes int[] NOT NULL DEFAULT '{}';  -- each class's number of keys
+ALTER TABLE phonebank.lists ADD COLUMN n_classes int NOT NULL DEFAULT 0;
+-- lists loaded before: one class per key (voters.zone below is the key's position)
+UPDATE phonebank.lists SET n_keys = cardinality(zone_keys), n_classes = cardinality(zone_keys),
+    zone_classes = ARRAY(SELECT generate_series(1, cardinality(zone_keys))),
+    class_sizes = array_fill(1, ARRAY[cardinality(zone_keys)]);
 
 ALTER TABLE phonebank.voters ADD COLUMN zone int NOT NULL DEFAULT 0;
 UPDATE phonebank.voters v SET zone = coalesce(array_position(l.zone_keys, v.zone_key), 0)
@@ -152,7 +164,7 @@ END $$;
 
 -- == claims ===============================================================================================
 
--- The claim itself (see phonebank.claim): p_open are zone positions (voters.zone), NULL for every zone.
+-- The claim itself (see phonebank.claim): p_open are zone classes (voters.zone), NULL for every zone.
 -- p_release: a voter (voter_id, token) this volunteer is done with, given back first.
 CREATE OR REPLACE FUNCTION phonebank._claim(p_list text, p_volunteer text, p_language text, p_exclude text[],
                                             p_open int[], p_now timestamptz, p_release_voter text,
@@ -214,26 +226,28 @@ BEGIN
                   AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
                 ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED;
             ELSE
-                -- some zones open: walk list order a little way (without locking), the first voter in an
-                -- open zone that can be locked wins; when the open voters are rare at the head of the
-                -- list, probe each open zone for its first voter instead (locking there skips voters
+                -- most zones open: walk list order a little way (without locking), the first voter in an
+                -- open zone that can be locked wins; few zones open, or open voters rare at the head of
+                -- the list: probe each open zone for its first voter instead (locking there skips voters
                 -- other claims are taking, so it never comes back empty while a voter is free)
                 l_found := false;
                 l_walked := 0;
-                FOR cand IN SELECT x.voter_id, x.zone FROM phonebank.voters x
-                         WHERE x.list_id = l.id AND x.attempts = 0 AND NOT x.finished AND NOT x.blocked
-                           AND (x.lease_until IS NULL OR x.lease_until <= l_now) AND x.voter_id <> ALL (l_exclude)
-                         ORDER BY x.seq LOOP
-                    l_walked := l_walked + 1;
-                    EXIT WHEN l_walked > 64;
-                    CONTINUE WHEN NOT (cand.zone = ANY (l_open));
-                    SELECT * INTO v FROM phonebank.voters x
-                    WHERE x.list_id = l.id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
-                      AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
-                    FOR UPDATE SKIP LOCKED;
-                    l_found := FOUND;
-                    EXIT WHEN l_found;
-                END LOOP;
+                IF cardinality(l_open) * 2 >= l.n_keys THEN
+                    FOR cand IN SELECT x.voter_id, x.zone FROM phonebank.voters x
+                             WHERE x.list_id = l.id AND x.attempts = 0 AND NOT x.finished AND NOT x.blocked
+                               AND (x.lease_until IS NULL OR x.lease_until <= l_now) AND x.voter_id <> ALL (l_exclude)
+                             ORDER BY x.seq LOOP
+                        l_walked := l_walked + 1;
+                        EXIT WHEN l_walked > 64;
+                        CONTINUE WHEN NOT (cand.zone = ANY (l_open));
+                        SELECT * INTO v FROM phonebank.voters x
+                        WHERE x.list_id = l.id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
+                          AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
+                        FOR UPDATE SKIP LOCKED;
+                        l_found := FOUND;
+                        EXIT WHEN l_found;
+                    END LOOP;
+                END IF;
                 IF NOT l_found THEN  -- each open zone's first voter, without locking; the first that locks
                     FOR cand IN SELECT c.voter_id FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
                                     SELECT x.voter_id, x.seq FROM phonebank.voters x
@@ -318,14 +332,37 @@ CREATE OR REPLACE FUNCTION phonebank.claim(p_list text, p_volunteer text, p_lang
                                            p_open text[], p_now timestamptz)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
 BEGIN
-    RETURN phonebank._claim(p_list, p_volunteer, p_language, p_exclude,
-        ARRAY(SELECT z.pos::int FROM phonebank.lists l, unnest(l.zone_keys) WITH ORDINALITY AS z(key, pos)
-              WHERE l.name = p_list AND z.key = ANY (p_open)), p_now, NULL, NULL);
+    RETURN phonebank._claim(p_list, p_volunteer, p_language, p_exclude, phonebank._open_classes(p_list, p_open),
+                            p_now, NULL, NULL);
 END $$;
 
--- The same, with the open zones as positions in the list's zone keys (list_info's zone_keys, 1-based;
--- NULL: every zone is open), giving back first the voter (p_release_voter, p_release_token) the caller
--- is done with.
+-- The classes whose every zone key is among p_open (what claim_next takes, from zone keys).
+CREATE OR REPLACE FUNCTION phonebank._open_classes(p_list text, p_open text[])
+RETURNS int[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(c.class ORDER BY c.class), '{}') FROM (
+        SELECT l.zone_classes[z.pos] AS class, count(*) AS n, max(l.class_sizes[l.zone_classes[z.pos]]) AS size
+        FROM phonebank.lists l, unnest(l.zone_keys) WITH ORDINALITY AS z(key, pos)
+        WHERE l.name = p_list AND z.key = ANY (p_open) GROUP BY 1) c
+    WHERE c.n = c.size
+$$;
+
+-- A list's header (column names of `data`), zone keys, their classes (0004) and generation.
+CREATE OR REPLACE FUNCTION phonebank.list_info(p_list text)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = phonebank, pg_temp AS $$
+DECLARE
+    l record;
+BEGIN
+    l := phonebank._list(p_list);
+    RETURN (SELECT jsonb_build_object('id', x.id, 'name', x.name, 'header', to_jsonb(x.header),
+                                      'zone_keys', to_jsonb(x.zone_keys), 'zone_classes', to_jsonb(x.zone_classes),
+                                      'generation', x.generation, 'voters', x.voters,
+                                      'claim_minutes', l.claim_minutes)
+            FROM phonebank.lists x WHERE x.id = l.id);
+END $$;
+
+-- The same, with the open zones as classes (list_info's zone_classes: a class is open when each of its
+-- keys is; NULL: every zone is open), giving back first the voter (p_release_voter, p_release_token) the
+-- caller is done with.
 CREATE OR REPLACE FUNCTION phonebank.claim_next(p_list text, p_volunteer text, p_language text, p_exclude text[],
                                                 p_open int[], p_now timestamptz, p_release_voter text,
                                                 p_release_token text)
@@ -336,6 +373,7 @@ BEGIN
 END $$;
 
 REVOKE ALL ON FUNCTION phonebank._claim(text, text, text, text[], int[], timestamptz, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION phonebank._open_classes(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION phonebank.claim_next(text, text, text, text[], int[], timestamptz, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION phonebank.claim_next(text, text, text, text[], int[], timestamptz, text, text)
     TO phonebank_caller;
