@@ -250,15 +250,17 @@ def main() -> None:
             conn.execute("INSERT INTO bench_callers (id) SELECT generate_series(0, %s)", (most,))
             script = load_script(ws_db / "scripts.yaml")
             probe = postgres.PostgresStore(url, script, "bench", lambda: EASTERN)
-            eastern_keys = probe._open_zones(EASTERN)
+            eastern = probe._open_zones(EASTERN)  # zone classes
+            eastern_keys = len(probe.open_zone_keys(EASTERN))
             share = conn.execute("SELECT count(*) FILTER (WHERE zone = ANY(%s)) * 100.0 / count(*) FROM phonebank.voters",
-                                 (eastern_keys,)).fetchone()[0]
-            all_keys = len(probe._open_zones(ALL_OPEN))
+                                 (eastern,)).fetchone()[0]
+            all_keys = len(probe.open_zone_keys(ALL_OPEN))
+            classes = len(set(probe._zone_classes))
             probe.close()
         script_path = str(ws_db / "scripts.yaml")
-        for label, moment in ((f"all zones open ({all_keys} of {keys} zone keys)", ALL_OPEN),
-                              (f"only the Eastern zones open ({len(eastern_keys)} of {keys} zone keys, "
-                               f"{share:.0f}% of the voters)", EASTERN)):
+        for label, moment in ((f"all zones open ({all_keys} of {keys} zone keys, {classes} classes)", ALL_OPEN),
+                              (f"only the Eastern zones open ({eastern_keys} of {keys} zone keys in {len(eastern)} "
+                               f"classes, {share:.0f}% of the voters)", EASTERN)):
             print(f"claim+save cycles, {label}, {args.seconds:.0f} s each:")
             for n in callers:
                 rate, p50, p99, count = run_callers("cycle", logins[:n], script_path, moment, emails[:n], args.seconds)
