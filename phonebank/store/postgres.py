@@ -764,7 +764,7 @@ class PostgresStore:
         if done is not None:
             try:
                 self._call("SELECT phonebank.release(%s, %s, %s)::text", (self.list_name, done.voter_id, done.token))
-            except DataError:  # the connection is gone: the hold lapses on its own
+            except Exception:  # noqa: BLE001 - best effort: the connection is gone or the login revoked; the hold lapses
                 pass
 
     # -- saving -------------------------------------------------------------------------------------
