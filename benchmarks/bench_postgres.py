@@ -112,20 +112,44 @@ def _run_caller(kind, url, script_path, now_iso, email, seconds, ready, go, out,
     ready.put(index)
     go.wait()
     start = time.perf_counter()
+    cpu = time.process_time()
     end = start + seconds
     while True:
         t = time.perf_counter()
         if t >= end or not step():
             break
         latencies.append(time.perf_counter() - t)
+    cpu = time.process_time() - cpu
     if kind == "cycle":
         store.close()  # gives back the last voter
-    out.put((index, latencies))
+    out.put((index, (latencies, cpu)))
+
+
+POSTMASTER: list[int] = []  # the throwaway server's postmaster pid
+
+
+def server_cpu() -> dict[str, float]:
+    """CPU seconds used so far by each process of the throwaway server (its postmaster and children)."""
+    got = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if POSTMASTER and POSTMASTER[0] in (int(pid), int(fields[1])):
+                got[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return got
+
+
+CPU: dict[str, float] = {}  # the last run_callers' CPU per cycle: "server", "client" (ms)
 
 
 def run_callers(kind: str, urls: list[str], script_path: str, now: dt.datetime, emails: list[str],
                 seconds: float) -> tuple[float, float, float, int]:
-    """(cycles per second, p50 ms, p99 ms, cycles) of len(urls) processes running for ``seconds``."""
+    """(cycles per second, p50 ms, p99 ms, cycles) of len(urls) processes running for ``seconds``; their
+    CPU per cycle in CPU."""
     ctx = mp.get_context("fork")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=_caller, args=(kind, url, script_path, now.isoformat(), email, seconds, ready, go,
@@ -134,14 +158,20 @@ def run_callers(kind: str, urls: list[str], script_path: str, now: dt.datetime, 
         p.start()
     for _ in procs:
         ready.get(timeout=300)
+    before = server_cpu()
     go.set()
+    time.sleep(max(0.0, seconds - 0.3))  # the servers' processes end with the callers' connections
+    after = server_cpu()
     got = [out.get(timeout=seconds + 300) for _ in procs]
     for p in procs:
         p.join()
     failed = [lats for _, lats in got if isinstance(lats, str)]
     if failed:
         sys.exit(f"a {kind} process failed: {failed[0]}")
-    lat = sorted(x for _, lats in got for x in lats)
+    lat = sorted(x for _, (lats, _) in got for x in lats)
+    if lat:
+        CPU["server"] = sum(v - before.get(k, 0.0) for k, v in after.items()) / (len(lat) * (seconds - 0.3) / seconds) * 1000
+        CPU["client"] = sum(cpu for _, (_, cpu) in got) / len(lat) * 1000
     if not lat:
         return 0.0, float("nan"), float("nan"), 0
     return len(lat) / seconds, lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, len(lat)
@@ -183,6 +213,7 @@ def main() -> None:
         admin_url = args.url
     else:
         admin_url, server = start_server()
+        POSTMASTER.append(int((server.data / "postmaster.pid").read_text().split()[0]))
     name = f"phonebank_bench_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(admin_url, autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
@@ -264,6 +295,7 @@ def main() -> None:
             print(f"claim+save cycles, {label}, {args.seconds:.0f} s each:")
             for n in callers:
                 rate, p50, p99, count = run_callers("cycle", logins[:n], script_path, moment, emails[:n], args.seconds)
+                cpu = dict(CPU)
                 s_rate, s_p50, _, _ = run_callers("select1", [url] * n, script_path, moment, emails[:n],
                                                   min(args.seconds, 5))
                 c_rate, c_p50, c_p99, _ = run_callers("commits", [url] * n, script_path, moment, emails[:n],
@@ -271,6 +303,9 @@ def main() -> None:
                 floor = "   [floor at 32: >= 500 cycles/s, p99 <= 100 ms]" if n == 32 else ""
                 print(f"  {n:2d} caller(s): {rate:6.0f} cycles/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
                       f"({count:,} cycles){floor}")
+                if not args.url:
+                    print(f"      CPU per cycle: server {cpu['server']:.2f} ms, callers {cpu['client']:.2f} ms "
+                          f"(2 CPUs: at most {2000 / (cpu['server'] + cpu['client']):.0f} cycles/s)")
                 print(f"      baselines, {n} process(es): SELECT 1 {s_rate:7.0f}/s p50 {s_p50:5.2f} ms; two-commit cycle "
                       f"{c_rate:6.0f}/s p50 {c_p50:5.1f} ms p99 {c_p99:6.1f} ms")
         print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
