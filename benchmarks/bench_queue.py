@@ -54,19 +54,11 @@ def median_of(runs: int, cmd: list[str], stdin: str, env: dict) -> tuple[float, 
 
 
 def append_baseline(n: int) -> float:
-    import fcntl
+    """A bare open+flock+write+fsync+close append (bench_call's baseline), seconds each."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_call import baseline_append
 
-    path = Path(tempfile.mkdtemp()) / "append.csv"
-    line = b"x" * 120 + b"\n"
-    t = time.perf_counter()
-    for _ in range(n):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, line)
-        os.fsync(fd)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-    return (time.perf_counter() - t) / n
+    return baseline_append(Path(tempfile.mkdtemp()) / "append.csv", n)
 
 
 def results_files(ws: Path, files: int, voter_ids: list[str]) -> None:
