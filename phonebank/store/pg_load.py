@@ -257,27 +257,20 @@ class ZoneClasses:
 
 def read_list(path) -> pa.Table:
     """A call list file's columns as strings (header checked as every reader does)."""
-    import pyarrow.csv as pacsv
+    from .voters_arrow import read_list_columns
 
     header = ListRows(path).header
     wanted = [c for c in dict.fromkeys([*screen_header(header), "zip", "state"])]
-    try:
-        return pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, include_columns=wanted,
-                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, ValueError):
-        rows = ListRows(path)  # the csv module: padded rows, its own error messages with line numbers
-        at = [rows.header.index(c) for c in wanted]
-        columns: list[list[str]] = [[] for _ in wanted]
-        for row in rows:
-            for values, i in zip(columns, at, strict=True):
-                values.append(row[i])
-        return pa.table([pa.array(v, pa.string()) for v in columns], names=wanted)
+    table = read_list_columns(path, wanted)
+    if table is not None:
+        return table
+    rows = ListRows(path)  # the csv module: padded rows, its own error messages with line numbers
+    at = [rows.header.index(c) for c in wanted]
+    columns: list[list[str]] = [[] for _ in wanted]
+    for row in rows:
+        for values, i in zip(columns, at, strict=True):
+            values.append(row[i])
+    return pa.table([pa.array(v, pa.string()) for v in columns], names=wanted)
 
 
 # == the load ============================================================================================

@@ -25,12 +25,12 @@ from .files import _SEP, kept_header
 Loaded = tuple[Iterable[tuple], list[str], list[str]]  # (voter rows, zone keys, packed columns)
 
 
-def voter_rows(list_path: Path, dnc: set[str]) -> Loaded | None:
-    """The voter rows of the call list at ``list_path``."""
+def read_list_columns(list_path: Path, wanted: list[str]) -> pa.Table | None:
+    """Columns ``wanted`` of a call list file, as strings; None when pyarrow cannot read it (the csv
+    reader then does, with its line numbers)."""
     header = ListRows(list_path).header  # checks the header, as the csv reader does
-    wanted = ["voter_id", *phone_columns(header), *kept_header(header)]
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             list_path,
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
@@ -40,7 +40,13 @@ def voter_rows(list_path: Path, dnc: set[str]) -> Loaded | None:
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, ValueError):
         return None
-    return rows_from_table(table, dnc)
+
+
+def voter_rows(list_path: Path, dnc: set[str]) -> Loaded | None:
+    """The voter rows of the call list at ``list_path``."""
+    header = ListRows(list_path).header
+    table = read_list_columns(list_path, ["voter_id", *phone_columns(header), *kept_header(header)])
+    return None if table is None else rows_from_table(table, dnc)
 
 
 def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
