@@ -14,7 +14,16 @@ import sys
 import click
 
 from . import __version__
-from .errors import PhonebankError, ScriptError
+from .errors import (
+    BUG_REPORT_HINT,
+    RAISE_ERRORS_VAR,
+    PhonebankError,
+    ScriptError,
+    UsageProblem,
+    bounded,
+    describe_os_error,
+)
+from .termsafe import visible
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -70,14 +79,22 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context):
         words = [a for a in [*(getattr(ctx, "_protected_args", None) or []), *ctx.args] if not a.startswith("-")]
         try:
+            check_environment()
             return super().invoke(ctx)
         except ScriptError as exc:
-            for line in exc.problems:
-                click.echo(f"Error: {line}", err=True)
+            for line in exc.problems[:MAX_PROBLEMS]:
+                error_line(line)
+            if len(exc.problems) > MAX_PROBLEMS:
+                error_line(f"... and {len(exc.problems) - MAX_PROBLEMS:,} more problems — fix these first")
             ctx.exit(exc.exit_code)
         except PhonebankError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            error_line(str(exc))
             ctx.exit(exc.exit_code)
+        except click.ClickException as exc:  # click's own usage errors: bounded too, then shown by click
+            exc.message = visible(bounded(exc.message))
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except KeyboardInterrupt:
             click.echo("\nStopped (Ctrl-C). Saved calls are kept.", err=True)
             ctx.exit(130)
@@ -86,11 +103,54 @@ class LazyGroup(click.Group):
         except ImportError as exc:  # an organizer command on a volunteer's install
             root = (exc.name or "").split(".")[0]
             if root not in ORGANIZER_MODULES:
-                raise
+                unexpected(exc)
+                ctx.exit(1)
             group = bool(words) and isinstance(self.get_command(ctx, words[0]), click.Group)  # `db push`, `dnc add`
             command = " ".join(words[:2] if group else words[:1])
-            click.echo(f"Error: {missing_extra_line(command, root)}", err=True)
+            error_line(missing_extra_line(command, root))
             ctx.exit(2)
+        except OSError as exc:  # a path the system refused: too long, not a folder, no permission, disk full
+            error_line(describe_os_error(exc))
+            ctx.exit(1)
+        except MemoryError:
+            error_line("out of memory — the input is too large for this computer; split it or use a smaller file")
+            ctx.exit(1)
+        except Exception as exc:  # noqa: BLE001 - the catch-all: an apology, never a traceback
+            unexpected(exc)
+            ctx.exit(1)
+
+
+MAX_PROBLEMS = 50  # scripts.yaml problems shown at once
+
+
+def error_line(message: str) -> None:
+    """Print one ``Error:`` line: bounded in length, control characters made visible."""
+    click.echo(f"Error: {visible(bounded(message))}", err=True)
+
+
+def unexpected(exc: BaseException) -> None:
+    """The catch-all: re-raise for tests (PHONEBANK_RAISE_ERRORS set), else one line of apology."""
+    if os.environ.get(RAISE_ERRORS_VAR):
+        raise exc
+    error_line(f"phonebank hit an unexpected problem ({type(exc).__name__}) and stopped; saved calls are kept — "
+               f"{BUG_REPORT_HINT} (set {RAISE_ERRORS_VAR}=1 to see the details)")
+
+
+def check_environment() -> None:
+    """The environment is input too: a PHONEBANK_NOW phonebank cannot compute with is refused up front."""
+    import datetime as dt
+
+    from .clock import NOW_VAR, now
+
+    if os.environ.get(NOW_VAR, "").strip():
+        try:
+            value = now()
+            bad = not 1900 <= value.year <= 2999 or not 1900 <= value.astimezone(dt.UTC).year <= 2999
+        except (OverflowError, ValueError):
+            bad = True
+        if bad:
+            raise UsageProblem(f"{NOW_VAR}={os.environ[NOW_VAR].strip()!r} is out of range — use a date and time "
+                               "between the years 1900 and 2999, e.g. 2017-04-01T18:30:00-07:00, or unset it")
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
@@ -123,3 +183,6 @@ def main() -> None:
     except KeyboardInterrupt:  # raised before a command took over, e.g. while importing
         sys.stderr.write("\nStopped (Ctrl-C).\n")
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - outside any command (its import, click itself): still one line
+        unexpected(exc)
+        sys.exit(1)

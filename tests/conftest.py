@@ -26,6 +26,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
     for var in CLEARED:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("PHONEBANK_HOME", str(tmp_path_factory.mktemp("phonebank-home")))
+    # an unexpected exception is raised (a traceback fails the test) instead of the one-line apology;
+    # tests of the apology itself, and subprocess suites checking what a user sees, unset it
+    monkeypatch.setenv("PHONEBANK_RAISE_ERRORS", "1")
 
 
 @pytest.fixture

@@ -1,0 +1,35 @@
+"""Text bound for a terminal: control characters made visible, never interpreted.
+
+A name, note or imported field may hold ESC, BEL or other control characters (typed at a prompt, or
+in a voter file). Printed raw they would move the cursor, retitle the window or worse, so everything
+that came from input goes through ``visible`` before it reaches a screen.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls (newline and tab included: one value is one line), DEL, C1 controls, bidi overrides and
+# isolates (they reorder what follows on the line), line/paragraph separators, and lone surrogates
+# (bytes that were not UTF-8, which no terminal encoding can print)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
+
+
+def _shown(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMES:
+        return _NAMES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: object) -> str:
+    """``text`` with every control character shown as an escape (``\\e``, ``\\x07``, ``\\u202e``)."""
+    value = text if isinstance(text, str) else str(text)
+    return _UNSAFE.sub(_shown, value)
+
+
+def visible_keep_lines(text: str) -> str:
+    """Like ``visible`` but newlines stay newlines (for multi-line output such as a table)."""
+    return "\n".join(visible(line) for line in text.split("\n"))
