@@ -363,3 +363,27 @@ def test_open_store_reads_the_script_from_the_database(campaign, clock):
     conn.execute("DELETE FROM phonebank.campaign")
     with pytest.raises(DataError, match="no campaign yet"):
         postgres.open_store(url, None, "test", clock)
+
+
+def test_claims_commit_without_waiting_for_the_disk_and_saves_wait(campaign, clock):
+    """A claim, a heartbeat and a release only move a lease: their transactions commit with
+    synchronous_commit off (migration 0005); a save's transaction keeps the server's setting (on)."""
+    _, _, conn = campaign
+    conn.execute("SET synchronous_commit = on")  # the throwaway test server runs with it off
+    calls = {
+        "claim_next": ("SELECT phonebank.claim_next('test', %s, 'en', '{}'::text[], NULL::int[], %s::timestamptz, "
+                       "NULL, NULL)", (ANA.email, clock().isoformat())),
+        "heartbeat": ("SELECT phonebank.heartbeat('test', 'V1', 'no-such-token', NULL)", ()),
+        "release": ("SELECT phonebank.release('test', 'V1', 'no-such-token')::text", ()),
+    }
+    for name, (query, params) in calls.items():
+        with conn.transaction():
+            assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+            conn.execute(query, params)
+            assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "off", name
+        assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on", f"{name} leaked past its transaction"
+    s = store(campaign, clock)
+    s.conn.execute("SET synchronous_commit = on")
+    offer = s.next_voter(BO.email)
+    assert s.save(row(s, offer, "not_home", clock, volunteer=BO), offer.hold).hold_lost is False
+    assert s.conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
