@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from ..hours import parse_hhmm
+from .export_checks import check_export_fields
 from .schema import (
     _ID_RE,
     CAMPAIGN_VARS,
@@ -169,7 +170,7 @@ def check_meaning(s: Script, data: dict, lines: dict, name: str, source: list[st
         check_text(sec.title, ("sections", i, "title"))
     for i, c in enumerate(s.codes):
         check_text(c.label, ("codes", i, "label"))
-    return problems
+    return problems + check_export_fields(s, at)  # the sync-back settings: export_checks.py
 
 
 _RULES = "federal and most state rules allow calls 08:00–21:00 in the voter's time"

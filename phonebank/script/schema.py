@@ -68,7 +68,8 @@ class Election(_Base, kw_only=True, forbid_unknown_fields=True):
 class Answer(_Base, kw_only=True, forbid_unknown_fields=True):
     id: str
     label: Localized
-    van_response: str | None = None
+    van_response: str | None = None  # the response's name, as the VAN Bulk Upload wizard maps it
+    van_response_id: int | None = None  # its surveyResponseId (VAN's GET surveyQuestions)
     pdi_flag: str | None = None
 
 
@@ -76,8 +77,9 @@ class Question(_Base, kw_only=True, forbid_unknown_fields=True):
     id: str
     text: Localized
     answers: list[Answer]
-    van_question: str | None = None
-    pdi_question: str | None = None
+    van_question: str | None = None  # the question's column name in the VAN Bulk Upload wizard file
+    van_question_id: int | None = None  # its surveyQuestionId (VAN's GET surveyQuestions)
+    pdi_question: str | None = None  # the PDI question id (GET /questions)
 
     def answer(self, answer_id: str) -> Answer | None:
         return next((a for a in self.answers if a.id == answer_id), None)
@@ -101,15 +103,26 @@ class Code(_Base, kw_only=True, forbid_unknown_fields=True):
     after_hours: float | None = None
     max_attempts: int | None = None
     route_language: str | None = None
-    van_result: str | None = None
+    van_result: str | None = None  # VAN result name (non-contacts) or support response name (contacts)
+    van_result_id: int | None = None  # VAN resultId, where exports.van_ids has no public id for van_result
+    van_response_id: int | None = None  # contacts: surveyResponseId for export.van_support_question_id
     pdi_flag: str | None = None
 
 
 class Export(_Base, kw_only=True, forbid_unknown_fields=True):
+    """Sync-back settings: see ``phonebank.exports`` and the README's `phonebank export` section."""
+
     van_support_question: str | None = None
+    van_support_question_id: int | None = None
     van_contact_type: str = "Phone"
+    van_contact_type_id: int | None = None
+    van_canvassed_by: int | None = None  # VAN user id for calls by volunteers not in van_users
+    van_users: dict[str, int] = msgspec.field(default_factory=dict)  # volunteer email -> VAN user id
     pdi_support_question: str | None = None
+    pdi_noncontact_question: str | None = None  # the PDI question id non-contact flags (NAH, BNH...) go under
     pdi_acquisition_type: str = "Volunteer Phone Bank"
+    pdi_acquisition_type_id: int | str | None = None
+    pdi_extra_flags: list[str] = msgspec.field(default_factory=list)  # the account's flags beyond PDI's list
 
 
 class Script(_Base, kw_only=True, forbid_unknown_fields=True, dict=True):
