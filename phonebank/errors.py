@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-MESSAGE_MAX = 400  # characters in one error line, whatever the input it names
-VALUE_MAX = 80  # one unbroken word (a path, a quoted value) longer than this is shortened in the middle
+MESSAGE_MAX = 500  # characters in one error line, whatever the input it names
+VALUE_MAX = 200  # one unbroken word (a path, a quoted value) longer than this is shortened in the middle
 RAISE_ERRORS_VAR = "PHONEBANK_RAISE_ERRORS"  # set: an unexpected exception is raised (tests), not apologized for
 BUG_REPORT_HINT = "please report it to the phonebank maintainers with the command you ran"
 
-_LONG_WORD = re.compile(r"\S{%d,}" % (VALUE_MAX + 1))
+_LONG_WORD = re.compile(r"\S{" + str(VALUE_MAX + 1) + ",}")
 
 
 def bounded(message: str, limit: int = MESSAGE_MAX) -> str:

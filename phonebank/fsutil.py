@@ -1,4 +1,12 @@
-"""Small file-system helpers: private files, atomic replace, durable appends, safe names."""
+"""Small file-system helpers: private files, atomic replace, durable appends, safe names.
+
+Inside a workspace (a root registered with ``confine``, which ``Workspace`` does) nothing is written
+through a symbolic link: every folder below the root on the way to a file phonebank writes must be a
+real folder, the file itself is opened with ``O_NOFOLLOW`` (or replaced, never written through), and a
+file with other hard links is refused — a planted link (a shared or synced campaign folder makes one
+possible) is refused with ``UnsafePath`` naming it. Folders and files there are also tightened to
+0700/0600 when found looser (copied in from elsewhere).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,13 @@ import errno
 import fcntl
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import UsageProblem
+from .errors import UnsafePath, UsageProblem
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -43,9 +52,99 @@ def check_name(name: str, what: str = "list name") -> str:
     return name
 
 
+_ROOTS: dict[str, str] = {}  # a workspace root as given (absolute) -> its real path
+
+
+def confine(root: Path) -> None:
+    """Register ``root`` as a workspace: paths below it are written only through real folders and files."""
+    lexical = os.path.abspath(root)
+    if lexical not in _ROOTS:
+        _ROOTS[lexical] = os.path.realpath(lexical)
+
+
+def _workspace_of(path: Path) -> tuple[str, str] | None:
+    """(root, path relative to it) of the registered workspace holding ``path`` (the innermost), or None."""
+    target = os.path.abspath(path)
+    best = None
+    for lexical in _ROOTS:
+        if target.startswith(lexical.rstrip(os.sep) + os.sep) and (best is None or len(lexical) > len(best)):
+            best = lexical
+    return None if best is None else (best, os.path.relpath(target, best))
+
+
+def check_no_links(path: Path, final: bool = True) -> None:
+    """Refuse (UnsafePath) a path inside a workspace when a folder below the root on the way to it — or,
+    with ``final``, the path itself — is a symbolic link. Paths outside every workspace pass."""
+    found = _workspace_of(path)
+    if found is None:
+        return
+    root, rel = found
+    parts = rel.split(os.sep)
+    current = root
+    for i, part in enumerate(parts):
+        current = os.path.join(current, part)
+        if i == len(parts) - 1 and not final:
+            return
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            return  # phonebank creates the rest itself
+        except OSError:
+            return  # the open that follows reports it
+        if stat.S_ISLNK(info.st_mode):
+            raise link_refused(Path(current), root)
+
+
+def link_refused(link: Path, root: str | None = None) -> UnsafePath:
+    shown = os.path.relpath(link, root) if root else str(link)
+    try:
+        target = f" (to {os.readlink(link)})"
+    except OSError:
+        target = ""
+    return UnsafePath(f"{shown} in the workspace is a symbolic link{target} — phonebank never writes through a "
+                      "link there; replace it with the real file or folder (e.g. move the target in its place)")
+
+
+def _tighten(path: Path, mode: int, fd: int | None = None) -> None:
+    """Inside a workspace, take away group/other permissions a copied-in file or folder kept (best effort)."""
+    if _workspace_of(path) is None:
+        return
+    try:
+        info = os.fstat(fd) if fd is not None else os.lstat(path)
+        if stat.S_IMODE(info.st_mode) & 0o077 and info.st_uid == os.getuid():
+            os.fchmod(fd, mode) if fd is not None else os.chmod(path, mode)
+    except OSError:
+        pass
+
+
+def open_no_follow(path: Path, flags: int, mode: int = PRIVATE_FILE) -> int:
+    """``os.open`` that never follows a link at ``path`` or in the workspace folders leading to it, and
+    refuses a regular file with other hard links. Returns the descriptor."""
+    check_no_links(path)
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise link_refused(path, (_workspace_of(path) or (None,))[0]) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink > 1 and _workspace_of(path) is not None:
+            raise UnsafePath(f"{path.name} in the workspace has {info.st_nlink} hard links — phonebank never writes "
+                             "a file shared with another place; replace it with a copy (cp FILE FILE.new && mv "
+                             "FILE.new FILE)")
+        _tighten(path, PRIVATE_FILE, fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) if needed, each new folder readable only by its owner
-    whatever the umask (folder names such as results/LIST/EMAIL.csv say who called)."""
+    whatever the umask (folder names such as results/LIST/EMAIL.csv say who called). Inside a workspace,
+    a link on the way is refused and an existing folder is tightened to 0700."""
+    check_no_links(path)
     missing = []
     folder = path
     while not folder.exists() and folder != folder.parent:
@@ -56,12 +155,18 @@ def ensure_private_dir(path: Path) -> Path:
             folder.mkdir(mode=PRIVATE_DIR)
         except FileExistsError:
             pass
+    found = _workspace_of(path)
+    if found is not None:  # the folders below the root, not the root the campaign chose
+        folder = Path(found[0])
+        for part in found[1].split(os.sep):
+            folder = folder / part
+            _tighten(folder, PRIVATE_DIR)
     return path
 
 
 def open_private_append(path: Path):
     """Open ``path`` for binary append (and pread), creating it with mode 0600."""
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+    fd = open_no_follow(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
     return os.fdopen(fd, "a+b")
 
 
@@ -88,7 +193,7 @@ def durable_append(path: Path, data: bytes, header: bytes) -> None:
     if not data.endswith(b"\n") or (header and not header.endswith(b"\n")):
         raise ValueError("durable_append: data and header must be whole lines (end with a newline)")
     ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    fd = open_no_follow(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
@@ -123,6 +228,10 @@ def set_aside_torn_tail(path: Path, fd: int, size: int) -> int:
     with no newline at all it is the whole file (a torn first write), and the caller writes the
     header again.
     """
+    check_no_links(path)
+    info, here = os.fstat(fd), os.lstat(path)
+    if (info.st_dev, info.st_ino) != (here.st_dev, here.st_ino):  # never cut a file other than the one named
+        raise link_refused(path, (_workspace_of(path) or (None,))[0])
     keep = 0
     end = size
     while end > 0:
@@ -132,7 +241,7 @@ def set_aside_torn_tail(path: Path, fd: int, size: int) -> int:
             keep = start + cut + 1
             break
         end = start
-    torn_fd = os.open(torn_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    torn_fd = open_no_follow(torn_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
     try:
         offset = keep
         while offset < size:  # copied in chunks: a torn fragment may be large
@@ -200,6 +309,7 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8", ne
     temporary file.
     """
     ensure_private_dir(path.parent)
+    check_no_links(path)  # replacing a link would not write through it, but a planted link is refused all the same
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.fchmod(fd, PRIVATE_FILE)
     try:

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import WorkspaceError
-from .fsutil import check_name, ensure_private_dir
+from .errors import UsageProblem, WorkspaceError
+from .fsutil import check_name, confine, ensure_private_dir, link_refused
 
 ENV_VAR = "PHONEBANK_WORKSPACE"
 SCRIPT_FILE = "scripts.yaml"
@@ -36,9 +36,22 @@ SETTINGS_FILE = "workspace.yaml"
 SETTINGS_KEYS = {"database": str, "tls": bool}
 
 
+def check_list_name(name: str) -> str:
+    """``name`` if it can name a call list: a safe file name (``fsutil.check_name``) that does not end
+    in ``.rejects`` (lists/NAME.rejects.csv is another list's rejects file, and never listed)."""
+    check_name(name)
+    if name.lower().endswith(REJECTS_SUFFIX[: -len(".csv")]):
+        raise UsageProblem(f"invalid list name '{name}' — a name ending in '.rejects' would be mistaken for the "
+                           "rejects file of another list; choose another name, e.g. ca34-sample")
+    return name
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
+
+    def __post_init__(self) -> None:
+        confine(self.root)  # nothing phonebank writes below the root goes through a link
 
     @property
     def script_path(self) -> Path:
@@ -62,7 +75,19 @@ class Workspace:
 
     @property
     def index_dir(self) -> Path:
-        return ensure_private_dir(self.root / INDEX_DIR)
+        """``.phonebank/``, created private; an entry in it that is a symbolic link is refused (SQLite and the
+        report cache would write through it)."""
+        path = ensure_private_dir(self.root / INDEX_DIR)
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    raise link_refused(Path(entry.path), str(self.root))
+                if entry.is_dir(follow_symlinks=False):
+                    with os.scandir(entry.path) as inner:  # the report cache's folder
+                        link = next((e for e in inner if e.is_symlink()), None)
+                    if link is not None:
+                        raise link_refused(Path(link.path), str(self.root))
+        return path
 
     @property
     def settings_path(self) -> Path:
@@ -102,13 +127,13 @@ class Workspace:
         return value.strip() or None if isinstance(value, str) else None
 
     def list_path(self, name: str) -> Path:
-        return self.lists_dir / f"{check_name(name)}.csv"
+        return self.lists_dir / f"{check_list_name(name)}.csv"
 
     def rejects_path(self, name: str) -> Path:
-        return self.lists_dir / f"{check_name(name)}{REJECTS_SUFFIX}"
+        return self.lists_dir / f"{check_list_name(name)}{REJECTS_SUFFIX}"
 
     def list_results_dir(self, name: str) -> Path:
-        return self.results_dir / check_name(name)
+        return self.results_dir / check_list_name(name)
 
     def list_names(self) -> list[str]:
         """Names of the call lists in ``lists/``, sorted."""

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from phonebank.cli import cli
 from phonebank.dnc import append_dnc
+from phonebank.errors import MESSAGE_MAX, bounded
 from phonebank.exports.output import write_private
 from phonebank.exports.safecsv import TRIGGERS
 from phonebank.importer import run_import
@@ -169,8 +170,9 @@ def test_list_names_cannot_escape_the_workspace(called: Path, tmp_path: Path, co
     for name in BAD_NAMES:
         result = run(called, *commands_with_list(src)[command], name, env=env, input="q\n")
         message = one_line_error(result)
-        shown = repr(name) if name else "''"
+        shown = bounded(repr(name) if name else "''")  # a long name is shortened in the middle
         assert message.startswith(f"invalid list name {shown} — use letters, digits, '.', '_' or '-'"), message
+        assert len(message) <= MESSAGE_MAX
         assert "\n" not in message
         CHECKED["escaping list names refused"] += 1
     assert tree(outer) == before, "a refused name changed files"
