@@ -27,10 +27,21 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
 
 
+MAX_BYTES = 1 << 20  # a campaign's script is tens of KB; a megabyte is not a script
+MAX_ALIASES = 1000  # uses of an anchor (*name)
+MAX_EXPANDED_NODES = 100_000  # values once every alias is expanded
+MAX_EXPANDED_CHARS = 1 << 20  # characters of text once every alias is expanded
+MAX_PROBLEMS = 50  # problems reported at once (after removing repeats)
+
+
 def load_script(path: Path) -> Script:
     """Read, parse and validate ``path``. Raises ScriptError listing every problem."""
     name = path.name
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ScriptError([f"{name}: the file is {size:,} bytes (at most {MAX_BYTES:,}) — that is not a call "
+                               "script; restore it from a backup or start from `phonebank init`"])
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ScriptError([f"{name}: file not found — create it with `phonebank init` or restore it"]) from None
@@ -42,16 +53,20 @@ def load_script(path: Path) -> Script:
 
 
 def parse_script(text: str, name: str = "scripts.yaml") -> Script:
+    if len(text) > MAX_BYTES:
+        raise ScriptError([f"{name}: the text is {len(text):,} characters (at most {MAX_BYTES:,}) — that is not a call "
+                           "script; restore it from a backup or start from `phonebank init`"])
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise ScriptError([f"{name}:1: the file is empty — start from `phonebank init` or the sample scripts.yaml"])
+        _check_expansion(node, name)
         lines: dict[tuple, int] = {}
         problems: list[str] = []
         _walk(node, (), lines, problems, name)
         if problems:
-            raise ScriptError(problems)
+            raise ScriptError(_capped(problems))
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise ScriptError([_yaml_problem(exc, name)]) from None
@@ -73,8 +88,62 @@ def parse_script(text: str, name: str = "scripts.yaml") -> Script:
         script.lines = lines
         problems += check_meaning(script, data, lines, name, text.splitlines())
     if problems:
-        raise ScriptError([_shorten(p) for p in sorted(problems, key=_line_number)])  # file order
+        raise ScriptError(_capped(sorted(problems, key=_line_number)))  # file order
     return script
+
+
+def _capped(problems: list[str]) -> list[str]:
+    """Problems shortened, repeats removed (an alias used many times repeats its problems), at most
+    MAX_PROBLEMS of them and a line saying how many more."""
+    unique = list(dict.fromkeys(_shorten(p) for p in problems))
+    if len(unique) <= MAX_PROBLEMS:
+        return unique
+    return unique[:MAX_PROBLEMS] + [f"... and {len(unique) - MAX_PROBLEMS:,} more problems — fix these first"]
+
+
+def _check_expansion(root: yaml.Node, name: str) -> None:
+    """Refuse a document whose aliases (*name) would expand it past MAX_EXPANDED_NODES values or
+    MAX_EXPANDED_CHARS characters (a "billion laughs"), or that uses more than MAX_ALIASES aliases.
+    Each node is sized once (memoized), so the check is linear in the file, not in the expansion."""
+    sizes: dict[int, tuple[int, int]] = {}
+    seen_at: dict[int, int] = {}
+    aliases = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            nodes, chars = 1, 0
+            for child in _children(node):  # a child not sized yet is its own ancestor: endless
+                n, c = sizes.get(id(child), (MAX_EXPANDED_NODES + 1, MAX_EXPANDED_CHARS + 1))
+                nodes, chars = nodes + n, chars + c
+            sizes[key] = (min(nodes, MAX_EXPANDED_NODES + 1), min(chars, MAX_EXPANDED_CHARS + 1))
+            continue
+        if key in seen_at:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise ScriptError([f"{name}:{node.start_mark.line + 1}: more than {MAX_ALIASES:,} aliases (*name) — "
+                                   "write the values out, or use fewer anchors"])
+            continue
+        seen_at[key] = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = (1, len(node.value))
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    nodes, chars = sizes[id(root)]
+    if nodes > MAX_EXPANDED_NODES or chars > MAX_EXPANDED_CHARS:
+        what = f"{MAX_EXPANDED_NODES:,} values" if nodes > MAX_EXPANDED_NODES else f"{MAX_EXPANDED_CHARS:,} characters"
+        raise ScriptError([f"{name}: its aliases (*name) expand to more than {what} — that is not a call script; "
+                           "write the values out, or use fewer anchors"])
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 _LONG_QUOTED = re.compile(r"'([^'\n]{60})[^'\n]{4,}'")
