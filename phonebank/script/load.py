@@ -61,12 +61,12 @@ def parse_script(text: str, name: str = "scripts.yaml") -> Script:
         node = loader.get_single_node()
         if node is None:
             raise ScriptError([f"{name}:1: the file is empty — start from `phonebank init` or the sample scripts.yaml"])
-        _check_expansion(node, name)
         lines: dict[tuple, int] = {}
         problems: list[str] = []
         _walk(node, (), lines, problems, name)
         if problems:
             raise ScriptError(_capped(problems))
+        _check_expansion(node, name)  # the walk above never expands an alias; converting and checking would
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise ScriptError([_yaml_problem(exc, name)]) from None
