@@ -1,21 +1,29 @@
-"""`phonebank export KIND`: results as spreadsheet-safe CSV, and sync-back files for VAN and PDI."""
+"""`phonebank export KIND`: results as spreadsheet-safe CSV or .xlsx, and sync-back files for VAN and PDI."""
 
 from __future__ import annotations
 
 import click
 
-from ..exports import KINDS
+from ..exports import ID_CHOICES, KINDS, LAYOUTS
 from .common import current_script, current_workspace, workspace_option
+
+_LAYOUTS = tuple(dict.fromkeys(name for names in LAYOUTS.values() for name in names))
 
 
 @click.command("export")
 @click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
 @click.option("--list", "list_name", metavar="NAME", help="The call list (default: the workspace's only list).")
+@click.option("--layout", type=click.Choice(_LAYOUTS), metavar="LAYOUT",
+              help="van: wizard (default), api or responses; pdi: flags (default) or people.")
+@click.option("--ids", type=click.Choice(ID_CHOICES), metavar="KIND",
+              help="The ID kind to send when the list holds two: myvoters or mycampaign (van), pdi or ca (pdi).")
 @click.option("--output", "-o", metavar="FILE", help="Write to FILE (created readable only by you) instead of the screen.")
-@click.option("--excel", is_flag=True, help="Write UTF-8 with a BOM, so Excel shows accented names right.")
+@click.option("--excel", is_flag=True, help="Write a real .xlsx workbook (needs --output FILE.xlsx): IDs, ZIPs and "
+              "phones stay text, dates are dates.")
 @workspace_option
-def export(kind: str, list_name: str | None, output: str | None, excel: bool) -> None:
-    """Export a list's results as CSV. KIND is one of:
+def export(kind: str, list_name: str | None, layout: str | None, ids: str | None, output: str | None,
+           excel: bool) -> None:
+    """Export a list's results as CSV (UTF-8, every cell quoted). KIND is one of:
 
     \b
       supporters  voters whose latest support ID is a supporter (1-2)
@@ -23,15 +31,19 @@ def export(kind: str, list_name: str | None, output: str | None, excel: bool) ->
       callbacks   voters waiting for a call-back
       dnc         voters coded do-not-call or with a number on the do-not-call list
       results     every voter with a saved call: the latest result and survey answers
-      van         NGP VAN bulk upload (VAN ID, Date Contacted, Phone Number, Canvass Result, survey)
-      pdi         PDI flags (pdiId, flagId, questionId, acquisitionType, flagEntryDate)
+      van         NGP VAN, one row per call: --layout wizard (Bulk Upload to MyVoters),
+                  api (bulk import CanvassResults), responses (survey response ids)
+      pdi         PDI: --layout flags (flag records) or people (Import ID Flags, one row per person)
 
     Every cell that a spreadsheet would run as a formula is neutralized with a leading ';
     phones are plain digits.
     """
+    from pathlib import Path
+
+    from ..errors import UsageProblem
     from ..exports.core import build_export
     from ..exports.output import check_output, write_private
-    from ..exports.safecsv import frame_to_csv
+    from ..exports.safecsv import csv_bytes
     from ..report.aggregate import pick_list
     from .report_cmd import warn
 
@@ -39,13 +51,20 @@ def export(kind: str, list_name: str | None, output: str | None, excel: bool) ->
     script = current_script(ws)
     name = pick_list(ws, list_name)
     path = check_output(ws, output) if output is not None and output != "-" else None
-    result = build_export(ws, script, name, kind)
+    if excel and (path is None or Path(path).suffix.lower() != ".xlsx"):
+        raise UsageProblem("--excel writes a workbook: give its file name with --output, ending in .xlsx "
+                           f"(e.g. --output {kind}.xlsx)")
+    result = build_export(ws, script, name, kind, layout=layout, ids=ids)
     warn(result.warnings)
-    text = frame_to_csv(result.frame, result.columns)
     if path is not None:
-        write_private(path, text, bom=excel)
+        if excel:
+            from ..exports.xlsx import write_xlsx
+
+            write_xlsx(path, result, kind)
+        else:
+            write_private(path, csv_bytes(result))
         click.echo(f"Wrote {path}: " + "; ".join(result.notes), err=True)
         return
-    click.echo(("\ufeff" if excel else "") + text, nl=False)
+    click.echo(csv_bytes(result).decode("utf-8"), nl=False)
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)

@@ -42,7 +42,7 @@ def check_output(ws: Workspace, text: str, option: str = "--output") -> Path:
     return path
 
 
-def write_private(path: Path, text: str, bom: bool = False) -> None:
-    """Write ``text`` to ``path`` atomically, readable only by the owner (it holds voter data)."""
-    with atomic_write(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
-        fh.write(text)
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically, readable only by the owner (it holds voter data)."""
+    with atomic_write(path, "wb") as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)

@@ -50,20 +50,40 @@ class SafeWriter:
             self.writerow(row)
 
 
-def frame_to_csv(frame, columns: list[str] | None = None) -> str:
-    """A pandas DataFrame as safe CSV text (header included): every cell neutralized, all quoted."""
+def neutralize_column(values):
+    """``neutralize`` for a whole pyarrow string column at once."""
+    import pyarrow.compute as pc
+
+    risky = pc.match_substring_regex(values, _TRIGGER_START)
+    if not pc.any(risky).as_py():
+        return values
+    return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+
+
+_TRIGGER_START = "^[=+\\-@\t\r]"
+
+
+def csv_bytes(export) -> bytes:
+    """An ``Export`` as safe CSV (header included): UTF-8 without a BOM, every field quoted and
+    neutralized, CRLF line ends. Written by pyarrow: a million rows take well under a second."""
     import io
 
-    columns = list(frame.columns) if columns is None else columns
+    import pyarrow.csv as pacsv
+
     buf = io.StringIO()
-    SafeWriter(buf).writerow(columns)
-    if len(frame):
-        safe = frame[columns].copy()
-        for name in columns:
-            col = safe[name].astype(object).where(safe[name].notna(), "").astype(str)
-            risky = col.str[:1].isin(TRIGGERS)
-            if risky.any():
-                col = col.where(~risky, "'" + col)
-            safe[name] = col
-        safe.to_csv(buf, header=False, index=False, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    return buf.getvalue()
+    SafeWriter(buf).writerow(export.columns)
+    table = export.text_table()
+    table = table.from_arrays([neutralize_column(c) for c in table.columns], names=table.column_names)
+    out = io.BytesIO()
+    out.write(buf.getvalue().encode("utf-8"))
+    if table.num_rows:
+        pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="all_valid", eol="\r\n"))
+    return out.getvalue()
+
+
+def frame_to_csv(frame, columns: list[str] | None = None) -> str:
+    """A pandas DataFrame as safe CSV text (header included): every cell neutralized, all quoted."""
+    from .table import Export
+
+    columns = list(frame.columns) if columns is None else columns
+    return csv_bytes(Export(columns, frame[columns])).decode("utf-8")

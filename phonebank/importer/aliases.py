@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 
 from ..errors import ImportFailed, UsageProblem
 
-# id fields, in the order they are preferred, with the source_system they stand for
-ID_FIELDS: dict[str, str] = {"van_id": "van", "pdi_id": "pdi", "l2_id": "l2", "state_id": "state", "voter_id": ""}
+# id fields, in the order they are preferred, with the source_system (ID kind) they stand for
+ID_FIELDS: dict[str, str] = {"myvoters_id": "van_myvoters", "mycampaign_id": "van_mycampaign", "van_id": "van",
+                             "pdi_id": "pdi", "ca_id": "pdi_ca", "l2_id": "l2", "state_id": "state", "voter_id": ""}
+ID_KINDS: dict[str, str] = {  # source_system -> what its IDs are, as the import's columns: line says
+    "van_myvoters": "MyVoters VAN ID", "van_mycampaign": "MyCampaign VAN ID",
+    "van": "VAN ID of a kind not stated (MyVoters or MyCampaign)", "pdi": "PDI ID", "pdi_ca": "CA ID",
+    "l2": "L2 voter ID", "state": "state voter ID",
+}
 # phone kinds, in calling priority (a home/work phone flagged as a cell moves up to "cell")
 PHONE_FIELDS = ("cell_phone", "phone", "home_phone", "work_phone")
 TEXT_FIELDS = ("first_name", "last_name", "name", "zip", "city", "state", "language", "age", "party")
@@ -20,8 +26,14 @@ FLAG_FIELDS = ("home_is_cell", "work_is_cell")
 FIELDS = (*ID_FIELDS, *TEXT_FIELDS, *PHONE_FIELDS, *FLAG_FIELDS)
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "van_id": ("Voter File VANID", "VANID", "VoterVANID", "MyCampaign VANID", "VAN ID"),
-    "pdi_id": ("PDI ID", "PDIID", "CA ID"),
+    # VAN names the ID by the mode it was exported in (john/drive.vote#996): "Voter File VANID" in MyVoters,
+    # "MyCampaign VANID" / "MyCampaignID" in MyCampaign; a plain "VANID" does not say which
+    "myvoters_id": ("Voter File VANID", "VoterFile VANID", "VoterVANID", "MyVoters VANID", "MyVoters VAN ID"),
+    "mycampaign_id": ("MyCampaign VANID", "MyCampaignID", "MyCampaign VAN ID"),
+    "van_id": ("VANID", "VAN ID"),
+    # PDI's Import ID Flags page: PDI IDs start with the state's letters, CA IDs with a digit
+    "pdi_id": ("PDI ID", "PDIID"),
+    "ca_id": ("CA ID", "CAID"),
     "l2_id": ("LALVOTERID",),
     "state_id": ("RegistrantID", "StateFileID", "Voters_StateVoterID", "State Voter ID", "ncid",
                  "voter_reg_num", "SOS Voter ID", "County_Voter_ID", "VoterID", "Voter ID", "Registration Number"),
@@ -36,7 +48,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "state": ("State", "st", "StateOrProvince", "StateAddr", "state_cd", "Residence_Addresses_State",
               "vb.tsmart_state"),
     "language": ("Language", "Languages_Description", "Preferred Language", "Lang", "Spoken Language"),
-    "age": ("Age", "Voters_Age", "vb.voterbase_age"),
+    "age": ("Age", "Voters_Age", "vb.voterbase_age", "birth_age"),  # birth_age: North Carolina's ncvoter file
     "party": ("Party", "PartyCode", "PartyAbbr", "party_cd", "PartyName", "Parties_Description", "vb.vf_party"),
     "cell_phone": ("Cell Phone", "Cell", "Mobile", "Mobile Phone", "Cell Number", "Mobile Number", "Wireless",
                    "VoterTelephones_CellPhoneFormatted", "VoterTelephones_CellPhoneUnformatted",
