@@ -89,6 +89,10 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
     shown = _shown(str(path))
     if path.is_dir():
         raise UsageProblem(f"{shown}: is a folder, not a file — give the path of the exported voter file")
+    from . import spool
+
+    if spool.is_stream(path):  # a named pipe or <(...): read from a private copy, never as an empty file
+        return spool.read_via_copy(path, shown, lambda copy: read_source(copy, encoding, delimiter))
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
@@ -100,7 +104,9 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
     if size == 0 or not head.strip():
         raise ImportFailed(f"{shown}: the file is empty — {_FIX_EXPORT}, with its header row")
     if head.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path)
+        from . import xlsx  # openpyxl, within a row/column/cell budget
+
+        return xlsx.read_xlsx(path, shown)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFailed(f"{shown}: is an old Excel (.xls) workbook — save it as CSV UTF-8 and import that")
     explicit = encoding is not None
@@ -340,25 +346,3 @@ def _check_nul(table: pa.Table, columns: list[str], lines: np.ndarray, shown: st
             raise ImportFailed(
                 f"{shown}:{lines[row]}: not a text file (a NUL byte in column {name!r}) — {_FIX_EXPORT}"
             )
-
-
-def _read_xlsx(path: Path) -> SourceTable:
-    shown = str(path)
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        raise ImportFailed(
-            f"{shown}: is an Excel workbook — save it as CSV UTF-8 and import that "
-            "(or `pip install openpyxl` to read .xlsx directly)"
-        ) from None
-    try:
-        df = pd.read_excel(path, dtype=str, na_filter=False, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise ImportFailed(f"{shown}: unreadable workbook ({exc}) — save it as CSV UTF-8 and import that") from None
-    if df.empty:
-        raise ImportFailed(f"{shown}: only a header row, no voters — {_FIX_EXPORT}, with the voter rows")
-    columns = [str(c) for c in df.columns]
-    table = pa.table({c: pa.array(df[c].astype(object).tolist(), pa.string()) for c in df.columns})
-    table = table.rename_columns(columns)
-    lines = np.arange(2, 2 + table.num_rows, dtype=np.int64)
-    return SourceTable(table, columns, lines, "xlsx", "")
