@@ -20,6 +20,7 @@ from .lists import read_list
 from .results import UNDO, ReadProblems, read_results_file
 from .roster import read_roster
 from .script import Script, load_script
+from .script.checks import branch_warnings
 from .workspace import Workspace
 
 OK, WARNING, ERROR = "ok", "warning", "error"
@@ -87,6 +88,8 @@ def _check_script(ws: Workspace, out: Findings, today: dt.date | None) -> Script
             "to call a voter back ('Call back later'); add a code with effect: callback under codes: (like call_back "
             "in the sample scripts.yaml)"
         ))
+    for warning in branch_warnings(s, ws.script_path.name):
+        out.add(WARNING, warning)
     if today is None:
         today = clock.today(ZoneInfo(s.campaign.time_zone))
     for i, e in enumerate(s.elections):
@@ -149,7 +152,11 @@ def _check_results(ws: Workspace, script: Script | None, voter_ids: dict[str, se
                 out.add(ERROR, _relative(str(exc), ws.root))
                 continue
             rows.extend(got)
-        out.add(OK, f"{shown}: {len(rows)} saved calls in {len(files)} file(s)")
+        # a saved call is a dial that stands: undo rows and the calls they undo are corrections, not calls
+        undone = {r.undoes for r in rows if r.code == UNDO}
+        standing = sum(1 for r in rows if r.code != UNDO and r.row_id not in undone)
+        corrected = f" ({len(undone)} undone)" if undone else ""
+        out.add(OK, f"{shown}: {standing} saved calls in {len(files)} file(s){corrected}")
         for warning in problems.warnings():
             out.add(WARNING, _relative(warning, ws.root))
         if not (ws.lists_dir / f"{name}.csv").exists():

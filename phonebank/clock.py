@@ -2,12 +2,16 @@
 
 ``PHONEBANK_NOW`` (ISO 8601 with a UTC offset, e.g. ``2017-04-01T18:30:00-07:00``) fixes ``now()``;
 ``PHONEBANK_TODAY`` (``YYYY-MM-DD``) fixes ``today()``, which is otherwise the date of ``now()``.
+A rehearsal workspace (``rehearsal.yaml``: the shipped sample) starts `phonebank call`'s clock at a set moment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 from .errors import UsageProblem
 
@@ -43,3 +47,38 @@ def today(tz: dt.tzinfo | None = None) -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise UsageProblem(f"{TODAY_VAR}={raw!r} is not a date — use YYYY-MM-DD, e.g. 2017-04-01, or unset it") from None
+
+
+def moving(start: dt.datetime | None = None) -> Callable[[], dt.datetime]:
+    """A clock that reads ``start`` (default: ``now()``) at once, then advances with real time."""
+    first, t0 = start or now(), time.monotonic()
+    return lambda: first + dt.timedelta(seconds=time.monotonic() - t0)
+
+
+REHEARSAL_FILE = "rehearsal.yaml"
+
+
+def rehearsal_start(root: Path) -> dt.datetime | None:
+    """The moment a rehearsal workspace's clock starts at (``clock:`` in ``rehearsal.yaml``, which the
+    shipped sample workspace has and `phonebank init` never writes), or None: the real clock. A set
+    ``PHONEBANK_NOW`` wins over it."""
+    path = root / REHEARSAL_FILE
+    if os.environ.get(NOW_VAR, "").strip() or not path.is_file():
+        return None
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")[:10_000])
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UsageProblem(f"{path}: cannot be read ({type(exc).__name__}) — fix it or delete it to use the real "
+                           "clock") from None
+    value = data.get("clock") if isinstance(data, dict) else None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise UsageProblem(f"{path}: clock must be a date and time with a UTC offset, e.g. "
+                           "clock: 2017-03-25T18:05:00-07:00 — fix it, or delete the file to use the real clock")
+    return value

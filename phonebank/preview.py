@@ -14,10 +14,13 @@ SAMPLE_VOLUNTEER = {"first_name": "Alex", "last_name": "Rivera"}
 LABELS = {
     "en": {"elections": "Election reminders", "ask": "Ask", "if": "If", "then": "go to", "end": "end of script",
            "next": "Next", "codes": "Response codes", "contact": "Contact results",
-           "other": "Add Information (non-contact results)", "ours": "", "separate": " (separate election)"},
+           "other": "Add Information (non-contact results)", "ours": "", "separate": " (separate election)",
+           "default": "Any other answer, or none (default)", "no_default": "Any other answer, or none (no default!)"},
     "es": {"elections": "Recordatorios de elecciones", "ask": "Pregunte", "if": "Si", "then": "vaya a",
            "end": "fin del guion", "next": "Sigue", "codes": "Códigos de respuesta", "contact": "Resultados de contacto",
-           "other": "Agregar información (sin contacto)", "ours": "", "separate": " (elección aparte)"},
+           "other": "Agregar información (sin contacto)", "ours": "", "separate": " (elección aparte)",
+           "default": "Cualquier otra respuesta, o ninguna (predeterminado)",
+           "no_default": "Cualquier otra respuesta, o ninguna (¡sin predeterminado!)"},
 }
 
 
@@ -49,6 +52,9 @@ def preview(script: Script, language: str = "en", today: dt.date | None = None, 
                 target = script.next_section(sec, a.id)
                 where = f"{target.id}" if target else lab["end"]
                 out.append(f"   {lab['if']} {pick(a.label, language)} → {lab['then']} {where}")
+            target = script.next_section(sec, None)
+            where = f"{target.id}" if target else lab["end"]
+            out.append(f"   {lab['default' if sec.default else 'no_default']} → {lab['then']} {where}")
         else:
             target = script.next_section(sec)
             out.append(f"   {lab['next']}: {target.id if target else lab['end']}")

@@ -10,8 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from phonebank.lists import canonical_columns
+from phonebank.prompts import Choice
 from phonebank.roster import Volunteer, add_volunteer
-from phonebank.session import Choice
 from phonebank.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent

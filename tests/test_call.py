@@ -50,7 +50,7 @@ def test_plain_mode_register_code_three_voters_quit_and_resume(ws):
     assert "1) Talking to the voter: start the script [s] (default)" in out
     assert ">> Were you a supporter of Bernie Sanders in the Primary in 2016?" in out
     assert "\x1b[" not in out  # no screen control in plain mode
-    assert "Session summary: 3 calls, 1 contacts, 1 supporters, 0 undecided" in out
+    assert "Session summary: 3 calls, 1 contact, 1 supporter, 0 undecided, 0 min on the phone, script in English." in out
     rows = read_rows(ws)
     assert [(r["voter_id"], r["code"], r["answers"]) for r in rows] == [
         ("V1", "supporter", "aware_election=yes;bernie_2016=yes"),
@@ -58,9 +58,9 @@ def test_plain_mode_register_code_three_voters_quit_and_resume(ws):
         ("V3", "wrong_number", ""),
     ]
     # resume: the remembered email is offered, and the list continues where it stands
-    again = call(ws, "q\n")
+    again = call(ws, "\nq\n")  # Enter: yes, I am the volunteer remembered here
     assert again.exit_code == 0, again.output
-    assert "Logged in as ana@example.org (the last email used here" in again.output
+    assert "Calling as Ana Reyes (ana@example.org) — Enter to go on, c to change." in again.output
     assert "Arman Petrosyan" in again.output  # V4, the first voter not yet called
 
 
@@ -85,7 +85,7 @@ def test_register_validates_each_field_and_reasks(ws):
 def test_typo_at_a_menu_reasks(ws):
     result = call(ws, "ana@example.org\n" + REGISTER + "zz\n99\n²\nq\n")  # '²' is a digit to str.isdigit
     assert result.exit_code == 0
-    assert "'zz' is not one of the choices — type a number from 1 to 9." in result.output
+    assert "'zz' is not one of the choices — type a number from 1 to 10, or the key shown, then Enter." in result.output
     assert "'99' is not one of the choices" in result.output
 
 
@@ -93,7 +93,9 @@ def test_end_of_input_is_an_abort_that_keeps_saved_calls(ws):
     result = call(ws, "ana@example.org\n" + REGISTER + "n\n\ns\ns\n1\n")  # stops inside V2's script
     assert result.exit_code == 130
     assert result.output.count("Traceback") == 0
-    assert "Error: input ended (Ctrl-D or end of piped answers); every saved call is kept, the call being entered was not saved" in result.output
+    assert ("Stopped: input ended (Ctrl-D or end of piped answers). Every saved call is kept; the call being entered "
+            "was not saved.") in result.output
+    assert "Error" not in result.output  # a stop, not an error
     assert [r["code"] for r in read_rows(ws)] == ["not_home"]
 
 
@@ -153,10 +155,10 @@ def pipe():
 
 
 def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
+    from phonebank.loop import Session
     from phonebank.prompts import QuestionaryPrompter
     from phonebank.roster import add_volunteer
     from phonebank.script import load_script
-    from phonebank.session import Session
     from phonebank.store.files import FileStore
 
     from callkit import ANA, Clock, la
@@ -186,9 +188,9 @@ def test_questionary_prompts_drive_a_session(ws, pipe, capsys):
 
 def test_questionary_ctrl_c_is_an_abort(ws, pipe):
     from phonebank.errors import Aborted
+    from phonebank.loop import Session
     from phonebank.prompts import QuestionaryPrompter
     from phonebank.script import load_script
-    from phonebank.session import Session
     from phonebank.store.files import FileStore
 
     from callkit import ANA, Clock, la

@@ -8,9 +8,9 @@ import io
 
 import pyte
 
+from phonebank.loop import Session
 from phonebank.prompts import PlainPrompter
 from phonebank.script import load_script
-from phonebank.session import Session
 from phonebank.store.files import FileStore
 
 from callkit import ANA, Clock, la, make_workspace, voter

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from phonebank.callback import parse_callback
 from phonebank.errors import Aborted
+from phonebank.loop import Session
 from phonebank.script import load_script
-from phonebank.session import Session, parse_callback
 from phonebank.store.files import FileStore
 
 from callkit import ANA, Clock, ScriptedPrompter, la, make_workspace, read_rows, voter
@@ -112,13 +113,13 @@ def test_undo_appends_a_correcting_row(ws):
 def test_done_for_now_explains_calling_hours(tmp_path):
     ws = make_workspace(tmp_path / "ws", [voter("V1", "A", "B", "+12135550101")])
     ui, _ = run(ws, ["quit"], clock=Clock(la(2017, 3, 20, 7, 0)))
-    assert "1 voters are held back by calling hours until today 09:00 PDT" in ui.screen
+    assert "1 voter held back by calling hours until today 09:00 PDT (09:00–21:00 in the voter's time)." in ui.screen
 
 
 def test_list_done_message(tmp_path):
     ws = make_workspace(tmp_path / "ws", [voter("V1", "A", "B", "+12135550101")])
     ui, tally = run(ws, ["more", "deceased", "", "save"])
-    assert "The list is done: all 1 voters are finished." in ui.screen
+    assert "The list is done: its 1 voter is finished. Thank you!" in ui.screen
     assert tally.calls == 1
 
 
@@ -160,7 +161,7 @@ def test_parse_callback_errors(text, message):
 
 
 def test_seconds_on_the_voter_are_recorded(ws, monkeypatch):
-    import phonebank.session as session_mod
+    import phonebank.loop as session_mod
 
     now = [100.0]
     monkeypatch.setattr(session_mod.time, "monotonic", lambda: now[0])
@@ -251,7 +252,7 @@ def test_undo_names_the_voter_and_a_call_from_an_earlier_session_leaves_the_tall
     run(ws, ["more", "moved", "", "save", "quit"])
     ui, tally = run(ws, ["undo", True, "quit"])
     asked = [m for kind, m, _ in ui.asked if kind == "confirm"]
-    assert asked == ["Undo 'Moved' for María García ((213) 555-0101), saved today 18:00 PDT?"]
+    assert asked == ["Undo 'Moved' for María García, (213) 555-0101, saved today 18:00 PDT?"]
     assert "saved in an earlier session: this session's tally is unchanged" in ui.screen
     assert (tally.calls, tally.contacts) == (0, 0)
     assert [r["code"] for r in read_rows(ws)] == ["moved", "undo"]
@@ -276,7 +277,7 @@ def test_a_script_without_a_call_back_code_hides_the_action(ws):
 
 
 def test_a_note_over_the_limit_is_refused_with_its_length(ws):
-    from phonebank.session import note_problem
+    from phonebank.loop import note_problem
 
     assert note_problem("x" * 2000) is None
     assert note_problem("x" * 2001) == "the note is 2,001 characters long, over the limit of 2,000 — shorten it"

@@ -13,10 +13,10 @@ import random
 import time
 from pathlib import Path
 
+from phonebank.loop import Session
 from phonebank.results import ReadProblems, read_results_file
 from phonebank.roster import Volunteer
 from phonebank.script import load_script
-from phonebank.session import Session
 from phonebank.store.files import FileStore
 from phonebank.workspace import Workspace
 

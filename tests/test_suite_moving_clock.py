@@ -27,10 +27,10 @@ import time
 from pathlib import Path
 
 from phonebank.lists import canonical_columns
+from phonebank.loop import Session
 from phonebank.results import UNDO, ReadProblems, read_results_file
 from phonebank.roster import Volunteer
 from phonebank.script import load_script
-from phonebank.session import Session
 from phonebank.store.files import FileStore
 from phonebank.workspace import Workspace
 

@@ -44,6 +44,20 @@ def line_at(lines: dict, path: tuple) -> int:
 
 
 
+def branch_warnings(s: Script, name: str) -> list[str]:
+    """Branching sections that name no ``default``: an answer they do not list, or no answer, falls through
+    to ``next`` or the next section in the file — rarely what the writer meant (a warning, not an error)."""
+    out = []
+    for i, sec in enumerate(s.sections):
+        if sec.branches and sec.default is None:
+            fallback = s.next_section(sec, None)
+            where = fallback.id if fallback else "end"
+            out.append(f"{name}:{s.line_of('sections', i)}: section '{sec.id}' branches on '{sec.ask}' but names no "
+                       f"default — an answer not listed, or no answer, goes on to '{where}'; add default: SECTION_ID "
+                       "(or end)")
+    return out
+
+
 def check_meaning(s: Script, data: dict, lines: dict, name: str, source: list[str] | None = None) -> list[str]:
     """Checks the schema cannot express: ids, references, variables, times, languages."""
     problems: list[str] = []
@@ -127,6 +141,10 @@ def check_meaning(s: Script, data: dict, lines: dict, name: str, source: list[st
             problems.append(f"{at('sections', i, 'ask')}: section '{sec.id}' asks question '{sec.ask}', which does not exist — add it under questions: or fix the id")
         if sec.next is not None and sec.next != "end" and sec.next not in section_ids:
             problems.append(f"{at('sections', i, 'next')}: section '{sec.id}' goes next to '{sec.next}', which does not exist — use an existing section id or end")
+        if sec.default is not None and not sec.branches:
+            problems.append(f"{at('sections', i, 'default')}: section '{sec.id}' has a default branch but no branches — add branches: or remove default")
+        if sec.default is not None and sec.default != "end" and sec.default not in section_ids:
+            problems.append(f"{at('sections', i, 'default')}: the default branch of section '{sec.id}' goes to section '{sec.default}', which does not exist — use an existing section id or end")
         if sec.branches:
             question = s.question(sec.ask) if sec.ask else None
             if sec.ask is None:

@@ -91,7 +91,17 @@ class Section(_Base, kw_only=True, forbid_unknown_fields=True):
     title: Localized | None = None
     ask: str | None = None
     branches: dict[str, str] | None = None
+    default: str | None = None  # where an answer `branches` does not list, or no answer, goes
     next: str | None = None
+
+    def branch(self, answer: str | None) -> str | None:
+        """The section id (or "end") a branching section goes to for ``answer``: its branch, else its
+        ``default``; None when it names neither (then ``next``, then file order)."""
+        if not self.branches:
+            return None
+        if answer is not None and answer in self.branches:
+            return self.branches[answer]
+        return self.default
 
 
 class Code(_Base, kw_only=True, forbid_unknown_fields=True):
@@ -179,8 +189,9 @@ class Script(_Base, kw_only=True, forbid_unknown_fields=True, dict=True):
 
     def next_section(self, section: Section, answer: str | None = None) -> Section | None:
         """The section that follows ``section``, given the answer to its question (if any)."""
-        if section.branches and answer is not None and answer in section.branches:
-            target = section.branches[answer]
+        branch = section.branch(answer)
+        if branch is not None:
+            target = branch
         elif section.next:
             target = section.next
         else:

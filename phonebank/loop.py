@@ -1,0 +1,444 @@
+"""The calling loop: one volunteer stepping through voters, coding each call.
+
+UI-free: every question goes through a ``Prompter`` (``phonebank.prompts``), every word the volunteer
+reads comes from the message catalog (``phonebank.messages``), the voter screen is laid out by
+``phonebank.screen``, and the store is reached only through the ``CallingStore`` port.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from . import hours
+from .callback import parse_callback
+from .errors import DataError, Offline
+from .interview import Interview
+from .messages import count, language_name, say
+from .outcomes import parse_time
+from .prompts import Choice, Prompter, readable
+from .render import pick, variables, weekday
+from .results import UNDO, ResultRow, check_note
+from .roster import Volunteer
+from .screen import (
+    VoterView,
+    fmt_phone,
+    fmt_time,
+    full_name,
+    height_of,
+    local_times,
+    session_header,
+    summary_counts,
+    voter_screen,
+)
+from .script import Code, Script
+from .store.port import CallingStore, Offer, Saved
+
+
+@dataclass
+class Tally:
+    """This session's calls: never below zero (an undo takes back only a call counted here)."""
+
+    calls: int = 0
+    contacts: int = 0
+    supporters: int = 0
+    undecided: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, code: Code | None, sign: int = 1) -> None:
+        self.calls = max(0, self.calls + sign)
+        if code and code.contact:
+            self.contacts = max(0, self.contacts + sign)
+            if code.support is not None and code.support <= 2:
+                self.supporters = max(0, self.supporters + sign)
+            elif code.support == 3:
+                self.undecided = max(0, self.undecided + sign)
+
+    def line(self, language: str = "en") -> str:
+        return say(language, "tally.line", calls=self.calls, contacts=self.contacts, supporters=self.supporters,
+                   undecided=self.undecided)
+
+    def summary(self, language: str = "en", script_languages: list[str] | None = None) -> str:
+        minutes = int((time.monotonic() - self.started) // 60)
+        spent = say(language, "time.hours", h=minutes // 60, m=minutes % 60) if minutes >= 60 \
+            else say(language, "time.minutes", m=minutes)
+        used = " + ".join(language_name(code, language) for code in (script_languages or [language]))
+        return say(language, "tally.summary", spent=spent, language=used,
+                   **summary_counts(language, self.calls, self.contacts, self.supporters, self.undecided))
+
+
+class Heartbeat:
+    """A Prompter that reports every answer (every keystroke that ends a prompt) to ``beat``: while a
+    volunteer is on a voter, each answer renews the hold on that voter."""
+
+    def __init__(self, ui: Prompter, beat: Callable[[], None]):
+        self.inner = ui
+        self.style = ui.style
+        self.beat = beat
+
+    @property
+    def language(self) -> str:
+        return getattr(self.inner, "language", "en")
+
+    @language.setter
+    def language(self, value: str) -> None:
+        if hasattr(self.inner, "language"):
+            self.inner.language = value
+
+    def size(self) -> tuple[int, int] | None:
+        size = getattr(self.inner, "size", None)
+        return size() if size is not None else None
+
+    def clear(self) -> None:
+        clear = getattr(self.inner, "clear", None)
+        if clear is not None:
+            clear()
+
+    @property
+    def clears_screen(self) -> bool:
+        return getattr(self.inner, "style", "") == "ansi" and hasattr(self.inner, "clear")
+
+    def show(self, text: str) -> None:
+        self.inner.show(text)
+
+    def choose(self, message: str, choices: list[Choice], default: str | None = None) -> str:
+        answer = self.inner.choose(message, choices, default=default)
+        self.beat()
+        return answer
+
+    def text(self, message: str, default: str = "", validate: Callable[[str], str | None] | None = None) -> str:
+        answer = self.inner.text(message, default=default, validate=validate)
+        self.beat()
+        return answer
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        answer = self.inner.confirm(message, default=default)
+        self.beat()
+        return answer
+
+
+def note_problem(text: str, language: str = "en") -> str | None:
+    """None when the note can be saved, else what is wrong (a prompt validator over ``results.check_note``)."""
+    try:
+        check_note(text)
+    except DataError:
+        from .results import NOTE_MAX
+
+        return say(language, "note.too_long", n=f"{len(text):,}", max=f"{NOTE_MAX:,}")
+    return None
+
+
+class Session:
+    """Runs the loop: offer a voter, walk the script, code the call, save it, repeat."""
+
+    def __init__(self, script: Script, store: CallingStore, volunteer: Volunteer, prompter: Prompter,
+                 language: str = "en", clock: Callable[[], dt.datetime] | None = None, rehearsal: str = ""):
+        self.script = script
+        self.store = store
+        self.volunteer = volunteer
+        self.ui = Heartbeat(prompter, self._beat)
+        self.language = language
+        self.ui.language = language
+        self.clock = clock or store.clock  # type: ignore[attr-defined]
+        self.tz = ZoneInfo(script.campaign.time_zone)
+        self.tally = Tally()
+        self.skipped: set[str] = set()
+        self.current: Offer | None = None
+        self.saved_here: dict[str, Code | None] = {}  # row ids saved in this session -> code
+        self.languages_used: list[str] = []
+        self.notices: list[str] = []  # shown on top of the next voter screen (a cleared screen loses them)
+        self.rehearsal = rehearsal
+        self.reminders_shown = False
+        self._told_lost = False
+        h = script.calling.hours
+        self.window = hours.parse_hhmm(h.start), hours.parse_hhmm(h.end)
+        self.interview = Interview(self)
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def run(self) -> Tally:
+        """Call until the volunteer quits or the list is done. Ctrl-C propagates after cleanup."""
+        try:
+            while True:
+                try:
+                    offer = self.store.next_voter(self.volunteer.email, self.language, self.skipped)
+                    if offer is None:
+                        if not self._nothing_to_call():
+                            break
+                        continue
+                except Offline as exc:  # a shared campaign's database cannot be reached: no new voter
+                    if not self._offline(exc):
+                        break
+                    continue
+                self.current = offer
+                self._told_lost = False
+                if not self._work_voter(offer):
+                    break
+        finally:
+            self._let_go()
+        return self.tally
+
+    def summary(self) -> str:
+        return self.tally.summary(self.language, self.languages_used)
+
+    def say(self, key: str, /, **values: object) -> str:
+        return say(self.ui.language, key, **values)
+
+    def notify(self, text: str) -> None:
+        """Say what just happened; on a screen that is cleared between voters, again atop the next one."""
+        self.ui.show(text)
+        if self.ui.clears_screen:
+            self.notices.append(text)
+
+    def _let_go(self) -> None:
+        """Give the current voter back to the pool."""
+        if self.current is not None and self.current.hold is not None:
+            self.store.release(self.current.hold)
+        self.current = None
+
+    def _beat(self) -> None:
+        """After every answer while on a voter: renew the hold; say once if it was lost."""
+        offer = self.current
+        if offer is None or offer.hold is None:
+            return
+        if not self.store.heartbeat(offer.hold) and not self._told_lost:
+            self._told_lost = True
+            self.notify(self.say("hold.lapsed", name=full_name(offer), minutes=self.script.calling.claim_minutes))
+
+    def _open_for_dialing(self, offer: Offer) -> bool:
+        """Calling hours, checked before every number is shown: the window must stay open a minute more."""
+        return hours.open_for(offer.zones, self.clock(), *self.window, 1)
+
+    def _nothing_to_call(self) -> bool:
+        """Tell the volunteer why no one is offered. True to look again, False to stop."""
+        c = self.store.counts()
+        h = self.script.calling.hours
+        lang = self.ui.language
+        lines = [self.say("empty.none")]
+        if c.held_by_hours:
+            until = self.say("empty.until", when=self.fmt_time(c.reopens_at)) if c.reopens_at else ""
+            lines.append(self.say("empty.hours", n=count(lang, c.held_by_hours, "n.voters"), until=until,
+                                  start=h.start, end=h.end))
+        if c.waiting:
+            due = self.say("empty.due", when=self.fmt_time(c.next_due)) if c.next_due else ""
+            lines.append(self.say("empty.waiting", n=count(lang, c.waiting, "n.voters"), due=due))
+        if c.callable_now:
+            lines.append(self.say("empty.others", n=count(lang, c.callable_now, "n.voters")))
+        if not (c.held_by_hours or c.waiting or c.callable_now):
+            lines.append(self.say("empty.done", n=count(lang, c.finished, "n.finished")))
+            self.ui.show("\n".join(lines))
+            return False
+        lines.append(self.say("empty.for_now"))
+        self.ui.show("\n".join(lines))
+        choices = [Choice("again", self.say("menu.again"), "a"), Choice("quit", self.say("menu.quit"), "q")]
+        if self.skipped:
+            choices.insert(1, Choice("unskip", self.say("menu.unskip"), "b"))
+        pick_ = self.ui.choose(self.say("menu.what_next"), choices, default="quit")
+        if pick_ == "unskip":
+            self.skipped.clear()
+        return pick_ != "quit"
+
+    def _offline(self, exc: Offline) -> bool:
+        """Say why no voter is offered while offline. True to try again, False to stop."""
+        self.ui.show(str(exc))
+        again = self.ui.choose(self.say("menu.what_next"), [Choice("again", self.say("menu.try_again"), "a"),
+                                                            Choice("quit", self.say("menu.quit"), "q")],
+                               default="again")
+        return again == "again"
+
+    def _work_voter(self, offer: Offer) -> bool:
+        """Handle one voter until saved, skipped or quit. False when the volunteer quits."""
+        phone_index = 0
+        started = time.monotonic()
+        language = self.ui.language = self.language
+        full_reminders = not self.reminders_shown
+        while True:
+            if not offer.phones:
+                self._let_go()
+                return True
+            if not self._open_for_dialing(offer):
+                self.notify(self._hours_over(offer))
+                self._let_go()
+                return True
+            phone_index = min(phone_index, len(offer.phones) - 1)
+            phone = offer.phones[phone_index]
+            # the name and number again right on the menu's line: on screen even when the top scrolls away
+            message = self.say("menu.call", name=full_name(offer), phone=fmt_phone(phone))
+            actions = self._voter_actions(offer, language)
+            self.ui.clear()
+            self.ui.show(self.voter_screen(offer, phone_index, language, full_reminders, message, actions))
+            self.notices.clear()
+            self.reminders_shown = True
+            full_reminders = False
+            action = self.ui.choose(message, actions, default="script")
+            if action == "quit":
+                return False
+            if action == "skip":
+                self.skipped.add(offer.voter_id)
+                self._let_go()
+                return True
+            if action == "undo":
+                self._undo_last()
+                offer = self.store.offer(offer.voter_id, offer.hold)
+                self.current = offer
+                continue
+            if action == "language":
+                language = self.ui.language = self._other_language(language)
+                continue
+            if action == "reminders":
+                full_reminders = True
+                continue
+            if action == "next_number":
+                phone_index = (phone_index + 1) % len(offer.phones)
+                continue
+            coded = self.interview.code_call(offer, phone, action, language)
+            if coded is None:  # back to the voter menu, nothing saved
+                continue
+            code_id, answers, note, callback_at = coded
+            code = self.script.code(code_id)
+            self._save(offer, phone, code_id, answers, note, callback_at, language, started)
+            if code and code.effect == "final_for_number":
+                offer = self.store.offer(offer.voter_id, offer.hold)
+                self.current = offer
+                if offer.phones and self._open_for_dialing(offer) and self.ui.confirm(
+                    self.say("next_number.ask", name=full_name(offer), phone=fmt_phone(offer.phones[0])), True
+                ):
+                    phone_index, started = 0, time.monotonic()
+                    continue
+            self._let_go()
+            return True
+
+    def _hours_over(self, offer: Offer) -> str:
+        local = local_times(offer.zones, self.clock()) or self.say("screen.unknown_zone")
+        h = self.script.calling.hours
+        return self.say("hours.over", name=full_name(offer), local=local, start=h.start, end=h.end)
+
+    # -- the voter menu ---------------------------------------------------------------------------
+    def _voter_actions(self, offer: Offer, language: str) -> list[Choice]:
+        actions = [Choice("script", self.say("menu.script"), "s")]
+        first = next((c for c in self.script.other_codes if c.effect == "retry"), None)
+        if first:
+            actions.append(Choice(first.id, pick(first.label, language), "n"))
+        actions.append(Choice("more", self.say("menu.more"), "i"))
+        if self.interview.callback_code() is not None:
+            actions.append(Choice("callback", self.say("menu.callback"), "c"))
+        if len(offer.phones) > 1:
+            actions.append(Choice("next_number", self.say("menu.next_number"), "t"))
+        if len(self.script.campaign.languages) > 1:
+            other = self._other_language(language)
+            actions.append(Choice("language", self.say("menu.language", language=language_name(other, language)), "l"))
+        if any(e.reminder for e in self.script.elections):
+            actions.append(Choice("reminders", self.say("menu.reminders"), "r"))
+        actions += [
+            Choice("skip", self.say("menu.skip"), "k"),
+            Choice("undo", self.say("menu.undo"), "u"),
+            Choice("quit", self.say("menu.quit"), "q"),
+        ]
+        return actions
+
+    def _other_language(self, language: str) -> str:
+        langs = self.script.campaign.languages
+        return langs[(langs.index(language) + 1) % len(langs)] if language in langs else langs[0]
+
+    # -- saving -----------------------------------------------------------------------------------
+    def now(self) -> dt.datetime:
+        return self.clock().astimezone(self.tz)
+
+    def _save(self, offer: Offer, phone: str, code_id: str, answers: dict[str, str], note: str,
+              callback_at: str, language: str, started: float) -> None:
+        row = ResultRow(
+            recorded_at=self.now().isoformat(timespec="seconds"), volunteer=self.volunteer.email,
+            list=self.store.list_name, voter_id=offer.voter_id, phone=phone, code=code_id, answers=answers,
+            note=readable(note), language=language, seconds=int(time.monotonic() - started),
+            callback_at=callback_at,
+        )
+        saved = self.store.save(row, offer.hold)
+        code = self.script.code(code_id)
+        self.saved_here[saved.row.row_id] = code
+        self.tally.add(code)
+        if language not in self.languages_used:
+            self.languages_used.append(language)
+        result = pick(code.label, language) if code else code_id
+        self.notify(f"{self.say('saved', result=result, name=full_name(offer))} {self.tally.line(self.ui.language)}")
+        if saved.overlaps or saved.hold_lost:
+            self.notify(self._overlap_line(saved))
+
+    def _overlap_line(self, saved: Saved) -> str:
+        return self.say("saved.overlap") if saved.overlaps else self.say("saved.hold_lost")
+
+    def _undo_last(self) -> None:
+        try:
+            last = self.store.last_saved(self.volunteer.email)
+            name = self.store.voter_name(last.voter_id) if last is not None else ""
+        except Offline:
+            self.notify(self.say("undo.offline"))
+            return
+        if last is None:
+            self.notify(self.say("undo.nothing"))
+            return
+        code = self.script.code(last.code)
+        label = pick(code.label, self.ui.language) if code else last.code
+        when = self.fmt_time(parse_time(last.recorded_at))
+        who = {"name": name or last.voter_id, "phone": fmt_phone(last.phone)}
+        if not self.ui.confirm(self.say("undo.ask", result=label, when=when, **who), False):
+            return
+        row = ResultRow(recorded_at=self.now().isoformat(timespec="seconds"), volunteer=self.volunteer.email,
+                        list=self.store.list_name, voter_id=last.voter_id, phone=last.phone, code=UNDO,
+                        undoes=last.row_id, language=self.language)
+        saved = self.store.save(row)
+        lines = [self.say("undo.done", result=label, **who)]
+        if saved.dnc_taken_back:
+            lines.append(self.say("undo.dnc", phone=fmt_phone(last.phone)))
+        if last.row_id in self.saved_here:
+            self.tally.add(self.saved_here.pop(last.row_id), -1)
+            lines.append(self.tally.line(self.ui.language))
+        else:
+            lines.append(self.say("undo.earlier"))
+        self.notify(" ".join(lines))
+
+    # -- call-back times --------------------------------------------------------------------------
+    def voter_tz(self, offer: Offer) -> ZoneInfo:
+        zones = hours.known_zones(hours.zones_for(offer.voter.get("zip", ""), offer.voter.get("state", ""), []))
+        return ZoneInfo(zones[0]) if len(zones) == 1 else self.tz
+
+    def ask_callback(self, offer: Offer) -> str:
+        tz = self.voter_tz(offer)
+        now = self.clock().astimezone(tz)
+        result: dict[str, dt.datetime] = {}
+        language = self.ui.language
+
+        def check(text: str) -> str | None:
+            try:
+                result["at"] = parse_callback(text, now, language, self.window)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        now_shown = f"{weekday(now.date(), language)} {now:%H:%M} {now.tzname()}"
+        self.ui.text(self.say("callback.ask", now=now_shown), validate=check)
+        return result["at"].isoformat(timespec="minutes")
+
+    # -- the screen -------------------------------------------------------------------------------
+    def fmt_time(self, moment: dt.datetime | None) -> str:
+        return fmt_time(moment, self.now(), self.tz, self.ui.language)
+
+    def values(self, offer: Offer, language: str) -> dict[str, str]:
+        voter = {k: offer.voter.get(k, "") for k in ("first_name", "last_name", "city", "zip", "state",
+                                                      "language", "age", "party")}
+        return variables(self.script, language, self.now().date(), voter, self.volunteer.as_vars())
+
+    def voter_screen(self, offer: Offer, phone_index: int, language: str, full_reminders: bool = True,
+                     message: str = "", actions: list[Choice] | None = None) -> str:
+        """The voter block, fitted above a menu of ``actions`` asked with ``message``."""
+        size = self.ui.size()
+        name = f"{self.volunteer.first_name} {self.volunteer.last_name}".strip() or self.volunteer.email
+        view = VoterView(offer=offer, phone_index=phone_index, language=language, now=self.clock(),
+                         today=self.now().date(), tz=self.tz, values=self.values(offer, language),
+                         header=session_header(name, self.store.list_name, self.tally.line(language), language),
+                         notices=list(self.notices), rehearsal=self.rehearsal, full_reminders=full_reminders)
+        columns = size[0] if size else None
+        # the menu: its question (with the instruction, on a terminal), one line per entry, the answer line
+        menu = height_of(f"? {message} {self.say('prompt.instruction')}", columns) + len(actions or []) + 1
+        return voter_screen(self.script, view, self.ui.style, size, menu)
