@@ -25,6 +25,23 @@ LABELS = {NO_NAME: NO_NAME, NO_PHONE: NO_PHONE, DUPLICATE: DUPLICATE, ALL_DNC: "
 STEPS = ("read", "map", "phones", "ids", "write")
 
 
+class Reasons:
+    """Why each row is rejected, as a small code per row (0: kept); duplicates' messages by row."""
+
+    TEXT = ("", NO_NAME, NO_PHONE, DUPLICATE, ALL_DNC)
+    NO_NAME, NO_PHONE, DUPLICATE, ALL_DNC = 1, 2, 3, 4
+
+    def __init__(self, n: int) -> None:
+        self.code = np.zeros(n, dtype=np.int8)
+        self.duplicate: dict[int, str] = {}
+
+    def text(self, rows: np.ndarray) -> list[str]:
+        """The reasons of ``rows`` as written in the rejects file."""
+        texts = self.TEXT
+        return [self.duplicate[row] if code == self.DUPLICATE else texts[code]
+                for row, code in zip(rows.tolist(), self.code[rows].tolist(), strict=True)]
+
+
 @dataclass
 class ImportSummary:
     source: str
@@ -166,28 +183,31 @@ def _run_import(
     voter_id, system, source_id = ids.voter_ids(
         col[mapping.single[id_field]] if id_field else None,
         aliases.ID_FIELDS.get(id_field or "", ""), first, last, slots, zip_)
-    reasons = np.full(n, "", dtype=object)
+    reasons = Reasons(n)
     no_name = _np(pc.and_(pc.equal(first, ""), pc.equal(last, "")))
-    reasons[no_name] = NO_NAME
+    reasons.code[no_name] = Reasons.NO_NAME
     counts = count.to_numpy(zero_copy_only=False)
-    reasons[(counts == 0) & (reasons == "")] = NO_PHONE
+    reasons.code[(counts == 0) & (reasons.code == 0)] = Reasons.NO_PHONE
     firsts = ids.first_rows(voter_id)
     dup = firsts != np.arange(n)
     summary.duplicates = int(dup.sum())
     if summary.duplicates:
-        dup_rows = np.flatnonzero(dup & (reasons == ""))
+        dup_rows = np.flatnonzero(dup & (reasons.code == 0))
+        reasons.code[dup_rows] = Reasons.DUPLICATE
         id_values = voter_id.take(pa.array(dup_rows)).to_pylist()
-        for row, vid in zip(dup_rows, id_values, strict=True):
-            reasons[row] = f"{DUPLICATE} {vid} (first on line {src.lines[firsts[row]]})"
-    slots, counts = _remove_dnc(ws, slots, counts, reasons, summary)
+        for row, vid in zip(dup_rows.tolist(), id_values, strict=True):
+            reasons.duplicate[row] = f"{DUPLICATE} {vid} (first on line {src.lines[firsts[row]]})"
+    slots, counts = _remove_dnc(ws, slots, counts, reasons.code, summary)
     step("ids")
 
-    keep = reasons == ""
+    keep = reasons.code == 0
     summary.imported = int(keep.sum())
-    for label in (NO_NAME, NO_PHONE, DUPLICATE, ALL_DNC):
-        summary.rejected[label] = int(sum(1 for r in reasons[~keep] if r.startswith(label)))
+    tally = np.bincount(reasons.code, minlength=len(Reasons.TEXT))
+    for code, label in enumerate(Reasons.TEXT[1:], start=1):
+        summary.rejected[label] = int(tally[code])
     if not summary.imported and exists and not dry_run:
-        raise _nothing_to_import(aliases.shown(str(source)), summary, src.lines, reasons, _rel(list_path, ws.root))
+        raise _nothing_to_import(aliases.shown(str(source)), summary, src.lines, reasons.text(np.arange(1)),
+                                 _rel(list_path, ws.root))
     keep_mask = pa.array(keep)
     width = max(1, int(counts[keep].max()) if summary.imported else 1)
     summary.phone_columns = width
@@ -205,7 +225,7 @@ def _run_import(
         if rejected.any():
             rows = pa.array(np.flatnonzero(rejected))
             table = writing.rejects_table(src.table.take(rows), src.columns, src.lines[rejected],
-                                          pa.array(list(reasons[rejected]), pa.string()))
+                                          pa.array(reasons.text(np.flatnonzero(rejected)), pa.string()))
             writing.write_table(rejects_path, table)
         else:
             writing.remove_stale(rejects_path)
@@ -247,7 +267,7 @@ def _prepare_calling_rows(ws: Workspace, table: pa.Table) -> Callable[[], tuple 
     return wait
 
 
-def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, reasons: np.ndarray,
+def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, reasons: list[str],
                        current: str) -> ImportFailed:
     """--replace with a file whose every row is rejected: write nothing (an empty list must never
     replace a good one). A new list is still written, with its rejects file to show why."""
@@ -284,11 +304,12 @@ def _phones(mapping: aliases.Mapping, col: dict, summary: ImportSummary) -> tupl
 
 def _remove_dnc(ws: Workspace, slots: list, counts: np.ndarray, reasons: np.ndarray,
                 summary: ImportSummary) -> tuple[list, np.ndarray]:
+    """Numbers on the do-not-call list blanked; ``reasons`` (codes) marks the voters left without one."""
     dnc = read_dnc(ws.dnc_path)
     if not dnc:
         return slots, counts
     value_set = pa.array(sorted(dnc), pa.string())
-    open_rows = pa.array(reasons == "")
+    open_rows = pa.array(reasons == 0)
     cleaned = []
     for slot in slots:
         hit = pc.and_(pc.is_in(slot, value_set=value_set), open_rows)
@@ -298,7 +319,7 @@ def _remove_dnc(ws: Workspace, slots: list, counts: np.ndarray, reasons: np.ndar
         return slots, counts
     slots, count = phones.compact(cleaned, dedupe=False)
     new_counts = count.to_numpy(zero_copy_only=False)
-    reasons[(new_counts == 0) & (counts > 0) & (reasons == "")] = ALL_DNC
+    reasons[(new_counts == 0) & (counts > 0) & (reasons == 0)] = Reasons.ALL_DNC
     return slots, new_counts
 
 

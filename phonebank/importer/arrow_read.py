@@ -1,0 +1,117 @@
+"""The usual voter file read in one pass: pyarrow's CSV reader fed by a stream that decodes to UTF-8.
+
+The stream (``Utf8Stream``) reads the file a block at a time, turns cp1252, UTF-16 or UTF-32 into
+UTF-8 block by block (never the whole file in one string) and, on the way, counts line ends and NUL
+bytes. pyarrow parses the blocks into string columns, a blank line being a row (an error when the
+header has more than one column). When the count shows one row per line — no line break inside a
+quoted value — and no NUL was seen, each row's line number is its position plus 2 and nothing else
+needs a look at every column. Anything unusual (a ragged row,
+duplicate or empty header names, bad UTF-8, a blank line...) returns None: ``reading`` then takes its
+exact path, which names the line of a problem and reads odd files the way it always has.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+BLOCK_BYTES = 1 << 22
+
+
+class Utf8Stream(io.RawIOBase):
+    """A voter file as UTF-8 bytes, decoded a block at a time; counts what ``read_fast`` checks."""
+
+    def __init__(self, path, encoding: str) -> None:
+        super().__init__()
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
+        name = codecs.lookup(encoding).name
+        self._decoder = None if name in ("utf-8", "utf-8-sig") else codecs.getincrementaldecoder(name)("strict")
+        self._skip_bom = name == "utf-8-sig"
+        self.last_byte = b""
+        self._pending = b""
+        self._done = False
+        self.newlines = 0
+        self.nul = False
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+    def read(self, size: int = -1) -> bytes:
+        want = BLOCK_BYTES if size is None or size < 0 else size
+        while len(self._pending) < want and not self._done:
+            raw = self._file.read(max(want, 1 << 16))
+            self._done = not raw
+            if self._skip_bom:
+                self._skip_bom = False
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            out = raw if self._decoder is None else self._decoder.decode(raw, final=self._done).encode("utf-8")
+            if out:
+                self._count(out)
+                self._pending = out if not self._pending else self._pending + out
+        if len(self._pending) <= want:
+            out, self._pending = self._pending, b""
+        else:
+            out, self._pending = self._pending[:want], self._pending[want:]
+        return out
+
+    def readinto(self, buffer) -> int:  # pragma: no cover - pyarrow calls read()
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _count(self, block: bytes) -> None:
+        self.newlines += block.count(b"\n")
+        self.last_byte = block[-1:]
+        if not self.nul and b"\x00" in block:
+            self.nul = True
+
+
+def header_names(first_line: str, delimiter: str) -> list[str] | None:
+    """The header's column names, or None when the header needs the exact path (a quoted line break,
+    an empty or repeated name: pandas renames those)."""
+    line = first_line.split("\n", 1)[0].removesuffix("\r")
+    if line.count('"') % 2 or "\r" in line:
+        return None
+    try:
+        names = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return None
+    if not names or any(not n for n in names) or len(set(names)) != len(names):
+        return None
+    return names
+
+
+def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa.Table, np.ndarray] | None:
+    """(all-string table, line number of each row), or None when the file is not the usual kind."""
+    stream = Utf8Stream(path, encoding)
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                            ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[]),
+        )
+        table = reader.read_all()
+    except (pa.ArrowException, UnicodeError, ValueError, OSError):
+        return None
+    finally:
+        stream.close()
+    rows = table.num_rows
+    # every row one line (a blank line is a row of one empty value, or a ragged row: an error above);
+    # any line break inside a quoted value would add to the count
+    ends = rows + 1 - (stream.last_byte != b"\n")
+    if stream.nul or not rows or stream.newlines != ends:
+        return None
+    return table, np.arange(2, 2 + rows, dtype=np.int64)
