@@ -76,7 +76,7 @@ def test_import_writes_list_rejects_and_summary(ws: Path) -> None:
         "  shared phones                 1  number used by 2 voters (kept)",
         "  phones fixed                  5  rewritten to E.164 (0 by phonenumbers); 2 invalid dropped",
         "  do-not-call removals          0",
-        "  columns: voter_id <- Voter File VANID (van); name <- FirstName, LastName; "
+        "  columns: voter_id <- Voter File VANID (MyVoters VAN ID); name <- FirstName, LastName; "
         "phones <- Cell Phone (cell), Home Phone (a cell when IsHomePhoneACellExchange)",
     ]
     assert result.stderr == ""
@@ -100,7 +100,7 @@ def test_list_columns_follow_the_contract(ws: Path) -> None:
     first = imported(ws)[0]
     assert first | {} == {
         "voter_id": "101", "first_name": "Ana", "last_name": "Peña", "phone_1": "+12135550101", "zip": "90033",
-        "city": "", "state": "", "language": "es", "age": "", "party": "", "source_system": "van",
+        "city": "", "state": "", "language": "es", "age": "", "party": "", "source_system": "van_myvoters",
         "source_id": "101", "IsHomePhoneACellExchange": "0", "Notes": "a",
     }
 

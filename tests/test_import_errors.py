@@ -165,8 +165,8 @@ def test_no_name_and_no_phone_column(ws: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--map", "Nombre"], "invalid --map 'Nombre' — write it as SOURCE_COLUMN=FIELD, e.g. 'Telefono=phone'"),
-    (["--map", "Nombre=nom"], "invalid --map 'Nombre=nom': unknown field 'nom' — use one of van_id, pdi_id, "
-     "l2_id, state_id, voter_id, first_name, last_name, name, zip, city, state, language, age, party, cell_phone, "
+    (["--map", "Nombre=nom"], "invalid --map 'Nombre=nom': unknown field 'nom' — use one of myvoters_id, "
+     "mycampaign_id, van_id, pdi_id, ca_id, l2_id, state_id, voter_id, first_name, last_name, name, zip, city, state, language, age, party, cell_phone, "
      "phone, home_phone, work_phone, home_is_cell, work_is_cell or ignore"),
     (["--delimiter", "ab"], "invalid --delimiter 'ab' — use one character such as ',', ';', '|' or 'tab'"),
 ])

@@ -50,7 +50,7 @@ def test_van_utf16_tab_report_named_xls(ws: Path) -> None:
     src.write_bytes(text.encode("utf-16"))  # BOM + UTF-16-LE, as VAN's report downloads
     out = import_rows(ws, src)
     assert [canonical(r) for r in out] == [
-        ("2001", "José", "Peña", "+18185550180", "", "90041", "", "", "", "", "", "van", "2001")]
+        ("2001", "José", "Peña", "+18185550180", "", "90041", "", "", "", "", "", "van_myvoters", "2001")]
 
 
 def test_pdi(ws: Path) -> None:

@@ -117,6 +117,14 @@ def resolve(columns: list[str], maps: list[tuple[str, str]], source: str) -> Map
     by_norm: dict[str, str] = {}
     for c in columns:
         by_norm.setdefault(norm(c), c)
+    if is_phonebank_list(columns):  # a list phonebank wrote (trimmed in a spreadsheet...): its IDs stay as they are
+        for name in LIST_ID_COLUMNS:
+            mapping.single[f"list_{name}"] = name
+            taken.add(name)
+        for name in sorted((c for c in columns if _LIST_PHONE.match(c)), key=lambda c: int(c[6:])):
+            if not any(norm(column) == norm(name) for column, _ in maps):
+                phones["phone"].append(name)
+                taken.add(name)
     for column, target in maps:
         real = column if column in columns else by_norm.get(norm(column))
         if real is None:
@@ -151,6 +159,28 @@ def resolve(columns: list[str], maps: list[tuple[str, str]], source: str) -> Map
             mapping.phones.append(("phone", [parts["area"], parts["exchange"], parts["numberpart"]]))
     _require(columns, mapping, source)
     return mapping
+
+
+LIST_ID_COLUMNS = ("voter_id", "source_system", "source_id")
+_LIST_PHONE = re.compile(r"^phone_[1-9][0-9]*$")
+
+
+def is_phonebank_list(columns: list[str]) -> bool:
+    """A call list phonebank wrote (``lists.canonical_columns``): re-imported, its IDs are kept."""
+    return all(c in columns for c in LIST_ID_COLUMNS) and "phone_1" in columns
+
+
+def describe_id(mapping: Mapping, id_field: str | None) -> str:
+    """The ``voter_id <- ...`` part of the import's columns: line, naming the ID kind."""
+    if "list_voter_id" in mapping.single:
+        return "voter_id <- voter_id, source_system, source_id (a phonebank list: IDs and their kinds kept)"
+    if not id_field:
+        return "voter_id <- hash of name, phones and zip"
+    column, system = mapping.single[id_field], ID_FIELDS[id_field]
+    if system == "van":
+        return (f"voter_id <- {column} ({ID_KINDS['van']}: say which with --map '{column}=myvoters_id' or "
+                f"--map '{column}=mycampaign_id')")
+    return f"voter_id <- {column}" + (f" ({ID_KINDS[system]})" if system else "")
 
 
 def _better(key: str, target: str, current: str) -> bool:

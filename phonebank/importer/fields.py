@@ -5,18 +5,24 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# two-letter codes and what voter files write for them; California's VoteCal ``Language`` column writes
+# eng spa chn vtn kor tag jpn tha hin khm (and oth: other, kept as given) — Voteshield/reggie:
+# reggie/configs/data/california.yaml, language_options; chn, vtn and tag are not ISO 639 codes
 LANGUAGES = {
     "en": ("english", "eng", "en", "inglés", "ingles"),
     "es": ("spanish", "español", "espanol", "spa", "es", "sp", "castellano"),
     "ko": ("korean", "kor", "ko", "한국어"),
-    "zh": ("chinese", "mandarin", "cantonese", "zho", "chi", "zh", "中文"),
-    "tl": ("tagalog", "filipino", "tgl", "fil", "tl"),
+    "zh": ("chinese", "mandarin", "cantonese", "zho", "chi", "chn", "zh", "中文"),
+    "tl": ("tagalog", "filipino", "tgl", "tag", "fil", "tl"),
     "hy": ("armenian", "hye", "arm", "hy"),
-    "vi": ("vietnamese", "vie", "vi", "tiếng việt"),
+    "vi": ("vietnamese", "vie", "vtn", "vi", "tiếng việt"),
     "ja": ("japanese", "jpn", "ja"),
     "ru": ("russian", "rus", "ru"),
     "fr": ("french", "fra", "fre", "fr"),
     "ar": ("arabic", "ara", "ar"),
+    "th": ("thai", "tha", "th"),
+    "hi": ("hindi", "hin", "hi"),
+    "km": ("khmer", "cambodian", "khm", "km"),
     "fa": ("persian", "farsi", "fas", "per", "fa"),
 }
 _LANGUAGE_CODE = {alias: code for code, aliases in LANGUAGES.items() for alias in aliases}

@@ -43,6 +43,26 @@ def voter_ids(source_id, system: str, first, last, phones: list, zip_):
     return pa.array(ids, pa.string()), pc.if_else(has, system, ""), source_id
 
 
+def mapped_ids(mapping, col: dict, first, last, phones: list, zip_):
+    """(voter_id, source_system, source_id) as ``mapping`` says: a phonebank list keeps its three columns
+    (a row whose voter_id was emptied gets a derived id); otherwise the preferred ID column, whose field
+    names the ID kind (``aliases.ID_FIELDS``), else a derived id."""
+    from .aliases import ID_FIELDS
+
+    if "list_voter_id" in mapping.single:
+        voter_id = pc.utf8_trim_whitespace(col[mapping.single["list_voter_id"]])
+        system = pc.utf8_trim_whitespace(col[mapping.single["list_source_system"]])
+        source_id = pc.utf8_trim_whitespace(col[mapping.single["list_source_id"]])
+        missing = pc.equal(pc.binary_length(voter_id), 0)
+        if pc.any(missing).as_py():
+            derived, _, _ = voter_ids(None, "", first, last, phones, zip_)
+            voter_id = pc.if_else(missing, derived, voter_id)
+        return voter_id, system, source_id
+    id_field = next((f for f in ID_FIELDS if f in mapping.single), None)
+    return voter_ids(col[mapping.single[id_field]] if id_field else None, ID_FIELDS.get(id_field or "", ""),
+                     first, last, phones, zip_)
+
+
 def first_rows(ids) -> np.ndarray:
     """For each row, the index of the first row with the same id (itself when it is the first)."""
     codes = _codes(ids)

@@ -1,13 +1,21 @@
-"""Phone numbers to E.164: a vectorized NANP rule first, `phonenumbers` only for what it cannot decide.
+"""Phone numbers to E.164: phonenumbers' own metadata applied to whole columns, `phonenumbers` itself
+only for what the columns cannot decide.
 
-The rule (digits only, a leading 1 dropped from 11 digits, then ``NXX-NXX-XXXX`` with an area code
-that is not N11) agrees with ``phonenumbers.is_valid_number`` on plain US numbers. Numbers with
-letters (extensions, vanity), more than 11 digits, or a ``+`` country code other than 1 go to
-``phonenumbers``; everything else the rule rejects is invalid.
+North American numbers (digits only, a leading 1 dropped from 11 digits, 10 left) are valid exactly
+when ``phonenumbers.is_valid_number`` says so, decided column-wise: the region of each number is found
+as phonenumbers finds it (the regions of country code 1 in order; a region with leading digits — the
+Caribbean area codes — claims the numbers that start with them, the others claim the numbers their
+patterns match), and the number must match that region's general pattern and one of its number-type
+patterns (fixed line, mobile, toll free...). The patterns come from phonenumbers' metadata and run as
+RE2 regular expressions over the Arrow column, so an unassigned area code (999) or exchange is invalid,
+not only a malformed number. Numbers with letters (extensions, vanity), more than 11 digits, or a ``+``
+country code other than 1 go to ``phonenumbers`` one by one; everything else the metadata rejects is
+invalid.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +24,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-NANP = r"^[2-9](?:[02-9][0-9]|1[02-9])[2-9][0-9]{6}$"
+NANP_SHAPE = r"^[2-9][0-9]{9}$"  # ten digits, no leading 0/1: all the metadata is asked about
+_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+          "fixed_line", "mobile")  # the number types phonenumbers tries (phonenumberutil._number_type)
 
 
 @dataclass
@@ -51,7 +61,7 @@ def _to_e164(raw: pa.Array, stats: PhoneStats) -> pa.Array:
     foreign = pc.and_(pc.starts_with(text, "+"), pc.invert(pc.starts_with(digits, "1")))
     national = pc.if_else(pc.and_(pc.equal(length, 11), pc.starts_with(digits, "1")),
                           pc.utf8_slice_codeunits(digits, 1), digits)
-    ok = pc.and_(pc.match_substring_regex(national, NANP), pc.invert(foreign))
+    ok = pc.and_(nanp_valid(national), pc.invert(foreign))
     e164 = pc.if_else(ok, pc.binary_join_element_wise("+1", national, ""), "")
     nonempty = pc.greater(pc.binary_length(text), 0)
     bad = pc.and_(nonempty, pc.invert(ok))
@@ -62,6 +72,61 @@ def _to_e164(raw: pa.Array, stats: PhoneStats) -> pa.Array:
     stats.invalid += pc.sum(pc.and_(nonempty, pc.invert(valid))).as_py() or 0
     stats.fixed += pc.sum(pc.and_(valid, pc.not_equal(e164, raw))).as_py() or 0
     return e164
+
+
+@functools.cache
+def _nanp_regions() -> list[tuple[str | None, str, str]]:
+    """(leading digits or None, general pattern, any-type pattern) of each region of country code 1, in
+    phonenumbers' order, anchored for RE2."""
+    import phonenumbers
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    out = []
+    for region in COUNTRY_CODE_TO_REGION_CODE[1]:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        types = [d.national_number_pattern for d in (getattr(meta, t) for t in _TYPES)
+                 if d is not None and d.national_number_pattern and 10 in (d.possible_length or (10,))]
+        if not types or meta.general_desc is None or not meta.general_desc.national_number_pattern:
+            continue
+        out.append((f"^(?:{meta.leading_digits})" if meta.leading_digits else None,
+                    f"^(?:{meta.general_desc.national_number_pattern})$", "^(?:" + "|".join(types) + ")$"))
+    return out
+
+
+def nanp_valid(national) -> pa.Array:
+    """For each 10-digit national number (other values: False), ``phonenumbers.is_valid_number`` of
+    +1 and that number, decided with the metadata's patterns over the whole column. Leading digits
+    (at most 4 in the metadata) are matched once per distinct 4-digit prefix, and a region's patterns
+    run only on the numbers still undecided (regions without leading digits) or that it claims."""
+    import re
+
+    if isinstance(national, pa.ChunkedArray):
+        national = national.combine_chunks()
+    undecided = np.asarray(pc.match_substring_regex(national, NANP_SHAPE).to_numpy(zero_copy_only=False), dtype=bool)
+    valid = np.zeros(len(national), dtype=bool)
+    if not undecided.any():
+        return pa.array(valid)
+    prefix_of, distinct = None, []
+    for leading, general, types in _nanp_regions():
+        if leading is None:
+            where = np.flatnonzero(undecided)
+        else:
+            if prefix_of is None:  # the first time a region with leading digits is reached
+                prefixes = pc.dictionary_encode(pc.utf8_slice_codeunits(national, 0, 4))
+                prefix_of = prefixes.indices.to_numpy(zero_copy_only=False)
+                distinct = prefixes.dictionary.to_pylist()
+            claims = np.asarray([re.match(leading, p) is not None for p in distinct] + [False], dtype=bool)
+            where = np.flatnonzero(undecided & claims[prefix_of])
+        if not len(where):
+            continue
+        sub = national.take(pa.array(where)) if len(where) < len(national) else national
+        matches = pc.and_(pc.match_substring_regex(sub, general), pc.match_substring_regex(sub, types))
+        ok = np.asarray(matches.to_numpy(zero_copy_only=False), dtype=bool)
+        valid[where[ok]] = True
+        undecided[where if leading is not None else where[ok]] = False  # a region with leading digits claims
+        if not undecided.any():  # all of them, valid there or not
+            break
+    return pa.array(valid)
 
 
 def digits_only(values: pa.Array) -> pa.Array:
