@@ -437,8 +437,11 @@ class Session:
         view = VoterView(offer=offer, phone_index=phone_index, language=language, now=self.clock(),
                          today=self.now().date(), tz=self.tz, values=self.values(offer, language),
                          header=session_header(name, self.store.list_name, self.tally.line(language), language),
-                         notices=list(self.notices), rehearsal=self.rehearsal, full_reminders=full_reminders)
+                         notices=list(self.notices), rehearsal=self.rehearsal, full_reminders=full_reminders,
+                         columns=size[0] if size else 80)
         columns = size[0] if size else None
-        # the menu: its question (with the instruction, on a terminal), one line per entry, the answer line
-        menu = height_of(f"? {message} {self.say('prompt.instruction')}", columns) + len(actions or []) + 1
+        # the menu: its question (with the instruction, on a terminal), its entries, the answer line
+        default = self.say("prompt.default")
+        menu = height_of(f"? {message} {self.say('prompt.instruction')}", columns) + 1 + sum(
+            height_of(f"  {n}) {c.title} [{c.key}]{default}", columns) for n, c in enumerate(actions or [], 1))
         return voter_screen(self.script, view, self.ui.style, size, menu)

@@ -167,6 +167,7 @@ class VoterView:
     notices: list[str] = field(default_factory=list)  # what just happened (Saved: ..., Undone: ...)
     rehearsal: str = ""
     full_reminders: bool = True
+    columns: int = 80  # the earlier attempts take one line of this width
 
 
 def reminder_blocks(script: Script, view: VoterView, style: str) -> Block | None:
@@ -183,7 +184,7 @@ def reminder_blocks(script: Script, view: VoterView, style: str) -> Block | None
         full.append(f"* {pick(e.name, lang)}{separate}: {values[f'election.{e.id}.weekday']}, "
                     f"{values[f'election.{e.id}.date']} ({countdown})")
         full.append("  " + render(pick(e.reminder, lang), values, style).replace("\n", "\n  "))
-        tags.append(f"{pick(e.name, lang)}{separate} ({countdown})")
+        tags.append(f"{pick(e.name, lang)}{'' if e.ours else say(lang, 'screen.separate_short')}: {countdown}")
     short = [f"{say(lang, 'screen.reminders_short')} {' · '.join(tags)} {say(lang, 'screen.reminders_hint')}"]
     return Block(full, short, rank=1) if view.full_reminders else Block(short, None, rank=1)
 
@@ -208,7 +209,7 @@ def voter_blocks(script: Script, view: VoterView, style: str) -> list[Block]:
             facts.append(f"{say(lang, label)}: {v[key]}")
     spoken = v.get("language", "")
     if spoken in script.campaign.languages and spoken != lang and facts:
-        facts[-1] += f" ({say(lang, 'screen.press_l', language=language_name(spoken, lang))})"
+        facts[-1] += f" {say(lang, 'screen.press_l', language=language_name(spoken, lang))}"
     local = local_times(offer.zones, view.now)
     if local:
         unknown = f" {say(lang, 'screen.and_unknown')}" if len(hours.known_zones(offer.zones)) < len(offer.zones) \
@@ -226,8 +227,8 @@ def voter_blocks(script: Script, view: VoterView, style: str) -> list[Block]:
             label = pick(code.label, lang) if code else row.code
             entries.append(f"{fmt_day(parse_time(row.recorded_at), view.now, view.tz, lang)} {label}")
         line = f"{say(lang, 'screen.earlier', n=len(offer.history))} {' · '.join(entries[:1])}"
-        for entry in entries[1:]:  # as many as one line of 80 columns holds
-            if width_of(line) + len(entry) + 3 > 80:
+        for entry in entries[1:]:  # as many as one line holds
+            if width_of(line) + width_of(entry) + 3 > view.columns:
                 break
             line += " · " + entry
         blocks.append(Block([line], rank=2))
