@@ -180,9 +180,7 @@ def _run_import(
     step("phones")
 
     id_field = next((f for f in aliases.ID_FIELDS if f in mapping.single), None)
-    voter_id, system, source_id = ids.voter_ids(
-        col[mapping.single[id_field]] if id_field else None,
-        aliases.ID_FIELDS.get(id_field or "", ""), first, last, slots, zip_)
+    voter_id, system, source_id = ids.mapped_ids(mapping, col, first, last, slots, zip_)
     reasons = Reasons(n)
     no_name = _np(pc.and_(pc.equal(first, ""), pc.equal(last, "")))
     reasons.code[no_name] = Reasons.NO_NAME
@@ -337,12 +335,7 @@ def _shared(slots: list) -> tuple[int, int]:
 
 
 def _describe(mapping: aliases.Mapping, id_field: str | None) -> list[str]:
-    out = []
-    if id_field:
-        system = aliases.ID_FIELDS[id_field]
-        out.append(f"voter_id <- {mapping.single[id_field]}" + (f" ({system})" if system else ""))
-    else:
-        out.append("voter_id <- hash of name, phones and zip")
+    out = [aliases.describe_id(mapping, id_field)]
     names = [mapping.single[f] for f in ("first_name", "last_name", "name") if f in mapping.single]
     out.append("name <- " + ", ".join(names))
     phone_cols = []
