@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from test_report import (
     ALICE,
-    ALICE_ROWS,
     BOB,
     BOB_ROWS,
     INJECT_NAME,
@@ -18,7 +17,6 @@ from test_report import (
     OVERLAP,
     build_workspace,
     run,
-    write_list,
     write_results,
 )
 
@@ -28,9 +26,6 @@ VOTER_HEADER = ["voter_id", "first_name", "last_name", "phone", "phone_1", "phon
                 "language", "age", "party", "source_system", "source_id", "result_code", "result", "support",
                 "contacted", "result_at", "volunteer", "attempts", "status", "callback_at", "note",
                 "aware_election", "bernie_2016", "Address"]
-VAN_HEADER = ["VAN ID", "Date Contacted", "Phone Number", "Canvass Result", "Carmona 2017 Support",
-              "CA34 Aware of 4/4 Election", "Bernie 2016 Supporter"]
-PDI_HEADER = ["pdiId", "flagId", "questionId", "acquisitionType", "flagEntryDate"]
 UNDO_R12 = ("u12", "2017-03-12T20:01:00-07:00", "1009", "", "undo", "", "", 0, "", "r12")
 
 
@@ -129,7 +124,7 @@ def test_every_cell_is_spreadsheet_safe_and_phones_are_digits(ws: Path) -> None:
                     assert cell.isdigit() and len(cell) == 10, (kind, name, cell)
 
 
-def test_output_file_crlf_quoted_private_and_excel_bom(ws: Path, tmp_path: Path) -> None:
+def test_output_file_crlf_quoted_private_utf8_without_bom(ws: Path, tmp_path: Path) -> None:
     out = tmp_path / "elsewhere" / "supporters.csv"
     out.parent.mkdir()
     result = run(ws, "export", "supporters", "--output", str(out))
@@ -139,12 +134,10 @@ def test_output_file_crlf_quoted_private_and_excel_bom(ws: Path, tmp_path: Path)
     data = out.read_bytes()
     assert data.startswith(b'"voter_id","first_name"') and data.count(b"\r\n") == 2
     assert out.stat().st_mode & 0o777 == 0o600
-    run(ws, "export", "supporters", "--output", str(out), "--excel")
-    data = out.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbf\"voter_id\"")
-    assert b"Luis" in data
-    result = run(ws, "export", "undecided", "--excel")
-    assert result.stdout.startswith("\ufeff\"voter_id\"")
+    result = run(ws, "export", "undecided")
+    assert result.stdout.startswith('"voter_id"')  # UTF-8, no BOM: the spreadsheet route is --excel
+    rows, _ = export_rows(ws, "results")
+    assert "Rosa" in [r[1] for r in rows] and "Díaz" in [r[2] for r in rows]
 
 
 def test_output_paths_that_are_refused(ws: Path, tmp_path: Path) -> None:
@@ -163,125 +156,6 @@ def test_output_paths_that_are_refused(ws: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "invalid list name '../../etc/passwd'" in result.stderr
     result = run(ws, "export", "everything")
     assert result.exit_code == 2 and "Invalid value for 'KIND'" in result.stderr
-
-
-# -- VAN bulk upload -----------------------------------------------------------------------------------------
-def test_van_layout(ws: Path) -> None:
-    write_results(ws, "test", BOB, [*BOB_ROWS, UNDO_R12])
-    rows, result = export_rows(ws, "van")
-    assert rows == [
-        VAN_HEADER,
-        ["501", "03/12/2017", "3235550101", "Not Home", "", "", ""],
-        ["502", "03/11/2017", "3235550102", "Wrong Number", "", "", ""],  # phone 1: the wrong number
-        ["502", "03/11/2017", "3235550112", "", "1 - Strong Support", "Yes", "Yes"],  # phone 2: the ID
-        ["504", "03/11/2017", "2135550104", "", "5 - Strong Oppose", "Yes", "No"],  # the undone supporter is gone
-        ["508", "03/12/2017", "8185550108", "Call Back", "", "", ""],  # answers of a non-contact are not sent
-        ["510", "03/12/2017", "3235550110", "Left Message", "", "", ""],
-        ["511", "03/12/2017", "3235550111", "Busy", "", "", ""],
-        ["512", "03/11/2017", "2125550112", "Wrong Number", "", "", ""],
-    ]
-    assert result.stderr == ("Note: 8 row(s) for 7 voter(s)\n"
-                             "Note: 2 called voter(s) have no VAN ID (source_system 'van') and were left out\n")
-
-
-def test_van_stops_on_a_code_without_mapping(ws: Path, tmp_path: Path) -> None:
-    out = tmp_path / "van.csv"
-    result = run(ws, "export", "van", "--output", str(out))
-    assert result.exit_code == 2
-    assert result.stderr == (
-        f"Error: scripts.yaml:{line_of(ws, 'codes:')}: code 'strong_yes' (1 call(s) to export) is not in "
-        "scripts.yaml, so it has no van_result — add it back under codes: with van_result: ...\n")
-    assert not out.exists()
-    script = ws / "scripts.yaml"
-    text = script.read_text(encoding="utf-8")
-    text = text.replace("{id: busy, effect: retry, after_hours: 1, van_result: Busy, pdi_flag: NH,",
-                        "{id: busy, effect: retry, after_hours: 1, pdi_flag: NH,")
-    text = text.replace('{id: "no", label: {en: "No", es: "No"}, van_response: "No", pdi_flag: BERNN}',
-                        '{id: "no", label: {en: "No", es: "No"}, pdi_flag: BERNN}')
-    script.write_text(text, encoding="utf-8")
-    result = run(ws, "export", "van")
-    assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
-        f"Error: scripts.yaml:{line_of(ws, 'BERNN')}: answer 'no' of question 'bernie_2016' has no van_response, "
-        "which `phonebank export van` needs — add van_response: \"...\" to that answer",
-        f"Error: scripts.yaml:{line_of(ws, 'codes:')}: code 'strong_yes' (1 call(s) to export) is not in "
-        "scripts.yaml, so it has no van_result — add it back under codes: with van_result: ...",
-        f"Error: scripts.yaml:{line_of(ws, '{id: busy')}: code 'busy' has no van_result, which "
-        "`phonebank export van` needs (1 call(s)) — add van_result: \"...\" to that code",
-    ]
-
-
-def test_van_with_no_van_ids_is_an_error(ws: Path) -> None:
-    write_list(ws, "other", [("2001", "X", "Y", "+12135550999", "", "90031", "CA", "pdi", "P1")])
-    write_results(ws, "other", ALICE, [("o1", "2017-03-11T12:00:00-08:00", "2001", "+12135550999", "not_home", "", "",
-                                        5, "", "")])
-    result = run(ws, "export", "van", "--list", "other")
-    assert result.exit_code == 1
-    assert result.stderr == (
-        "Error: none of the 1 called voter(s) in list other has a VAN ID (source_system 'van' with a source_id) — "
-        "import the list from a VAN export so phonebank keeps the VAN ID, or use `phonebank export results`\n")
-    rows, _ = export_rows(ws, "pdi", "--list", "other")
-    assert rows == [PDI_HEADER, ["P1", "NH", "", "Volunteer Phone Bank", "2017-03-11"]]
-
-
-def test_van_before_any_call_is_just_the_header(ws: Path) -> None:
-    write_list(ws, "fresh", [("3001", "X", "Y", "+12135550998", "", "90031", "CA", "van", "9")])
-    rows, result = export_rows(ws, "van", "--list", "fresh")
-    assert rows == [VAN_HEADER]
-    assert "Note: 0 row(s) for 0 voter(s)" in result.stderr
-
-
-# -- PDI flags -------------------------------------------------------------------------------------------------
-def test_pdi_layout(ws: Path) -> None:
-    rows, result = export_rows(ws, "pdi")
-    assert rows == [
-        PDI_HEADER,
-        ["PDI-3", "U", "CARMONA17", "Volunteer Phone Bank", "2017-03-11"],
-        ["PDI-3", "AWAREN", "AWARE0404", "Volunteer Phone Bank", "2017-03-11"],
-        ["PDI-3", "BERNN", "BERNIE2016", "Volunteer Phone Bank", "2017-03-11"],
-    ]
-    assert "Note: 9 called voter(s) have no PDI ID (source_system 'pdi') and were left out" in result.stderr
-
-
-def test_pdi_stops_on_a_flag_missing(ws: Path) -> None:
-    script = ws / "scripts.yaml"
-    text = script.read_text(encoding="utf-8").replace(
-        'van_result: "3 - Undecided", pdi_flag: U,', 'van_result: "3 - Undecided",')
-    script.write_text(text, encoding="utf-8")
-    result = run(ws, "export", "pdi")
-    assert result.exit_code == 2
-    assert result.stderr == (
-        f"Error: scripts.yaml:{line_of(ws, '{id: undecided')}: code 'undecided' has no pdi_flag, which "
-        "`phonebank export pdi` needs (1 call(s)) — add pdi_flag: \"...\" to that code\n")
-
-
-# -- overlapping calls (a hold lapsed while another volunteer called the same voter) ----------------------------
-OVERLAP_NOTE = ("Note: 1 overlapping call(s) left out: another volunteer's call to the same voter is sent instead "
-                "(a hold lapsed while both called)\n")
-
-
-def test_van_does_not_sync_an_overlapping_call_as_a_second_id(ws: Path) -> None:
-    write_results(ws, "test", BOB, [*BOB_ROWS, UNDO_R12])
-    expected, _ = export_rows(ws, "van")
-    write_results(ws, "test", BOB, [*BOB_ROWS, UNDO_R12, OVERLAP])  # Bob's supporter call on 1002's phone 1
-    rows, result = export_rows(ws, "van")
-    assert rows == expected  # phone 1 stays the wrong number, Alice's ID on phone 2 is the one ID
-    assert result.stderr.endswith(OVERLAP_NOTE)
-    # once Alice's call is undone, Bob's is the voter's record: it is sent
-    write_results(ws, "test", ALICE, [*ALICE_ROWS, ("u03", "2017-03-11T10:26:00-08:00", "1002", "", "undo", "", "",
-                                                    0, "", "r03")])
-    rows, result = export_rows(ws, "van")
-    assert [r for r in rows if r[0] == "502"] == [["502", "03/12/2017", "3235550102", "", "1 - Strong Support", "No", ""]]
-    assert "overlapping" not in result.stderr
-
-
-def test_pdi_does_not_sync_an_overlapping_call_as_a_second_id(ws: Path) -> None:
-    expected, _ = export_rows(ws, "pdi")
-    write_results(ws, "test", BOB, [*BOB_ROWS, ("r32", "2017-03-12T10:00:00-07:00", "1003", "+12135550103",
-                                                "supporter", "aware_election=yes", "", 60, "", "", "r04")])
-    rows, result = export_rows(ws, "pdi")
-    assert rows == expected
-    assert result.stderr.endswith(OVERLAP_NOTE)
 
 
 def test_voter_exports_take_every_call_in_time_order(ws: Path) -> None:
