@@ -78,13 +78,16 @@ class Heartbeat:
         self.inner = ui
         self.style = ui.style
         self.beat = beat
+        self._language: str = getattr(ui, "language", "en")
 
     @property
     def language(self) -> str:
-        return getattr(self.inner, "language", "en")
+        return self._language
 
     @language.setter
     def language(self, value: str) -> None:
+        """The language of the words around the script; the prompter's own words ("Choose 1-8") follow."""
+        self._language = value
         if hasattr(self.inner, "language"):
             self.inner.language = value
 

@@ -51,7 +51,11 @@ class Prompter(Protocol):
 
 def readable(line: str) -> str:
     """Text as it can be saved: bytes that were not UTF-8 (kept as surrogates by the reader) become U+FFFD."""
-    return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        raw = line.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no reader makes: replaced as well
+        raw = line.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
 
 
 def yes_no_choices(language: str) -> list[Choice]:
@@ -68,7 +72,13 @@ class PlainPrompter:
 
     def __init__(self, stdin: IO[str] | None = None, stdout: IO[str] | None = None, max_tries: int = 5,
                  columns: int | None = None, lines: int | None = None, language: str = "en"):
-        self.stdin = stdin or sys.stdin
+        if stdin is None:
+            stdin = sys.stdin
+            try:  # bytes that are not UTF-8 read as U+FFFD: the answer is kept, never a crash at save
+                stdin.reconfigure(errors="replace")  # type: ignore[attr-defined]
+            except (AttributeError, ValueError, OSError):
+                pass
+        self.stdin = stdin
         self.stdout = stdout or sys.stdout
         self.max_tries = max_tries
         self.language = language

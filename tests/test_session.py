@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from phonebank.callback import parse_callback
@@ -284,3 +286,51 @@ def test_a_note_over_the_limit_is_refused_with_its_length(ws):
     with pytest.raises(AssertionError, match="over the limit of 2,000"):  # the prompt refuses it
         run(ws, ["not_home", "x" * 2001])
 
+
+
+# -- branches with a default, a way back, call-back hours ------------------------------------------
+
+def test_no_answer_to_the_key_question_takes_the_default_branch_not_the_bernie_one(ws):
+    ui, _ = run(ws, ["script", "yes", "", "undecided", "", "save", "quit"])  # "" = (no answer / skip)
+    assert "decades as a community organizer" in ui.screen
+    assert "So was Arturo!" not in ui.screen
+    assert read_rows(ws)[0]["answers"] == "aware_election=yes"
+
+
+def test_every_script_question_offers_a_way_back_to_the_voter_menu(ws):
+    ui, tally = run(ws, ["script", "yes", "back", "skip", "quit"])
+    questions = [options for kind, message, options in ui.asked if message.endswith("?") and "yes" in options]
+    assert questions and all("back" in options for options in questions)
+    menus = [message for kind, message, _ in ui.asked if message.startswith("Call the number above")]
+    assert menus[:2] == ["Call the number above: María García, (213) 555-0101. Then:"] * 2  # back on V1's menu
+    assert read_rows(ws) == [] and tally.calls == 0
+
+
+def test_the_save_summary_names_the_script_language(ws):
+    ui, tally = run(ws, ["not_home", "", "save", "quit"], language="es")
+    assert "  Guion:    español" in ui.screen
+    assert "guion en español" in tally.summary("es", ["es"])
+
+
+WINDOW = (dt.time(9, 0), dt.time(21, 0))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("8am", "08:00 is outside calling hours (09:00–21:00 in the voter's time) — give a time inside them"),
+    ("21:30", "21:30 is outside calling hours (09:00–21:00 in the voter's time) — give a time inside them"),
+])
+def test_a_call_back_outside_calling_hours_is_refused(text, expected):
+    with pytest.raises(ValueError) as err:
+        parse_callback(text, la(2017, 3, 20, 18, 10), "en", WINDOW)
+    assert str(err.value) == expected
+
+
+def test_call_back_times_in_spanish():
+    assert parse_callback("mañana 10:00", la(2017, 3, 20, 18, 10), "es", WINDOW) == la(2017, 3, 21, 10, 0)
+    with pytest.raises(ValueError, match="no es una hora"):
+        parse_callback("pronto", la(2017, 3, 20, 18, 10), "es", WINDOW)
+
+
+def test_the_call_back_prompt_refuses_a_time_before_calling_starts(ws):
+    with pytest.raises(AssertionError, match="08:00 is outside calling hours"):
+        run(ws, ["callback", "8am"])
