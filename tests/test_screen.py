@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 import pyte
+import pytest
 
 from phonebank.loop import Session
 from phonebank.messages import CATALOG
