@@ -1,4 +1,13 @@
--- Claims, heartbeats and releases commit without waiting for the WAL flush (synchronous_commit off
+-- Calling plans that never scan a whole table, and claims that do not wait for the disk.
+--
+-- * The calling functions plan with enable_seqscan off. PL/pgSQL keeps a session's plans, and a plan
+--   made while `results` was empty (a new campaign, the first minutes of a phone bank) scanned the
+--   whole table, three times per call, until autovacuum's next ANALYZE: the cost of a call grew with
+--   the calls saved. Every query of theirs has an index to use; the switch makes the planner take it
+--   whatever the statistics say (a function's SET clause applies to the functions it calls too), and
+--   with jit off: a plan that must still scan a one-row table (campaign) is costed past jit_above_cost,
+--   and compiling it took 90 ms a call.
+-- * Claims, heartbeats and releases commit without waiting for the WAL flush (synchronous_commit off
 -- for their own transaction only). They only move a lease: if the server crashes in the instant after
 -- such a commit, the worst case is a lease that never happened — the voter is back in the pool and a
 -- save on it is marked, as for any lapsed hold. Saves (save_call) still wait for the flush: a saved
@@ -38,3 +47,12 @@ BEGIN
     UPDATE voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL
     WHERE list_id = l.id AND voter_id = p_voter_id AND token = p_token;
 END $$;
+
+ALTER FUNCTION phonebank.claim_next(text, text, text, text[], int[], timestamptz, text, text) SET enable_seqscan = off SET jit = off;
+ALTER FUNCTION phonebank.claim(text, text, text, text[], text[], timestamptz) SET enable_seqscan = off SET jit = off;
+ALTER FUNCTION phonebank.voter_offer(text, text, text, text) SET enable_seqscan = off SET jit = off;
+ALTER FUNCTION phonebank.heartbeat(text, text, text, timestamptz) SET enable_seqscan = off SET jit = off;
+ALTER FUNCTION phonebank.release(text, text, text) SET enable_seqscan = off SET jit = off;
+ALTER FUNCTION phonebank.save_call(text, text[], text, bigint, int, jsonb, timestamptz) SET enable_seqscan = off SET jit = off;
+ALTER FUNCTION phonebank.last_saved(text, text) SET enable_seqscan = off SET jit = off;
+ALTER FUNCTION phonebank.voter_name(text, text, text) SET enable_seqscan = off SET jit = off;
