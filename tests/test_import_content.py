@@ -1,0 +1,97 @@
+"""What the import makes of the cells: North Carolina's ``birth_age`` as age, California's language
+codes as two-letter codes, and phone validity by assigned area code and exchange — phonenumbers'
+own metadata applied to the whole column, checked against ``phonenumbers.is_valid_number``.
+
+Layouts: NC ``ncvoter`` statewide (Voteshield/reggie:reggie/configs/data/north_carolina.yaml: ncid,
+birth_age, full_phone_number...); CA VoteCal (Voteshield/reggie:reggie/configs/data/california.yaml,
+``language_options``: eng spa chn vtn kor tag jpn tha hin khm oth)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import phonenumbers
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from phonebank.cli import cli
+from phonebank.importer.fields import language
+from phonebank.importer.phones import PhoneStats, nanp_valid, to_e164
+
+
+@pytest.fixture
+def ws(empty_workspace: Path) -> Path:
+    return empty_workspace
+
+
+def import_text(ws: Path, name: str, text: str) -> tuple[list[dict[str, str]], str]:
+    src = ws / name
+    src.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--workspace", str(ws), "import", str(src), "--list", "t"])
+    assert result.exit_code == 0, result.output
+    with open(ws / "lists" / "t.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh)), result.output
+
+
+def test_nc_birth_age_is_the_age(ws: Path) -> None:
+    rows, _ = import_text(ws, "ncvoter92.txt", (
+        "county_id\tcounty_desc\tvoter_reg_num\tncid\tlast_name\tfirst_name\tres_city_desc\tstate_cd\tzip_code\t"
+        "full_phone_number\tparty_cd\tbirth_age\tbirth_year\n"
+        "92\tWAKE\t000012345678\tAA12345\tMORALES\tROSA\tRALEIGH\tNC\t27601\t(919) 555-0130\tDEM\t57\t1966\n"))
+    assert (rows[0]["age"], rows[0]["voter_id"], rows[0]["source_system"]) == ("57", "AA12345", "state")
+    assert rows[0]["birth_year"] == "1966"  # unmapped columns are kept as they were
+
+
+def test_california_language_codes(ws: Path) -> None:
+    codes = ["eng", "spa", "chn", "vtn", "kor", "tag", "jpn", "tha", "hin", "khm", "oth"]
+    lines = ["RegistrantID\tLastName\tFirstName\tZip\tPhone1Area\tPhone1Exchange\tPhone1NumberPart\tLanguage"]
+    lines += [f"LA{i:07d}\tLee\tKim\t900121234\t213\t555\t{100 + i:04d}\t{code.upper() if i % 2 else code}"
+              for i, code in enumerate(codes)]
+    rows, _ = import_text(ws, "votecal.txt", "\n".join(lines) + "\n")
+    assert [r["language"] for r in rows] == ["en", "es", "zh", "vi", "ko", "tl", "ja", "th", "hi", "km", "oth"]
+    assert language(pa.array(["Vietnamese", "VTN", "Tagalog", "Chinese", "other"])).to_pylist() == \
+        ["vi", "vi", "tl", "zh", "other"]
+
+
+def test_an_unassigned_area_code_is_invalid(ws: Path) -> None:
+    rows, output = import_text(ws, "v.csv", (
+        "VANID,FirstName,LastName,Cell Phone,Home Phone\n"
+        "1,Ana,Paz,(999) 555-0101,(213) 555-0102\n"  # 999: no such area code -> dropped, the home phone kept
+        "2,Luz,Rey,(213) 155-0103,(323) 555-0104\n"  # exchange 155: not a valid exchange
+        "3,Eva,Sol,(268) 460-1234,(268) 555-0105\n"))  # Antigua: its own assigned exchanges, 555 not one
+    assert [r["phone_1"] for r in rows] == ["+12135550102", "+13235550104", "+12684601234"]
+    assert "phone_2" not in rows[0]
+    assert "3 invalid dropped" in output
+
+
+def test_the_column_rule_is_phonenumbers_is_valid_number() -> None:
+    samples = ["2135550101", "9995550101", "2685551234", "2684601234", "8095551234", "8295551234", "4165551234", "7875550123",
+               "8005550199", "9005550199", "5005550100", "2115550101", "2131550101", "0135550101", "213555010",
+               "21355501011", "", "abc"]
+    got = nanp_valid(pa.array(samples)).to_pylist()
+    assert got == [_reference(s) for s in samples]
+    assert got[:4] == [True, False, False, True]
+
+
+def _reference(national: str) -> bool:
+    if len(national) != 10 or not national.isdigit() or national[0] in "01":
+        return False
+    return phonenumbers.is_valid_number(phonenumbers.parse("+1" + national))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.from_regex(r"[2-9][0-9]{9}", fullmatch=True), min_size=1, max_size=60))
+def test_random_numbers_agree_with_phonenumbers(numbers: list[str]) -> None:
+    assert nanp_valid(pa.array(numbers)).to_pylist() == [_reference(n) for n in numbers]
+
+
+def test_to_e164_counts_and_formats() -> None:
+    stats = PhoneStats()
+    out = to_e164(pa.chunked_array([["213-555-0101", "1 (999) 555-0101", "+1 268 460 1234", "", "+44 20 7183 8750"]]),
+                  stats)
+    assert out.to_pylist() == ["+12135550101", "", "+12684601234", "", "+442071838750"]
+    assert (stats.valid, stats.invalid, stats.by_fallback) == (3, 1, 1)
