@@ -17,7 +17,7 @@ from typing import IO, Protocol
 
 from .errors import Aborted
 from .messages import say
-from .screen import wrap_text
+from .screen import width_of, wrap_text
 
 ANSI_CLEAR = "\x1b[2J\x1b[H"
 MAX_CHOICE_DIGITS = 6  # a longer number typed at a menu is not one of its choices (and int() has a limit)
@@ -219,10 +219,12 @@ class QuestionaryPrompter:
         keys_ok = len({c.key for c in choices if c.key}) == len(choices)
         items = [q.Choice(c.title, value=c.value, shortcut_key=c.key if keys_ok else True) for c in choices]
         default_item = next((i for i, c in zip(items, choices, strict=True) if c.value == default), None)
+        instruction = say(self.language, "prompt.instruction")
+        if width_of(f"? {message} {instruction}") > self.size()[0]:  # type: ignore[index]
+            instruction = "\n  " + instruction  # on a line of its own, rather than a word cut at the edge
         # use_shortcuts: the key moves the pointer; Enter answers (never the key alone)
         question = q.select(message, choices=items, default=default_item, use_shortcuts=keys_ok,
-                            use_arrow_keys=True, use_jk_keys=False,
-                            instruction=say(self.language, "prompt.instruction"))
+                            use_arrow_keys=True, use_jk_keys=False, instruction=instruction)
         return self._ask(question)
 
     def text(self, message: str, default: str = "", validate: Callable[[str], str | None] | None = None) -> str:

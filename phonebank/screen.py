@@ -50,20 +50,22 @@ def _split_long(word: str, width: int) -> list[str]:
 
 
 def wrap_line(line: str, width: int) -> list[str]:
-    """One line wrapped at spaces to ``width`` columns; its leading indent repeated on the lines after."""
+    """One line wrapped at spaces to ``width`` columns (runs of spaces inside a line kept, the spaces at a
+    break dropped); its leading indent repeated on the lines after."""
     if width_of(line) <= width or width < 10:
         return [line]
     indent = line[: len(line) - len(line.lstrip(" "))]
     hang = indent if len(indent) < width // 2 else ""
     out: list[str] = []
-    current = indent
-    for word in line[len(indent):].split(" "):
-        if not word:
+    current, gap = indent, ""
+    for token in re.findall(r"\S+| +", line[len(indent):]):
+        if token.startswith(" "):
+            gap = token
             continue
-        room = width - width_of(current)
-        gap = 0 if current.strip() == "" else 1
-        if width_of(word) + gap <= room:
-            current += (" " if gap else "") + word
+        word, space = token, gap if current.strip() else ""
+        gap = ""
+        if width_of(current + space + word) <= width:
+            current += space + word
             continue
         if current.strip():
             out.append(current)
