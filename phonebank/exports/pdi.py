@@ -30,10 +30,9 @@ from ..report.aggregate import Loaded
 from ..report.aggregate import _last_per_voter as last_per_voter
 from ..report.state import E_FFN
 from ..script import Script
-from ..script.export_checks import mapping_problems
-from .sync import Attempts, attempt_dates, attempt_phones, attempts
+from ..script.export_checks import by_line, mapping_problems
+from .sync import Attempts, answered_pairs, attempt_dates, attempt_phones, attempts, code_values, per_question
 from .table import Export
-from .van import _answered, _code_values, _per_question
 
 FLAG_COLUMNS = ["pdiId", "flagEntryDate", "acquisitionTypeId", "flagId", "questionId", "contactId", "phone"]
 
@@ -58,7 +57,7 @@ def _check(script: Script, got: Loaded, att: Attempts, layout: str) -> None:
     command = f"`phonebank export pdi --layout {layout}`"
     problems = mapping_problems(
         script, "pdi", {nm: int(c - k) for nm, c, k in zip(names, counts, contact, strict=True) if c - k},
-        {nm: int(k) for nm, k in zip(names, contact, strict=True) if k}, _answered(got, att), command)
+        {nm: int(k) for nm, k in zip(names, contact, strict=True) if k}, answered_pairs(got, att), command)
     e = script.export
     where = f"scripts.yaml:{script.line_of('export')}"
     if layout == "flags" and e.pdi_acquisition_type_id in (None, "") and len(att.rows):
@@ -70,27 +69,26 @@ def _check(script: Script, got: Loaded, att: Attempts, layout: str) -> None:
                         "non-contact flags (NAH, BNH...) — add pdi_noncontact_question: ... under export: (the PDI "
                         "question id of your non-contact question)")
     if problems:
-        raise ScriptError(sorted(problems, key=lambda p: int(p.split(":", 2)[1]) if p.split(":", 2)[1].isdigit()
-                                 else 0))
+        raise ScriptError(sorted(problems, key=by_line))
 
 
 def _result_questions(script: Script, got: Loaded, att: Attempts) -> pa.Array:
     e = script.export
-    return _code_values(script, got, att, lambda c: (e.pdi_support_question if c.contact
+    return code_values(script, got, att, lambda c: (e.pdi_support_question if c.contact
                                                      else e.pdi_noncontact_question) or "")
 
 
 def _flags(script: Script, got: Loaded, att: Attempts) -> Export:
-    _, dates = attempt_dates(script, got, att.rows)
+    dates = attempt_dates(script, got, att.rows)
     n = len(att.rows)
     ids = pa.array(att.ids.tolist(), pa.string())
     bad_number = got.folded.codes.effect[att.cat] == E_FFN if n else np.zeros(0, bool)
     phones = pc.if_else(pa.array(bad_number), attempt_phones(got, att.rows), "")
     # (attempts, order within an attempt, each attempt's flag, its question (per attempt or one id), number)
-    pieces = [(np.arange(n), 0, _code_values(script, got, att, lambda c: c.pdi_flag or ""),
+    pieces = [(np.arange(n), 0, code_values(script, got, att, lambda c: c.pdi_flag or ""),
                _result_questions(script, got, att), phones)]
     contact_rows = np.flatnonzero(att.contact)
-    for order, (q, values) in enumerate(_per_question(script, got, att, lambda a: a.pdi_flag, "pdi_question"), 1):
+    for order, (q, values) in enumerate(per_question(script, got, att, lambda a: a.pdi_flag, "pdi_question"), 1):
         pieces.append((contact_rows, order, values, str(q.pdi_question), None))
     index, order, flags, questions, numbers = [], [], [], [], []
     for rows_, k, values, question, phone in pieces:
@@ -133,13 +131,13 @@ def _people(script: Script, got: Loaded, att: Attempts) -> Export:
     voters = np.unique(att.voter)  # list order: voter numbers are list positions
     position = np.searchsorted(voters, att.voter)
     columns: dict[str, pa.Array] = {}
-    result = _code_values(script, got, att, lambda c: c.pdi_flag or "")
+    result = code_values(script, got, att, lambda c: c.pdi_flag or "")
     contact = pa.array(att.contact)
     if e.pdi_support_question:
         columns[e.pdi_support_question] = _latest(pc.if_else(contact, result, ""), position, len(voters))
     if e.pdi_noncontact_question:
         columns[e.pdi_noncontact_question] = _latest(pc.if_else(contact, "", result), position, len(voters))
-    for q, values in _per_question(script, got, att, lambda a: a.pdi_flag, "pdi_question"):
+    for q, values in per_question(script, got, att, lambda a: a.pdi_flag, "pdi_question"):
         columns[str(q.pdi_question)] = _latest(pc.if_else(contact, values, ""), position, len(voters))
     first = np.searchsorted(att.voter, voters)
     ids = pa.array(att.ids[first].tolist() if len(voters) else [], pa.string())

@@ -26,6 +26,7 @@ from ..errors import DataError, UsageProblem
 from ..importer.aliases import ID_KINDS
 from ..report.aggregate import Loaded
 from ..report.data import duplicate_mask, local_day_hour, ts_int
+from ..results import decode_answers
 from ..script import Script
 
 LIST_COLUMNS = ["source_system", "source_id"]  # what the sync-back exports read of the list (plus ids, phones)
@@ -151,17 +152,15 @@ def _wanted_kinds(layout: str, ids_option: str | None, present: np.ndarray) -> t
     return (*stated, "van") if layout.startswith("van") else tuple(stated or FAMILY["pdi"][:1])
 
 
-def attempt_dates(script: Script, got: Loaded, rows: np.ndarray) -> tuple[np.ndarray, pa.Array]:
-    """Each attempt's day in the campaign's time zone: (day numbers, 'YYYY-MM-DD' texts, "" when unknown)."""
-    from ..report.data import NAT, iso_days
+def attempt_dates(script: Script, got: Loaded, rows: np.ndarray) -> pa.Array:
+    """Each attempt's day in the campaign's time zone, 'YYYY-MM-DD' ("" when unknown)."""
+    from ..report.data import iso_days
 
     ts = ts_int(got.results.frame["recorded_at"])[rows] if len(rows) else np.zeros(0, np.int64)
     days, _ = local_day_hour(ts, script.campaign.time_zone)
     unique, inverse = np.unique(days, return_inverse=True)
     texts = pa.array(iso_days(unique).tolist(), pa.string())
-    out = texts.take(pa.array(inverse.reshape(-1).astype(np.int64))) if len(rows) else pa.array([], pa.string())
-    days = np.where(days == NAT, NAT, days)
-    return days, out
+    return texts.take(pa.array(inverse.reshape(-1).astype(np.int64))) if len(rows) else pa.array([], pa.string())
 
 
 def attempt_phones(got: Loaded, rows: np.ndarray) -> pa.Array:
@@ -177,3 +176,34 @@ def category_values(categories: list, value_of, codes: np.ndarray, missing: obje
     table = pa.array([value_of(c) for c in categories] + [missing])
     index = np.where(codes < 0, len(categories), codes)
     return table.take(pa.array(index.astype(np.int64)))
+
+
+def answered_pairs(got: Loaded, att: Attempts) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the contacts sent."""
+    frame = got.results.frame
+    codes_ = frame["answers"].cat.codes.to_numpy()[att.rows[att.contact]] if len(att.rows) else np.zeros(0, int)
+    categories = frame["answers"].cat.categories
+    return [pair for c in np.unique(codes_).tolist() if c >= 0
+            for pair in decode_answers(str(categories[c])).items()]
+
+
+def code_values(script: Script, got: Loaded, att: Attempts, value_of) -> pa.Array:
+    names = got.folded.codes.names
+    table = pa.array([value_of(script.code(nm)) if script.code(nm) else "" for nm in names] + [""], pa.string())
+    return table.take(pa.array(att.cat.astype(np.int64)))
+
+
+def per_question(script: Script, got: Loaded, att: Attempts, value_of, field: str):
+    """(question, each attempt's mapped answer) for every question with ``field`` set."""
+    frame = got.results.frame
+    categories = [decode_answers(str(c)) for c in frame["answers"].cat.categories]
+    answer_codes = frame["answers"].cat.codes.to_numpy()[att.rows] if len(att.rows) else np.zeros(0, np.int64)
+    for q in script.questions:
+        if not getattr(q, field):
+            continue
+
+        def mapped(decoded: dict, q=q) -> str:
+            a = q.answer(decoded.get(q.id, ""))
+            return str(value_of(a) or "") if a else ""
+
+        yield q, category_values(categories, mapped, answer_codes)

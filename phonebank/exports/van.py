@@ -29,11 +29,19 @@ import pyarrow.compute as pc
 
 from ..errors import ScriptError
 from ..report.aggregate import Loaded
-from ..results import decode_answers
 from ..script import Script
 from ..script.export_checks import mapping_problems
 from . import codes
-from .sync import Attempts, attempt_dates, attempt_phones, attempts, category_values
+from .sync import (
+    Attempts,
+    answered_pairs,
+    attempt_dates,
+    attempt_phones,
+    attempts,
+    category_values,
+    code_values,
+    per_question,
+)
 from .table import Export
 
 API_COLUMNS = ["vanid", "contacttypeid", "resultid", "datecanvassed", "canvassedby", "phone", "countrycode"]
@@ -45,7 +53,7 @@ def van_export(script: Script, got: Loaded, layout: str, ids_option: str | None)
     att = attempts(got, "van", "van-wizard" if layout == "wizard" else "van-api", ids_option)
     command = f"`phonebank export van --layout {layout}`"
     _check(script, got, att, layout, command)
-    _, dates = attempt_dates(script, got, att.rows)
+    dates = attempt_dates(script, got, att.rows)
     if layout == "wizard":
         out = _wizard(script, got, att, dates)
     elif layout == "api":
@@ -71,7 +79,7 @@ def _check(script: Script, got: Loaded, att: Attempts, layout: str, command: str
     contact = np.bincount(att.cat[att.contact], minlength=len(names)) if len(att.cat) else counts
     code_counts = {nm: int(c - k) for nm, c, k in zip(names, counts, contact, strict=True) if c - k}
     contact_counts = {nm: int(k) for nm, k in zip(names, contact, strict=True) if k}
-    answers = _answered(got, att) if layout != "api" else []
+    answers = answered_pairs(got, att) if layout != "api" else []
     key = {"wizard": "van-wizard", "api": "van-api", "responses": "van-responses"}[layout]
     problems = mapping_problems(script, key, code_counts if layout != "responses" else {}, contact_counts, answers,
                                 command)
@@ -79,15 +87,6 @@ def _check(script: Script, got: Loaded, att: Attempts, layout: str, command: str
         problems += _context_problems(script, got, att, command)
     if problems:
         raise ScriptError(problems)
-
-
-def _answered(got: Loaded, att: Attempts) -> list[tuple[str, str]]:
-    """(question, answer) pairs of the contacts sent."""
-    frame = got.results.frame
-    codes_ = frame["answers"].cat.codes.to_numpy()[att.rows[att.contact]] if len(att.rows) else np.zeros(0, int)
-    categories = frame["answers"].cat.categories
-    return [pair for c in np.unique(codes_).tolist() if c >= 0
-            for pair in decode_answers(str(categories[c])).items()]
 
 
 def _context_problems(script: Script, got: Loaded, att: Attempts, command: str) -> list[str]:
@@ -127,15 +126,9 @@ def _canvassed_by(script: Script, got: Loaded, rows: np.ndarray) -> pa.Array:
                            volunteers.cat.codes.to_numpy()[rows] if len(rows) else np.zeros(0, np.int64))
 
 
-def _code_values(script: Script, got: Loaded, att: Attempts, value_of) -> pa.Array:
-    names = got.folded.codes.names
-    table = pa.array([value_of(script.code(nm)) if script.code(nm) else "" for nm in names] + [""], pa.string())
-    return table.take(pa.array(att.cat.astype(np.int64)))
-
-
 def _wizard(script: Script, got: Loaded, att: Attempts, dates: pa.Array) -> Export:
     contact = pa.array(att.contact)
-    result = _code_values(script, got, att, lambda c: c.van_result or "")
+    result = code_values(script, got, att, lambda c: c.van_result or "")
     columns = {
         WIZARD_ID: pa.array(att.ids.tolist(), pa.string()),
         "Date Contacted": dates,
@@ -144,30 +137,14 @@ def _wizard(script: Script, got: Loaded, att: Attempts, dates: pa.Array) -> Expo
     }
     if script.export.van_support_question:
         columns[script.export.van_support_question] = pc.if_else(contact, result, "")
-    for q, values in _per_question(script, got, att, lambda a: a.van_response or "", "van_question"):
+    for q, values in per_question(script, got, att, lambda a: a.van_response or "", "van_question"):
         columns[q.van_question] = pc.if_else(contact, values, "")
     return Export(list(columns), pa.table(list(columns.values()), names=[f"c{i}" for i in range(len(columns))]),
                   dates=("Date Contacted",))
 
 
-def _per_question(script: Script, got: Loaded, att: Attempts, value_of, field: str):
-    """(question, each attempt's mapped answer) for every question with ``field`` set."""
-    frame = got.results.frame
-    categories = [decode_answers(str(c)) for c in frame["answers"].cat.categories]
-    answer_codes = frame["answers"].cat.codes.to_numpy()[att.rows] if len(att.rows) else np.zeros(0, np.int64)
-    for q in script.questions:
-        if not getattr(q, field):
-            continue
-
-        def mapped(decoded: dict, q=q) -> str:
-            a = q.answer(decoded.get(q.id, ""))
-            return str(value_of(a) or "") if a else ""
-
-        yield q, category_values(categories, mapped, answer_codes)
-
-
 def _api(script: Script, got: Loaded, att: Attempts, dates: pa.Array) -> Export:
-    result = _code_values(script, got, att, lambda c: str(codes.CANVASSED if c.contact else
+    result = code_values(script, got, att, lambda c: str(codes.CANVASSED if c.contact else
                                                            c.van_result_id or codes.van_result_id(c.van_result) or ""))
     phones = attempt_phones(got, att.rows)
     n = len(att.rows)
@@ -207,9 +184,9 @@ def _responses(script: Script, got: Loaded, att: Attempts, dates: pa.Array) -> E
     pieces = []  # (attempt index, order, question id, response id)
     contact_rows = np.flatnonzero(att.contact)
     if script.export.van_support_question_id:
-        support = _code_values(script, got, att, lambda c: str(c.van_response_id or ""))
+        support = code_values(script, got, att, lambda c: str(c.van_response_id or ""))
         pieces.append((contact_rows, 0, str(script.export.van_support_question_id), support))
-    for order, (q, values) in enumerate(_per_question(script, got, att, lambda a: a.van_response_id,
+    for order, (q, values) in enumerate(per_question(script, got, att, lambda a: a.van_response_id,
                                                       "van_question_id"), 1):
         pieces.append((contact_rows, order, str(q.van_question_id), values))
     index, order, question, response = [], [], [], []

@@ -128,7 +128,7 @@ def mapping_problems(script: Script, layout: str, code_counts: dict[str, int], c
                         f"for the contact codes — add {support_key}: ... under export:")
     if q_field is not None:
         problems += _answer_problems(script, answers, q_field, a_field, command, flag_ok)
-    return sorted(problems, key=_line_number)
+    return sorted(problems, key=by_line)
 
 
 def _answer_problems(script: Script, answers: Iterable[tuple[str, str]], q_field: str, a_field: str, command: str,
@@ -164,7 +164,8 @@ def _answer_problems(script: Script, answers: Iterable[tuple[str, str]], q_field
     return problems
 
 
-def _line_number(problem: str) -> int:
+def by_line(problem: str) -> int:
+    """The scripts.yaml line a problem names (0 when none): problems are reported in file order."""
     try:
         return int(problem.split(":", 2)[1])
     except (IndexError, ValueError):
