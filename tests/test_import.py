@@ -310,10 +310,20 @@ def test_interrupted_write_leaves_previous_list(ws: Path, monkeypatch) -> None:
     run(ws, "import", str(write(ws / "van.csv", VAN)), "--list", "t")
     before = {p.name: p.read_bytes() for p in (ws / "lists").iterdir()}
 
-    def crash(lines):  # the header is written, then Ctrl-C before the first rows
-        raise KeyboardInterrupt
+    class Crash:  # writes part of the list, then Ctrl-C
+        def __init__(self, fh, schema):
+            fh.write(b"voter_id,partial\n")
 
-    monkeypatch.setattr(writing, "_string_bytes", crash)
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write_table(self, table):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(writing.pcsv, "CSVWriter", Crash)
     with pytest.raises(KeyboardInterrupt):
         run_import(Workspace(ws), ws / "van.csv", "t", replace=True)
     assert {p.name: p.read_bytes() for p in (ws / "lists").iterdir()} == before

@@ -15,7 +15,7 @@ from ..dnc import read_dnc
 from ..errors import ImportFailed, UsageProblem
 from ..lists import canonical_columns
 from ..workspace import Workspace
-from . import aliases, fields, ids, phones, reading, writing
+from . import aliases, arrow_read, fields, ids, phones, reading, writing
 
 NO_NAME = "no name"
 NO_PHONE = "no valid phone"
@@ -115,6 +115,11 @@ def _rel(path: Path, root: Path | None) -> str:
 def run_import(ws: Workspace, source: Path, list_name: str, **options) -> ImportSummary:
     """Import ``source`` into ``lists/LIST_NAME.csv`` (see ``_run_import``), one import per list at a
     time. Hidden temporary files left by an import that was killed mid-write are removed first."""
+    with arrow_read.pandas_set_aside():
+        return _locked_import(ws, source, list_name, **options)
+
+
+def _locked_import(ws: Workspace, source: Path, list_name: str, **options) -> ImportSummary:
     if options.get("dry_run"):
         return _run_import(ws, source, list_name, **options)
     lists_dir = ws.list_path(list_name).parent

@@ -108,6 +108,8 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
     if head.startswith(b"PK\x03\x04"):
         from . import xlsx  # openpyxl, within a row/column/cell budget
 
+        arrow_read.allow_pandas()
+
         return xlsx.read_xlsx(path, shown)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFailed(f"{shown}: is an old Excel (.xls) workbook — save it as CSV UTF-8 and import that")
@@ -141,6 +143,7 @@ def _utf8_prefix(head: bytes) -> bool:
 def _read_exact(path: Path, shown: str, encoding: str, explicit: bool, delimiter: str, head: bytes) -> SourceTable:
     """Read with pandas' C parser (every blank line a row, line breaks in values counted), decoding
     UTF-16 whole and retrying a UTF-8 failure as cp1252: what names the line of a problem."""
+    arrow_read.allow_pandas()
     data: bytes | None = None
     if encoding.startswith(("utf-16", "utf-32")):  # transcode: the C parser and line counting want UTF-8
         data = _transcode(path, encoding, shown)

@@ -15,7 +15,6 @@ from ..lists import PHONE_COLUMN
 REJECT_COLUMNS = ("source_line", "reason")
 # a cell a spreadsheet would run as a formula: a trigger first, and more than a signed number/phone
 _FORMULA = r"^[=+\-@\t\r].*[^0-9 ()+\-.,/]"
-_SPECIAL = (",", '"', "\n", "\r")
 
 
 def output_names(canonical: list[str], source_columns: list[str]) -> list[str]:
@@ -36,54 +35,20 @@ def write_table(path: Path, table: pa.Table) -> None:
         pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=True))
 
 
-def write_rows(path: Path, columns: list, names: list[str], keep: np.ndarray, batch: int = 1 << 17) -> None:
+def write_rows(path: Path, columns: list, names: list[str], keep: np.ndarray, batch: int = 1 << 18) -> None:
     """Write the rows of ``columns`` where ``keep`` is true, a batch at a time (no full filtered copy).
 
-    Each batch's lines are joined column-wise by pyarrow and written as one buffer; a value is quoted
-    only when it holds a comma, a quote or a line break (as ``csv.writer`` does)."""
-    with atomic_write(path, "wb") as fh:
-        fh.write(_csv_line(names))
-        for start in range(0, len(keep), batch):
+    pyarrow's writer puts every value in quotes. Quoting only where needed (a comma, quote or line
+    break) was tried: finding those values cost more than the writer spends on all of them."""
+    schema = pa.schema([(name, pa.string()) for name in names])
+    with atomic_write(path, "wb") as fh, pcsv.CSVWriter(fh, schema) as writer:
+        for start in range(0, max(len(keep), 1), batch):
             part = keep[start:start + batch]
-            if not part.any():
-                continue
-            mask = None if part.all() else pa.array(part)
-            cells = []
-            for col in columns:
-                cell = col.slice(start, batch)
-                cells.append(quote_needed(cell if mask is None else cell.filter(mask)))
-            lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, ","), "", "\n")
-            for chunk in lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]:
-                fh.write(_string_bytes(chunk))
-
-
-def _csv_line(values: list[str]) -> bytes:
-    return (",".join(_quote(v) for v in values) + "\n").encode("utf-8")
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"' if any(c in value for c in _SPECIAL) else value
-
-
-def quote_needed(values):
-    """Each value as a CSV cell: in quotes (inner quotes doubled) when it holds a comma, quote or line break."""
-    needs = None
-    for special in _SPECIAL:
-        hit = pc.match_substring(values, special)
-        needs = hit if needs is None else pc.or_(needs, hit)
-    if not pc.any(needs).as_py():
-        return values
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
-    return pc.if_else(needs, quoted, values)
-
-
-def _string_bytes(values: pa.Array) -> memoryview:
-    """The characters of a string array, back to back (its data buffer between the first and last offset)."""
-    if not len(values):
-        return memoryview(b"")
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
-    data = values.buffers()[2]
-    return memoryview(data)[int(offsets[0]):int(offsets[-1])] if data is not None else memoryview(b"")
+            cells = [c.slice(start, batch) for c in columns]
+            if not part.all():
+                mask = pa.array(part)
+                cells = [c.filter(mask) for c in cells]
+            writer.write_table(pa.table(cells, schema=schema))
 
 
 def neutralize(values):
