@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from . import hours
@@ -19,7 +18,7 @@ from .errors import DataError, Offline
 from .interview import Interview
 from .messages import count, language_name, say
 from .outcomes import parse_time
-from .prompts import Choice, Prompter, readable
+from .prompts import Choice, Heartbeat, Prompter, readable
 from .render import pick, variables, weekday
 from .results import UNDO, ResultRow, check_note
 from .roster import Volunteer
@@ -28,99 +27,14 @@ from .screen import (
     fmt_phone,
     fmt_time,
     full_name,
-    height_of,
     local_times,
     session_header,
-    summary_counts,
     voter_screen,
 )
 from .script import Code, Script
 from .store.port import CallingStore, Offer, Saved
-
-
-@dataclass
-class Tally:
-    """This session's calls: never below zero (an undo takes back only a call counted here)."""
-
-    calls: int = 0
-    contacts: int = 0
-    supporters: int = 0
-    undecided: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    def add(self, code: Code | None, sign: int = 1) -> None:
-        self.calls = max(0, self.calls + sign)
-        if code and code.contact:
-            self.contacts = max(0, self.contacts + sign)
-            if code.support is not None and code.support <= 2:
-                self.supporters = max(0, self.supporters + sign)
-            elif code.support == 3:
-                self.undecided = max(0, self.undecided + sign)
-
-    def line(self, language: str = "en") -> str:
-        return say(language, "tally.line", calls=self.calls, contacts=self.contacts, supporters=self.supporters,
-                   undecided=self.undecided)
-
-    def summary(self, language: str = "en", script_languages: list[str] | None = None) -> str:
-        minutes = int((time.monotonic() - self.started) // 60)
-        spent = say(language, "time.hours", h=minutes // 60, m=minutes % 60) if minutes >= 60 \
-            else say(language, "time.minutes", m=minutes)
-        used = " + ".join(language_name(code, language) for code in (script_languages or [language]))
-        return say(language, "tally.summary", spent=spent, language=used,
-                   **summary_counts(language, self.calls, self.contacts, self.supporters, self.undecided))
-
-
-class Heartbeat:
-    """A Prompter that reports every answer (every keystroke that ends a prompt) to ``beat``: while a
-    volunteer is on a voter, each answer renews the hold on that voter."""
-
-    def __init__(self, ui: Prompter, beat: Callable[[], None]):
-        self.inner = ui
-        self.style = ui.style
-        self.beat = beat
-        self._language: str = getattr(ui, "language", "en")
-
-    @property
-    def language(self) -> str:
-        return self._language
-
-    @language.setter
-    def language(self, value: str) -> None:
-        """The language of the words around the script; the prompter's own words ("Choose 1-8") follow."""
-        self._language = value
-        if hasattr(self.inner, "language"):
-            self.inner.language = value
-
-    def size(self) -> tuple[int, int] | None:
-        size = getattr(self.inner, "size", None)
-        return size() if size is not None else None
-
-    def clear(self) -> None:
-        clear = getattr(self.inner, "clear", None)
-        if clear is not None:
-            clear()
-
-    @property
-    def clears_screen(self) -> bool:
-        return getattr(self.inner, "style", "") == "ansi" and hasattr(self.inner, "clear")
-
-    def show(self, text: str) -> None:
-        self.inner.show(text)
-
-    def choose(self, message: str, choices: list[Choice], default: str | None = None) -> str:
-        answer = self.inner.choose(message, choices, default=default)
-        self.beat()
-        return answer
-
-    def text(self, message: str, default: str = "", validate: Callable[[str], str | None] | None = None) -> str:
-        answer = self.inner.text(message, default=default, validate=validate)
-        self.beat()
-        return answer
-
-    def confirm(self, message: str, default: bool = True) -> bool:
-        answer = self.inner.confirm(message, default=default)
-        self.beat()
-        return answer
+from .tally import Tally
+from .wrap import height_of
 
 
 def note_problem(text: str, language: str = "en") -> str | None:

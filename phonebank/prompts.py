@@ -17,7 +17,7 @@ from typing import IO, Protocol
 
 from .errors import Aborted
 from .messages import say
-from .screen import width_of, wrap_text
+from .wrap import width_of, wrap_text
 
 ANSI_CLEAR = "\x1b[2J\x1b[H"
 MAX_CHOICE_DIGITS = 6  # a longer number typed at a menu is not one of its choices (and int() has a limit)
@@ -239,3 +239,56 @@ class QuestionaryPrompter:
     def confirm(self, message: str, default: bool = True) -> bool:
         """Yes or no as a two-entry menu: the key, then Enter (a y alone never answers)."""
         return self.choose(message, yes_no_choices(self.language), "yes" if default else "no") == "yes"
+
+
+class Heartbeat:
+    """A Prompter that reports every answer (every keystroke that ends a prompt) to ``beat``: while a
+    volunteer is on a voter, each answer renews the hold on that voter."""
+
+    def __init__(self, ui: Prompter, beat: Callable[[], None]):
+        self.inner = ui
+        self.style = ui.style
+        self.beat = beat
+        self._language: str = getattr(ui, "language", "en")
+
+    @property
+    def language(self) -> str:
+        return self._language
+
+    @language.setter
+    def language(self, value: str) -> None:
+        """The language of the words around the script; the prompter's own words ("Choose 1-8") follow."""
+        self._language = value
+        if hasattr(self.inner, "language"):
+            self.inner.language = value
+
+    def size(self) -> tuple[int, int] | None:
+        size = getattr(self.inner, "size", None)
+        return size() if size is not None else None
+
+    def clear(self) -> None:
+        clear = getattr(self.inner, "clear", None)
+        if clear is not None:
+            clear()
+
+    @property
+    def clears_screen(self) -> bool:
+        return getattr(self.inner, "style", "") == "ansi" and hasattr(self.inner, "clear")
+
+    def show(self, text: str) -> None:
+        self.inner.show(text)
+
+    def choose(self, message: str, choices: list[Choice], default: str | None = None) -> str:
+        answer = self.inner.choose(message, choices, default=default)
+        self.beat()
+        return answer
+
+    def text(self, message: str, default: str = "", validate: Callable[[str], str | None] | None = None) -> str:
+        answer = self.inner.text(message, default=default, validate=validate)
+        self.beat()
+        return answer
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        answer = self.inner.confirm(message, default=default)
+        self.beat()
+        return answer

@@ -16,9 +16,10 @@ import pytest
 from phonebank.loop import Session
 from phonebank.messages import CATALOG
 from phonebank.prompts import PlainPrompter
-from phonebank.screen import Block, lay_out, width_of, wrap_text
+from phonebank.screen import Block, lay_out
 from phonebank.script import load_script
 from phonebank.store.files import FileStore
+from phonebank.wrap import width_of, wrap_text
 
 from callkit import ANA, Clock, la, make_workspace, voter
 
