@@ -42,12 +42,11 @@ def preview(script: Script, language: str = "en", today: dt.date | None = None, 
         title = pick(sec.title, language) or sec.id
         out.append(f"== {n}. {title} [{sec.id}] ==")
         out.append(render(pick(sec.text, language), values, style))
-        if sec.ask:
-            q = script.question(sec.ask)
+        q = script.question(sec.ask) if sec.ask else None  # scripts.yaml checks make every `ask` a question
+        if q is not None:
             answers = " / ".join(pick(a.label, language) for a in q.answers)
             out.append(f"   {lab['ask']}: {pick(q.text, language)} ({answers})")
-        if sec.branches:
-            q = script.question(sec.ask)
+        if sec.branches and q is not None:
             for a in q.answers:
                 target = script.next_section(sec, a.id)
                 where = f"{target.id}" if target else lab["end"]

@@ -75,7 +75,7 @@ class PlainPrompter:
         if stdin is None:
             stdin = sys.stdin
             try:  # bytes that are not UTF-8 read as U+FFFD: the answer is kept, never a crash at save
-                stdin.reconfigure(errors="replace")  # type: ignore[attr-defined]
+                stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
             except (AttributeError, ValueError, OSError):
                 pass
         self.stdin = stdin

@@ -195,8 +195,9 @@ def lay_out(blocks: list[Block], columns: int | None, room: int | None) -> list[
     for i in reversed(range(len(blocks))):
         if total() <= room:
             break
-        if blocks[i].short is not None and state[i] != blocks[i].short:
-            state[i] = list(blocks[i].short)
+        short = blocks[i].short
+        if short is not None and state[i] != short:
+            state[i] = list(short)
     # 2. drop whole blocks, least important first
     order = sorted((i for i, b in enumerate(blocks) if b.rank), key=lambda i: blocks[i].rank)
     for i in order:
