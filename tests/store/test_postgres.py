@@ -387,3 +387,20 @@ def test_claims_commit_without_waiting_for_the_disk_and_saves_wait(campaign, clo
     offer = s.next_voter(BO.email)
     assert s.save(row(s, offer, "not_home", clock, volunteer=BO), offer.hold).hold_lost is False
     assert s.conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+
+
+def test_a_remote_connection_notices_a_dead_network_within_a_minute():
+    """TCP connections get keepalives and tcp_user_timeout (a save waiting on a dropped Wi-Fi fails in
+    60 s instead of the kernel's ~15 minutes), each an option libpq knows; a unix socket gets neither;
+    what the URL sets itself wins."""
+    from psycopg import pq
+
+    from phonebank.store.pg_conn import conninfo
+
+    remote = {o.keyword.decode(): (o.val or b"").decode() for o in pq.Conninfo.parse(
+        conninfo("postgresql://db.example.org/campaign?keepalives_idle=5").encode())}
+    assert remote["tcp_user_timeout"] == "60000" and remote["keepalives"] == "1"
+    assert remote["keepalives_idle"] == "5" and remote["connect_timeout"] == "10"
+    local = {o.keyword.decode(): (o.val or b"").decode() for o in pq.Conninfo.parse(
+        conninfo("postgresql:///campaign?host=/tmp/sock").encode())}
+    assert local["tcp_user_timeout"] == "" and local["keepalives"] == "" and local["connect_timeout"] == "10"
