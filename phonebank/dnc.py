@@ -127,7 +127,8 @@ def append_dnc(path: Path, rows: Iterable[tuple[str, ...]]) -> int:
         lines.append(_line(row, names))
     if not lines:
         return 0
-    durable_append(path, "".join(lines).encode("utf-8"), (",".join(DNC_COLUMNS) + "\n").encode())
+    # a file name that was not UTF-8 (lone surrogates) is kept as \udcXX: the file stays UTF-8 text
+    durable_append(path, "".join(lines).encode("utf-8", "backslashreplace"), (",".join(DNC_COLUMNS) + "\n").encode())
     return len(lines)
 
 

@@ -40,6 +40,7 @@ progress) and report it.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import uuid
@@ -139,7 +140,8 @@ def row_to_line(row: ResultRow) -> bytes:
     check_note(row.note)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(row.to_fields())
-    return buf.getvalue().encode("utf-8")
+    # text that was not UTF-8 (lone surrogates from undecodable bytes) is kept as \udcXX, never a failed save
+    return buf.getvalue().encode("utf-8", "backslashreplace")
 
 
 def allow_long_fields() -> None:
@@ -177,10 +179,29 @@ def parse_lines(data: bytes, path: Path, first_line: int, problems: ReadProblems
             row = ResultRow.from_fields(fields)
             if not row.voter_id or not row.code:
                 raise ValueError("no voter_id or code")
+            check_time(row.recorded_at, "recorded_at", required=True)
+            check_time(row.callback_at, "callback_at")
         except (ValueError, csv.Error) as exc:
             problems.bad.append(f"{path}:{lineno}: damaged row ({exc})")
             continue
         yield lineno, row
+
+
+YEARS = (1900, 2999)  # a saved time outside these is damage: date arithmetic on it would overflow
+
+
+def check_time(text: str, column: str, required: bool = False) -> None:
+    """ValueError unless ``text`` is an ISO 8601 time with a UTC offset between YEARS (or empty, when not
+    ``required``): a hand-edited row dated 9999 must be a damaged row, not a crash of every later call."""
+    if not text and not required:
+        return
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{column} {text[:40]!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None or not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValueError(f"{column} {text[:40]!r} is out of range (a time with a UTC offset, years "
+                         f"{YEARS[0]}-{YEARS[1]})")
 
 
 def read_results_file(path: Path, problems: ReadProblems, start: int = 0) -> tuple[list[ResultRow], int]:

@@ -29,6 +29,7 @@ from .fsutil import (
     durable_append,
     ensure_private_dir,
 )
+from .termsafe import has_controls, visible
 
 ROSTER_COLUMNS = ("email", "first_name", "last_name", "zip", "registered_at")
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -50,10 +51,16 @@ class Volunteer:
         return {"first_name": self.first_name, "last_name": self.last_name}
 
 
+EMAIL_MAX = 200  # characters: the email names the volunteer's results file (EMAIL.csv.torn within 255 bytes)
+
+
 def check_email(text: str) -> str:
     email = (text or "").strip().lower()
-    if not EMAIL_RE.match(email) or len(email) > 254:
-        raise UsageProblem(f"'{text.strip()}' is not an email address — type it like name@example.org")
+    if len(email) > EMAIL_MAX:
+        raise UsageProblem(f"the email is {len(email):,} characters long (at most {EMAIL_MAX}) — type a shorter "
+                           "address")
+    if not EMAIL_RE.match(email) or has_controls(email):
+        raise UsageProblem(f"'{visible(text.strip())}' is not an email address — type it like name@example.org")
     return email
 
 
@@ -68,8 +75,9 @@ def check_name(text: str, what: str) -> str:
     value = " ".join((text or "").split())
     if not value:
         raise UsageProblem(f"{what} is required — type it")
-    if len(value) > 60 or any(ch in value for ch in "\x00<>"):
-        raise UsageProblem(f"{what} '{value[:60]}' is not a name — type your {what.lower()}")
+    if len(value) > 60 or any(ch in value for ch in "\x00<>") or has_controls(value):
+        raise UsageProblem(f"{what} '{visible(value[:60])}' is not a name (no control characters, at most 60 "
+                           f"characters) — type your {what.lower()}")
     return value
 
 
@@ -115,7 +123,8 @@ def add_volunteer(path: Path, volunteer: Volunteer) -> None:
     buf = io.StringIO()
     # one row is always one line, whatever a caller passes
     csv.writer(buf, lineterminator="\n").writerow([_ONE_LINE.sub(" ", values.get(c) or "") for c in names])
-    durable_append(path, buf.getvalue().encode("utf-8"), (",".join(ROSTER_COLUMNS) + "\n").encode())
+    # text that was not UTF-8 (lone surrogates) is kept as \udcXX: the roster stays UTF-8, the save never fails
+    durable_append(path, buf.getvalue().encode("utf-8", "backslashreplace"), (",".join(ROSTER_COLUMNS) + "\n").encode())
 
 
 def config_dir() -> Path:

@@ -30,6 +30,11 @@ def visible(text: object) -> str:
     return _UNSAFE.sub(_shown, value)
 
 
+def has_controls(text: str) -> bool:
+    """Whether ``text`` holds a character ``visible`` would escape."""
+    return _UNSAFE.search(text) is not None
+
+
 def visible_keep_lines(text: str) -> str:
     """Like ``visible`` but newlines stay newlines (for multi-line output such as a table)."""
     return "\n".join(visible(line) for line in text.split("\n"))
