@@ -8,7 +8,11 @@ from pathlib import Path
 import click
 
 from ..dnc import append_dnc, read_dnc, read_dnc_fixed
+from ..errors import UsageProblem
+from ..termsafe import visible
 from .common import current_workspace, workspace_option
+
+REASON_MAX = 200
 
 
 @click.group("dnc")
@@ -18,22 +22,26 @@ def dnc() -> None:
 
 @dnc.command("add")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--reason", default="dnc add", show_default=True, help="Reason recorded with each number.")
+@click.option("--reason", default="dnc add", show_default=True, help="Reason recorded with each number (at most "
+              "200 characters).")
 @workspace_option
 def add(file: Path, reason: str) -> None:
     """Add every number in FILE (a CSV with a phone column, or one number per line)."""
     from ..importer.dnc_file import read_numbers
 
+    if len(reason) > REASON_MAX:
+        raise UsageProblem(f"--reason is {len(reason):,} characters long (at most {REASON_MAX}) — shorten it")
     ws = current_workspace()
     found = read_numbers(file)
     listed = read_dnc_fixed(ws.dnc_path)  # a number listed only by a call can be undone: list it for good
     new = [n for n in found.numbers if n not in listed]
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     added = append_dnc(ws.dnc_path, ((n, now, str(file), reason) for n in new))
-    click.echo(f"Added {added:,} numbers to {ws.dnc_path.name} from {file} "
+    shown = visible(file)
+    click.echo(f"Added {added:,} numbers to {ws.dnc_path.name} from {shown} "
                f"({len(found.numbers) - len(new):,} already listed, {len(found.invalid):,} invalid skipped)")
     for line, raw in found.invalid[:5]:
-        click.echo(f"  {file}:{line}: not a phone number: {raw!r}")
+        click.echo(f"  {shown}:{line}: not a phone number: '{visible(raw)}'")
     if len(found.invalid) > 5:
         click.echo(f"  ... and {len(found.invalid) - 5:,} more")
 
