@@ -43,7 +43,7 @@ from ..lists import ListRows, phone_columns
 from ..outcomes import fold
 from ..results import ResultRow
 from ..script import Script
-from .files import kept_header
+from .file_index import kept_header
 from .voters_arrow import _first_of_each_id, zone_indexes
 
 LIST_LOCK = 0x6C697374  # (LIST_LOCK, list id): one load of a list at a time ("list"), as postgres.LIST_LOCK

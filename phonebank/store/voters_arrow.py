@@ -1,6 +1,6 @@
 """The file store's voter rows, read and computed column-wise with pyarrow (organizers' machines).
 
-Same result as ``files._voter_rows`` (the csv-module reader a volunteer's machine uses): one row
+Same result as ``file_index._voter_rows`` (the csv-module reader a volunteer's machine uses): one row
 per voter_id (the first), the zone computed once per distinct (ZIP, state, area codes), the phones
 joined, the kept columns packed. About 3x faster on a million voters, so `phonebank import` can
 build the calling index right away. Importing this module fails without pyarrow; the caller then
@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 
 from .. import hours
 from ..lists import ListRows, phone_columns
-from .files import _SEP, kept_header
+from .file_index import _SEP, kept_header
 
 Loaded = tuple[Iterable[tuple], list[str], list[str]]  # (voter rows, zone keys, packed columns)
 

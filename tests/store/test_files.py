@@ -10,7 +10,7 @@ import pytest
 
 from phonebank.results import CsvResultsStore, ResultRow
 from phonebank.script import load_script
-from phonebank.store import files
+from phonebank.store import file_index
 from phonebank.store.files import FileStore
 
 from callkit import ANA, BO, Clock, la, make_workspace, voter
@@ -59,7 +59,7 @@ def test_rows_copied_in_from_elsewhere_are_read_within_the_scan_interval(ws, clo
     CsvResultsStore(ws.results_dir).append(ResultRow(recorded_at=clock().isoformat(), volunteer=BO.email,
                                                      list="test", voter_id="V1", phone="+12135550101",
                                                      code="supporter"))
-    monkeypatch.setattr(files, "SCAN_SECONDS", 0.0)
+    monkeypatch.setattr(file_index, "SCAN_SECONDS", 0.0)
     assert s.next_voter(ANA.email).voter_id == "V2"
 
 
@@ -121,7 +121,7 @@ def test_many_callers_starting_at_once_on_a_fresh_workspace_all_get_in(tmp_path,
 
 
 def test_the_pyarrow_and_csv_voter_readers_agree(tmp_path):
-    from phonebank.store.files import _voter_rows
+    from phonebank.store.file_index import _voter_rows
     from phonebank.store.voters_arrow import voter_rows
 
     voters = [voter(f"V{i}", "Ana", f"Reyes {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),

@@ -1,0 +1,427 @@
+"""The calling index of the file store: ``.phonebank/LIST.sqlite``, derived from the list, the results
+files and ``do-not-call.csv`` — delete it and it is rebuilt; nothing is lost.
+
+``ListIndex`` opens it (under a build lock), rebuilds it when the list, the script or the index layout
+changed, reads new result rows into it (``_sync``) and keeps each voter's queue state
+(``outcomes.fold`` over the voter's rows). ``FileStore`` (``files.py``) hands out voters and saves calls
+on top of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .. import hours
+from ..dnc import append_dnc, read_dnc, read_dnc_entries
+from ..errors import DataError
+from ..lists import ListRows
+from ..outcomes import VoterOutcome, fold, live_phones
+from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
+from ..script import Script
+from ..workspace import Workspace
+from .port import Clock
+
+INDEX_VERSION = "3"
+SCAN_SECONDS = 30.0  # a full look at every results file at least this often (rows written outside a save)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS voters(
+    seq INTEGER PRIMARY KEY,
+    voter_id TEXT NOT NULL,
+    zone INTEGER NOT NULL,  -- position in meta's zone_keys
+    phones TEXT NOT NULL,
+    data TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0,
+    is_callback INTEGER NOT NULL DEFAULT 0,
+    route_language TEXT NOT NULL DEFAULT '',
+    dead_phones TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX IF NOT EXISTS voter_ids ON voters(voter_id);
+CREATE INDEX IF NOT EXISTS fresh ON voters(zone, seq) WHERE attempts = 0 AND done = 0;
+CREATE INDEX IF NOT EXISTS due ON voters(next_at) WHERE attempts > 0 AND done = 0;
+CREATE INDEX IF NOT EXISTS priority ON voters(next_at)
+    WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '');
+CREATE TABLE IF NOT EXISTS rows(row_id TEXT PRIMARY KEY, voter_id TEXT NOT NULL, volunteer TEXT NOT NULL,
+    undoes TEXT NOT NULL, fields TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rows_voter ON rows(voter_id);
+CREATE INDEX IF NOT EXISTS rows_volunteer ON rows(volunteer);
+CREATE INDEX IF NOT EXISTS rows_undoes ON rows(undoes) WHERE undoes != '';
+CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dnc(phone TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS claims(voter_id TEXT PRIMARY KEY, volunteer TEXT NOT NULL, expires_at REAL NOT NULL,
+    token TEXT NOT NULL, since INTEGER NOT NULL);
+"""
+
+
+def _ts(moment: dt.datetime) -> float:
+    return moment.timestamp()
+
+
+class ListIndex:
+    """One list's calling index: opened, kept fresh, and each voter's state recomputed from the results."""
+
+    def __init__(self, workspace: Workspace, script: Script, list_name: str, clock: Clock,
+                 on_rebuild: Callable[[], None] | None = None, prepared: tuple | None = None):
+        self.ws = workspace
+        self._prepared = prepared  # the voter rows `phonebank import` computed beside writing the list
+        self.script = script
+        self.list_name = list_name
+        self.clock = clock
+        self.list_path = workspace.list_path(list_name)
+        if not self.list_path.is_file():
+            raise DataError(
+                f"no list named '{list_name}' in {workspace.lists_dir} — available: "
+                f"{', '.join(workspace.list_names()) or 'none'}; import one with `phonebank import SOURCE --list NAME`"
+            )
+        self.results = CsvResultsStore(workspace.results_dir)
+        self.db_path = workspace.index_dir / f"{list_name}.sqlite"
+        self.lock_path = self.db_path.with_suffix(".lock")
+        self.problems = ReadProblems()
+        self.on_rebuild = on_rebuild
+        self._dnc: set[str] = set()
+        self._dnc_stamp: tuple | None = None
+        self._dnc_dirty = False  # re-read since the index last matched it
+        self._zone_keys: list[str] = []
+        self._skipped: set[str] = set()
+        self._scanned_at = float("-inf")
+        self._effects = {c.id: c.effect for c in script.codes}
+        self.db = self._connect()
+        self._ensure_fresh()
+
+    # -- setup ----------------------------------------------------------------------------------
+    def _locked(self):
+        """The build lock: one process at a time creates, rebuilds or rescores the index."""
+        lock = open(self.lock_path, "a")  # noqa: SIM115 - closed by the caller's with-block
+        os.chmod(self.lock_path, 0o600)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        return lock
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            with self._locked():  # many callers starting at once: one sets WAL and the schema
+                db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+                os.chmod(self.db_path, 0o600)
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+                version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() if has_meta else None
+                if has_meta and (version is None or version[0] != INDEX_VERSION):  # an older layout: start over
+                    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+                        db.execute(f"DROP TABLE IF EXISTS {name}")
+                db.executescript(SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('version', ?)", (INDEX_VERSION,))
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS skipped(voter_id TEXT PRIMARY KEY)")
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"{self.db_path}: the calling index is damaged ({exc}) — delete the folder {self.db_path.parent} "
+                "(it is rebuilt from the CSV files) and try again"
+            ) from None
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _list_stamp(self) -> str:
+        st = self.list_path.stat()
+        return json.dumps([INDEX_VERSION, st.st_size, st.st_mtime_ns, st.st_ino])
+
+    def _script_stamp(self) -> str:
+        st = self.ws.script_path.stat()
+        return json.dumps([st.st_size, st.st_mtime_ns])
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _stale(self) -> bool:
+        return self._meta("list_stamp") != self._list_stamp() or self._meta("script_stamp") != self._script_stamp()
+
+    def _ensure_fresh(self) -> None:
+        """Rebuild the voters when the list changed; recompute outcomes when only the script did."""
+        if self._stale():
+            with self._locked():
+                if self._meta("list_stamp") != self._list_stamp():
+                    if self.on_rebuild:
+                        self.on_rebuild()
+                    self._rebuild()
+                elif self._meta("script_stamp") != self._script_stamp():
+                    self._rescore()
+        self._zone_keys = json.loads(self._meta("zone_keys") or "[]")
+        self._header = json.loads(self._meta("header") or "[]")
+        self._transaction(lambda: self._sync(full=True))
+
+    def _transaction(self, work: Callable[[], object]):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            out = work()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return out
+
+    def _rescore(self) -> None:
+        """scripts.yaml changed (retry rules, codes): recompute every voter that has results."""
+        self._refresh_dnc(force=True)
+
+        def work() -> None:
+            self._sync(full=True)
+            self._recompute_all()
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('script_stamp', ?)", (self._script_stamp(),))
+
+        self._transaction(work)
+
+    def _rebuild(self) -> None:
+        """Load the list into ``voters`` and recompute every voter from the saved calls — one transaction,
+        so a session never sees the new list without its results."""
+        list_stamp, script_stamp = self._list_stamp(), self._script_stamp()
+        self._refresh_dnc(force=True)
+        db = self.db
+
+        def work() -> None:
+            db.execute("PRAGMA cache_size = -262144")  # 256 MiB while loading: index builds sort in memory
+            db.execute("DROP TABLE voters")  # faster than deleting a million rows; its indexes go with it
+            db.execute("DELETE FROM meta WHERE key != 'version'")
+            statements = [st for st in SCHEMA.split(";") if "ON voters(" in st or "TABLE IF NOT EXISTS voters(" in st]
+            db.execute(statements[0])  # bulk load first, index after: much faster
+            zone_keys, header = self._load_voters(db)
+            db.execute("INSERT INTO meta VALUES ('header', ?)", (json.dumps(header),))
+            self._zone_keys = zone_keys
+            for statement in statements[1:]:
+                db.execute(statement)
+            self._sync(full=True)
+            self._recompute_all()
+            db.execute("INSERT INTO meta VALUES ('zone_keys', ?)", (json.dumps(zone_keys),))
+            db.execute("INSERT INTO meta VALUES ('list_stamp', ?)", (list_stamp,))
+            db.execute("INSERT INTO meta VALUES ('script_stamp', ?)", (script_stamp,))
+
+        try:
+            self._transaction(work)
+        finally:
+            db.execute("PRAGMA cache_size = -2000")
+
+    def _load_voters(self, db: sqlite3.Connection) -> tuple[list[str], list[str]]:
+        """Insert one row per voter (first row of a repeated voter_id); returns (zone keys, packed columns).
+        Only what the screen and the script use is kept (``KEPT_COLUMNS``)."""
+        fast_rows: Callable[..., tuple[Iterable[tuple], list[str], list[str]] | None] | None
+        try:
+            from .voters_arrow import voter_rows as fast_rows  # where pyarrow is installed (organizers)
+        except ImportError:
+            fast_rows = None
+        loaded, self._prepared = self._prepared, None
+        if loaded is None and fast_rows is not None:
+            loaded = fast_rows(self.list_path, self._dnc)
+        if loaded is None:
+            loaded = _voter_rows(self.list_path, self._dnc)
+        rows, zone_keys, header = loaded
+        db.executemany("INSERT INTO voters(voter_id, zone, phones, data, done) VALUES (?, ?, ?, ?, ?)", rows)
+        return zone_keys, header
+
+    # -- keeping up with other sessions -----------------------------------------------------------
+    def _refresh_dnc(self, force: bool = False) -> bool:
+        path = self.ws.dnc_path
+        try:
+            st = path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        if not force and stamp == self._dnc_stamp:
+            return False
+        self._dnc = read_dnc(path)
+        self._dnc_stamp = stamp
+        self._dnc_dirty = True
+        return True
+
+    def _reconcile_dnc(self) -> None:
+        """Inside a transaction: numbers taken off the do-not-call list (an undone refusal) bring their
+        voters back in this list too; the index remembers the list it last matched."""
+        db = self.db
+        stored = {p for (p,) in db.execute("SELECT phone FROM dnc")}
+        removed, added = stored - self._dnc, self._dnc - stored
+        back: set[str] = set()
+        for phone in removed:
+            back.update(v for (v,) in db.execute(
+                "SELECT voter_id FROM voters WHERE done = 1 AND instr(phones, ?) > 0", (phone,)))
+        db.executemany("DELETE FROM dnc WHERE phone = ?", [(p,) for p in removed])
+        db.executemany("INSERT OR IGNORE INTO dnc VALUES (?)", [(p,) for p in added])
+        self._dnc_dirty = False
+        if back:
+            self._recompute_many(back)
+
+    def _sync(self, full: bool = False, paths: Iterable[Path] = (), listed: frozenset[str] = frozenset()) -> None:
+        """Inside a transaction: read result rows not yet in the index. Saves made through a store read
+        their own row; ``full`` (at start, every SCAN_SECONDS, when a lapsed hold is re-offered) also
+        looks at every results file, for rows written any other way (a crash before COMMIT, a copy)."""
+        self._refresh_dnc()
+        if self._dnc_dirty:
+            self._reconcile_dnc()
+        wanted = list(paths)
+        if full or time.monotonic() - self._scanned_at > SCAN_SECONDS:
+            wanted = self.results.files(self.list_name)
+            self._scanned_at = time.monotonic()
+        if not wanted:
+            return
+        db = self.db
+        offsets = dict(db.execute("SELECT path, offset FROM files")) if full or len(wanted) > 20 else {
+            str(p): o for p in wanted for (o,) in db.execute("SELECT offset FROM files WHERE path = ?", (str(p),))}
+        was_empty = db.execute("SELECT 1 FROM rows LIMIT 1").fetchone() is None
+        touched: set[str] = set()
+        read_now: list[ResultRow] = []
+        for path in wanted:
+            start = offsets.get(str(path), 0)
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue
+            if size == start:
+                continue
+            if size < start:  # rewritten by hand: start over with this file
+                start = 0
+            rows, end = read_results_file(path, self.problems, start)
+            db.executemany(
+                "INSERT OR IGNORE INTO rows(row_id, voter_id, volunteer, undoes, fields) VALUES (?, ?, ?, ?, ?)",
+                [(r.row_id, r.voter_id, r.volunteer, r.undoes if r.code == UNDO else "",
+                  json.dumps(r.to_fields(), ensure_ascii=False)) for r in rows],
+            )
+            db.execute("INSERT OR REPLACE INTO files(path, offset) VALUES (?, ?)", (str(path), end))
+            read_now += rows
+            touched.update(r.voter_id for r in rows)  # a row already known is recomputed harmlessly
+            for row in rows:
+                if row.code == UNDO:
+                    target = db.execute("SELECT voter_id FROM rows WHERE row_id = ?", (row.undoes,)).fetchone()
+                    if target:
+                        touched.add(target[0])
+        if not read_now:
+            return
+        self._list_dnc_found(read_now, listed)
+        self._recompute_many(touched, known=read_now if was_empty else None)
+
+    def _list_dnc_found(self, rows: list[ResultRow], listed: frozenset[str]) -> None:
+        """Do-not-call results read from the files (not saved here: ``listed`` are the row ids whose
+        numbers were just listed): their numbers go on the list, unless the call was undone."""
+        refusals = [r for r in rows if r.phone and self._effects.get(r.code) == "do_not_call" and r.row_id not in listed]
+        if not refusals:
+            return
+        entered = {e.row_id for e in read_dnc_entries(self.ws.dnc_path) if e.row_id}
+        new: list[tuple[str, str, str, str, str]] = []
+        for row in refusals:
+            if (row.row_id not in entered
+                    and not self.db.execute("SELECT 1 FROM rows WHERE undoes = ?", (row.row_id,)).fetchone()):
+                self._dnc.add(row.phone)
+                new.append((row.phone, row.recorded_at, "call", row.code, row.row_id))
+        if new:
+            append_dnc(self.ws.dnc_path, new)
+
+    def _rows_for(self, voter_id: str) -> list[ResultRow]:
+        cur = self.db.execute("SELECT fields FROM rows WHERE voter_id = ? ORDER BY rowid", (voter_id,))
+        return [ResultRow.from_fields(json.loads(f)) for (f,) in cur]
+
+    def _outcome(self, voter_id: str) -> VoterOutcome | None:
+        return fold(self.script, self._rows_for(voter_id)).get(voter_id)
+
+    def _recompute_all(self) -> None:
+        self._recompute_many({v for (v,) in self.db.execute("SELECT DISTINCT voter_id FROM rows")}, force_batch=True)
+
+    def _recompute_many(self, voter_ids: set[str], force_batch: bool = False,
+                        known: list[ResultRow] | None = None) -> None:
+        """Recompute voters after new rows: one by one for a few, in one pass for many.
+        ``known``: every row there is, already parsed (the index had none before)."""
+        if len(voter_ids) <= 200 and not force_batch and known is None:
+            for voter_id in voter_ids:
+                self._recompute(voter_id)
+            return
+        if known is None:
+            known = [ResultRow.from_fields(json.loads(f)) for (f,) in self.db.execute("SELECT fields FROM rows")]
+        outcomes = fold(self.script, known)
+        wanted = sorted(voter_ids)
+        updates = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for voter_id, phones in self.db.execute(
+                    f"SELECT voter_id, phones FROM voters WHERE voter_id IN ({marks})", chunk):
+                updates.append((*self._state(phones.split(), outcomes.get(voter_id)), voter_id))
+        self.db.executemany(
+            "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
+            "WHERE voter_id=?", updates)
+
+    def _state(self, phones: list[str], outcome: VoterOutcome | None) -> tuple:
+        if outcome is None:
+            return (0, 0 if live_phones(phones, None, self._dnc) else 1, 0.0, 0, "", "")
+        alive = live_phones(phones, outcome, self._dnc)
+        done = 1 if (outcome.finished or not alive) else 0
+        is_callback = 1 if (outcome.last and self._effects.get(outcome.last.code) == "callback") else 0
+        next_at = _ts(outcome.next_at) if outcome.next_at else 0.0
+        return (outcome.attempts, done, next_at, is_callback, outcome.route_language or "",
+                " ".join(sorted(outcome.dead_phones)))
+
+    def _recompute(self, voter_id: str) -> None:
+        row = self.db.execute("SELECT phones FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
+        if row is None:  # a result for a voter no longer in the list: kept in the CSV, ignored here
+            return
+        values = self._state(row[0].split(), self._outcome(voter_id))
+        self.db.execute(
+            "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
+            "WHERE voter_id=?",
+            (*values, voter_id),
+        )
+
+
+_SEP = "\x1f"  # ASCII unit separator: joins a voter's fields in the index
+# what the calling screen and the script use of a voter, besides the voter_id and phones columns
+KEPT_COLUMNS = ("first_name", "last_name", "zip", "city", "state", "language", "age", "party")
+
+
+def kept_header(header: list[str]) -> list[str]:
+    """The list's columns the index packs into ``data``, in the list's order."""
+    return [h for h in header if h in KEPT_COLUMNS]
+
+
+def _voter_rows(list_path: Path, dnc: set[str]) -> tuple[list[tuple], list[str], list[str]]:
+    """The index's voter rows read with the csv module (volunteers' machines: no pyarrow needed)."""
+    rows = ListRows(list_path)
+    header = rows.header
+    kept = kept_header(header)
+    kept_at = [header.index(h) for h in kept]
+    vid_at, zip_at, state_at = (header.index(name) for name in ("voter_id", "zip", "state"))
+    phone_at = rows.phone_indexes
+    zone_of: dict[str, int] = {}
+    zone_keys: list[str] = []
+    zone_cache: dict[tuple, int] = {}
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        vid = row[vid_at]
+        if not vid or vid in seen:
+            continue
+        seen.add(vid)
+        phones = [row[i] for i in phone_at if row[i]]
+        zip5, state = row[zip_at][:5], row[state_at]
+        cache_key = (zip5, state, *(p[:5] for p in phones))
+        zone = zone_cache.get(cache_key)
+        if zone is None:
+            key = hours.zone_key(hours.zones_for(zip5, state, phones))
+            zone = zone_cache[cache_key] = zone_of.setdefault(key, len(zone_of))
+            if zone == len(zone_keys):
+                zone_keys.append(key)
+        done = 0 if phones and (not dnc or any(p not in dnc for p in phones)) else 1
+        out.append((vid, zone, " ".join(phones), _pack([row[i] for i in kept_at]), done))
+    return out, zone_keys, kept
+
+
+def _pack(row: list[str]) -> str:
+    packed = _SEP.join(row)
+    if packed.count(_SEP) != len(row) - 1:  # a field held the separator itself (never in real data)
+        packed = _SEP.join(v.replace(_SEP, " ") for v in row)
+    return packed
