@@ -37,7 +37,10 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
     calling from home.
     """
     from ..store import database_url
+    from ..workspace import check_list_name
 
+    check_list_name(list_name)
+    check_options(maps, delimiter)
     ws = current_workspace()
     url = database_url(ws) if not dry_run else None
     if url:
@@ -50,6 +53,33 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
         click.echo(line)
     if not dry_run:
         _prepare_for_calling(ws, list_name, summary.calling_rows)
+
+
+# one printable ASCII character that is not a letter, digit, quote or space (or a tab): the readers split bytes
+_DELIMITER_OK = {chr(c) for c in range(0x21, 0x7F) if not chr(c).isalnum() and chr(c) not in "\"'"} | {"\t"}
+
+
+def check_options(maps: tuple[str, ...], delimiter: str | None) -> None:
+    """Refuse option values the import cannot honour, before any file is read: a --delimiter that is not
+    one ASCII punctuation character (or tab), one field or one column given twice with --map."""
+    from ..errors import UsageProblem
+    from ..importer import aliases
+    from ..importer.reading import DELIMITER_NAMES
+
+    if delimiter is not None and DELIMITER_NAMES.get(delimiter.lower(), delimiter) not in _DELIMITER_OK:
+        raise UsageProblem(f"invalid --delimiter {delimiter!r} — use one character such as ',', ';', '|' or 'tab'")
+    fields: dict[str, str] = {}
+    columns: dict[str, str] = {}
+    for column, target in aliases.parse_maps(maps):
+        key = aliases.norm(column)
+        if key in columns and columns[key] != target:
+            raise UsageProblem(f"--map gives column {column!r} twice ({columns[key]} and {target}) — keep one")
+        columns[key] = target
+        if target in aliases.MULTI or target == "ignore":
+            continue  # several phone columns (or ignored ones) are fine
+        if target in fields and aliases.norm(fields[target]) != key:
+            raise UsageProblem(f"--map gives field {target} two columns ({fields[target]!r} and {column!r}) — keep one")
+        fields[target] = column
 
 
 def _run(ws, source: Path, list_name: str, **options):

@@ -125,6 +125,7 @@ def resolve(columns: list[str], maps: list[tuple[str, str]], source: str) -> Map
             if not any(norm(column) == norm(name) for column, _ in maps):
                 phones["phone"].append(name)
                 taken.add(name)
+    explicit = {target for _, target in maps}  # a field given with --map keeps that column
     for column, target in maps:
         real = column if column in columns else by_norm.get(norm(column))
         if real is None:
@@ -150,7 +151,7 @@ def resolve(columns: list[str], maps: list[tuple[str, str]], source: str) -> Map
             continue
         if target in MULTI:
             phones[target].append(c)
-        elif target not in mapping.single or _better(key, target, norm(mapping.single[target])):
+        elif target not in mapping.single or (target not in explicit and _better(key, target, norm(mapping.single[target]))):
             mapping.single[target] = c
     for kind in PHONE_FIELDS:
         mapping.phones.extend((kind, [c]) for c in phones[kind])
