@@ -528,8 +528,7 @@ def test_cache_is_private_and_reports_see_appended_calls(ws: Path) -> None:
     first = report_json(ws)
     cache = ws / ".phonebank" / "report" / "test"
     names = sorted(p.name for p in cache.iterdir())
-    assert len(names) == 4 and names[2].startswith("list-") and \
-        {f"{ALICE}.csv.arrow", f"{BOB}.csv.arrow", "manifest.json"} <= set(names)
+    assert len(names) == 3 and names[0].startswith("list-") and names[1:] == ["manifest.json", "rows.arrow"]
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in cache.iterdir())
     assert report_json(ws) == first  # from the cache: the same report
     store = CsvResultsStore(ws / "results")
@@ -742,12 +741,14 @@ def test_cache_of_the_13_column_shape_is_not_used(ws: Path) -> None:
     folder = ws / ".phonebank" / "report" / "test"
     files = Workspace(ws).results_files("test")
     assert set(cache.load(folder, files)) == set(files)
-    table = pa.ipc.open_file(pa.memory_map(str(folder / f"{BOB}.csv.arrow"))).read_all()
-    cache._write_table(folder / f"{BOB}.csv.arrow", table.drop_columns(["overlaps"]))  # the old shape
-    assert set(cache.load(folder, files)) == set(files) - {ws / "results" / "test" / f"{BOB}.csv"}
+    table = pa.ipc.open_file(pa.memory_map(str(folder / "rows.arrow"))).read_all()
+    cache._write_table(folder / "rows.arrow", table.drop_columns(["overlaps"]))  # the old shape
+    assert cache.load(folder, files) == {}
+    cache._write_table(folder / "rows.arrow", table)
+    assert set(cache.load(folder, files)) == set(files)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["version"] == cache.VERSION == 2
-    manifest["version"] = 1  # a cache written before overlaps
+    assert manifest["version"] == cache.VERSION == 3
+    manifest["version"] = 2  # a cache of one Arrow file per results file
     (folder / "manifest.json").write_text(json.dumps(manifest))
     assert cache.load(folder, files) == {}
     assert report_json(ws) == expected

@@ -1,13 +1,15 @@
 """A derived cache of parsed results rows, so a report re-parses only what was appended since.
 
 Results files are append-only (``phonebank.results``), so — like the calling queue's index — the
-rows read up to a byte offset stay valid while the file only grows. For each results file the
-cache keeps, in ``.phonebank/report/LIST/``:
+rows read up to a byte offset stay valid while the file only grows. The cache keeps, in
+``.phonebank/report/LIST/``:
 
-* ``FILE.arrow``: the rows parsed from the start of the file up to ``offset`` (Arrow IPC, the columns
-  of ``data.CACHE_COLUMNS``);
-* an entry in ``manifest.json``: ``offset``, the file's inode, its first 64 bytes and the 64 bytes
-  before ``offset``, and its size and mtime when cached;
+* ``rows.arrow``: the rows parsed from every cached results file, file after file, each from the start
+  of its file up to its ``offset`` (Arrow IPC, the columns of ``data.CACHE_COLUMNS``; one file, so a
+  list called by hundreds of volunteers costs one write and one memory map, not hundreds);
+* an entry per results file in ``manifest.json``: where its rows start in ``rows.arrow`` and how many,
+  ``offset``, the file's inode, its first 64 bytes and the 64 bytes before ``offset``, and its size
+  and mtime when cached;
 * ``list-HASH.arrow``: the columns of the call list a report reads, valid while the list file keeps
   its inode, size and mtime (lists are rewritten by `phonebank import`, never appended to).
 
@@ -28,7 +30,7 @@ from pathlib import Path
 from ..fsutil import atomic_write, ensure_private_dir
 from .data import CACHE_COLUMNS
 
-VERSION = 2  # 2: the ``overlaps`` column (data.CACHE_COLUMNS); a cache of another version is not used
+VERSION = 3  # 2: the ``overlaps`` column; 3: one rows.arrow for every file. Another version is not used
 PROBE = 64
 
 
@@ -61,6 +63,9 @@ def _fingerprint(path: Path, offset: int) -> tuple[str, str] | None:
     return head.hex(), tail.hex()
 
 
+ROWS = "rows.arrow"
+
+
 def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
     """Valid cached tables by results file: {path: (pyarrow table, offset)}."""
     import pyarrow as pa
@@ -72,6 +77,13 @@ def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
     if not isinstance(manifest, dict) or manifest.get("version") != VERSION:
         return {}
     entries = manifest.get("files", {})
+    try:
+        with pa.memory_map(str(cache_dir / ROWS)) as source:
+            rows = pa.ipc.open_file(source).read_all()
+        if rows.column_names != list(CACHE_COLUMNS) or rows.num_rows != manifest.get("rows"):
+            return {}
+    except (OSError, TypeError, ValueError, pa.ArrowException):
+        return {}
     out: dict[Path, tuple[object, int]] = {}
     for path in files:
         entry = entries.get(path.name)
@@ -79,47 +91,45 @@ def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
             continue
         try:
             st = path.stat()
-            offset = int(entry["offset"])
-            if st.st_ino != entry["ino"] or st.st_size < offset:
+            offset, start, count = int(entry["offset"]), int(entry["start"]), int(entry["rows"])
+            if st.st_ino != entry["ino"] or st.st_size < offset or not 0 <= start <= start + count <= rows.num_rows:
                 continue
             if st.st_size == entry["size"] and st.st_mtime_ns != entry["mtime_ns"]:
                 continue  # same size, touched since: rewritten in place
             if _fingerprint(path, offset) != (entry["head"], entry["tail"]):
                 continue
-            with pa.memory_map(str(cache_dir / (path.name + ".arrow"))) as source:
-                table = pa.ipc.open_file(source).read_all()
-            if table.num_rows != entry["rows"] or table.column_names != list(CACHE_COLUMNS):
-                continue
-        except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        except (OSError, KeyError, TypeError, ValueError):
             continue
-        out[path] = (table, offset)
+        out[path] = (rows.slice(start, count), offset)
     return out
 
 
-def save(cache_dir: Path, updates: dict[Path, tuple[object, int]], keep: list[Path]) -> None:
-    """Write the tables of ``updates`` ({path: (table, offset)}); the manifest lists ``keep`` + updates."""
+def save(cache_dir: Path, tables: dict[Path, tuple[object, int]]) -> None:
+    """Cache ``tables`` ({path: (rows of the file up to offset, offset)}), replacing what was cached."""
     import pyarrow as pa
 
     try:
         ensure_private_dir(cache_dir)
-        try:
-            old = json.loads((cache_dir / "manifest.json").read_text(encoding="utf-8")).get("files", {})
-        except (OSError, ValueError, AttributeError):
-            old = {}
-        files = {p.name: old[p.name] for p in keep if p.name in old}
-        for path, (table, offset) in updates.items():
+        files: dict[str, dict] = {}
+        parts = []
+        start = 0
+        for path, (table, offset) in tables.items():
             st = path.stat()
             print_ = _fingerprint(path, offset)
             if print_ is None:
                 continue
-            _write_table(cache_dir / (path.name + ".arrow"), table)
             files[path.name] = {"offset": offset, "ino": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                                "head": print_[0], "tail": print_[1], "rows": table.num_rows}
-        for stale in cache_dir.glob("*.csv.arrow"):
-            if stale.name[: -len(".arrow")] not in files:
-                stale.unlink(missing_ok=True)
-        with atomic_write(cache_dir / "manifest.json") as fh:
-            json.dump({"version": VERSION, "files": files}, fh)
+                                "head": print_[0], "tail": print_[1], "start": start, "rows": table.num_rows}
+            parts.append(table)
+            start += table.num_rows
+        if not parts:
+            (cache_dir / "manifest.json").unlink(missing_ok=True)
+            return
+        _write_table(cache_dir / ROWS, pa.concat_tables(parts) if len(parts) > 1 else parts[0])
+        for stale in cache_dir.glob("*.csv.arrow"):  # the per-file cache of version 2
+            stale.unlink(missing_ok=True)
+        with atomic_write(cache_dir / "manifest.json", durable=False) as fh:
+            json.dump({"version": VERSION, "rows": start, "files": files}, fh)
     except (OSError, pa.ArrowException):
         pass  # a cache only: the next report parses again
 

@@ -39,7 +39,15 @@ import pandas as pd
 from ..errors import DataError
 from ..lists import check_header, phone_columns
 from ..outcomes import parse_time
-from ..results import HEADER_LINES, OLD_RESULT_COLUMNS, RESULT_COLUMNS, UNDO, ReadProblems, read_results_file
+from ..results import (
+    HEADER_LINES,
+    OLD_RESULT_COLUMNS,
+    RESULT_COLUMNS,
+    UNDO,
+    YEARS,
+    ReadProblems,
+    read_results_file,
+)
 
 try:  # pyarrow is what makes 1M rows fast; without it the contract reader is used
     import pyarrow as pa
@@ -138,8 +146,8 @@ def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
             whole = pa.concat_tables(mine) if len(mine) > 1 else mine[0]
             updates[path] = (whole, ends[path])
     if cache_dir is not None and (updates or len(cached) != len(files)):
-        keep = [p for p in files if p in cached and p not in slow and p not in updates]
-        cache.save(cache_dir, updates, keep)
+        cache.save(cache_dir, {p: updates.get(p) or cached[p] for p in files
+                               if p in updates or (p in cached and p not in slow)})
     if parts:
         table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
         table = table.unify_dictionaries()
@@ -205,8 +213,9 @@ def _fast(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...]
     needed. Rows of 14 fields, of 13 (files saved before ``overlaps``), or both, in any order."""
 
     types = {name: schema.field(name).type for name in columns}
-    types.update({name: pa.string() for name in ("voter_id", "code") if name not in types})
-    include = list(dict.fromkeys((*columns, "voter_id", "code")))
+    types.update({name: pa.string() for name in ("voter_id", "code", "callback_at") if name not in types})
+    types.setdefault("recorded_at", pa.timestamp("us", tz="UTC"))
+    include = list(dict.fromkeys((*columns, "voter_id", "code", "recorded_at", "callback_at")))
     data = memoryview(buf)[start:end]
     table = _parse(data, RESULT_COLUMNS, types, include)
     if table is None:  # a file saved before overlaps (13 fields), or a mix, or a damaged row
@@ -221,12 +230,37 @@ def _fast(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...]
     for name in ("voter_id", "code"):
         if pc.any(pc.equal(table.column(name), "")).as_py():
             return None
-    if "recorded_at" in columns and table.column("recorded_at").null_count:
+    if table.column("recorded_at").null_count or not _times_in_range(table):
         return None
     if "seconds" in columns:
         table = table.set_column(table.schema.get_field_index("seconds"), "seconds",
                                  pc.fill_null(table.column("seconds"), 0))
     return table.select(list(columns))
+
+
+def _times_in_range(table) -> bool:
+    """Whether every time stamp (recorded_at, and callback_at where given) is one the contract accepts:
+    a time with an offset (pyarrow refuses one without), well inside its years. Near the edges, False:
+    the contract's own reader decides."""
+    import pyarrow.compute as pc
+
+    lo, hi = pa.scalar(_EDGES[0], pa.timestamp("us", tz="UTC")), pa.scalar(_EDGES[1], pa.timestamp("us", tz="UTC"))
+    times = [table.column("recorded_at")]
+    callbacks = table.column("callback_at")
+    given = callbacks.filter(pc.not_equal(callbacks, ""))
+    if len(given):
+        try:
+            times.append(pc.cast(given, pa.timestamp("us", tz="UTC")))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+    for column in times:
+        bounds = pc.min_max(column)
+        if len(column) and (pc.less(bounds["min"], lo).as_py() or pc.greater(bounds["max"], hi).as_py()):
+            return False
+    return True
+
+
+_EDGES = (dt.datetime(YEARS[0], 1, 2, tzinfo=dt.UTC), dt.datetime(YEARS[1], 12, 30, tzinfo=dt.UTC))  # a day inside
 
 
 def _parse(data, names: tuple[str, ...], types: dict, include: list[str], handler=None, threads: bool = True):
