@@ -39,15 +39,7 @@ import pandas as pd
 from ..errors import DataError
 from ..lists import check_header, phone_columns
 from ..outcomes import parse_time
-from ..results import (
-    HEADER_LINES,
-    OLD_RESULT_COLUMNS,
-    RESULT_COLUMNS,
-    UNDO,
-    YEARS,
-    ReadProblems,
-    read_results_file,
-)
+from ..results import HEADER_LINES, OLD_RESULT_COLUMNS, RESULT_COLUMNS, UNDO, ReadProblems, read_results_file
 
 try:  # pyarrow is what makes 1M rows fast; without it the contract reader is used
     import pyarrow as pa
@@ -260,7 +252,8 @@ def _times_in_range(table) -> bool:
     return True
 
 
-_EDGES = (dt.datetime(YEARS[0], 1, 2, tzinfo=dt.UTC), dt.datetime(YEARS[1], 12, 30, tzinfo=dt.UTC))  # a day inside
+# the years the contract reads (1900-2999), a day inside: near the edges its own reader decides
+_EDGES = (dt.datetime(1900, 1, 2, tzinfo=dt.UTC), dt.datetime(2999, 12, 30, tzinfo=dt.UTC))
 
 
 def _parse(data, names: tuple[str, ...], types: dict, include: list[str], handler=None, threads: bool = True):
