@@ -24,7 +24,7 @@ from .roster import (
     read_roster,
     remember_email,
 )
-from .workspace import Workspace
+from .workspace import Workspace, pick_list
 
 MAX_EMAIL_BYTES = 200  # the volunteer's results file is named after the email (file names stop at 255 bytes)
 BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
@@ -151,21 +151,9 @@ def choose_list(ws: Workspace, ui: Prompter, name: str | None, names: list[str] 
     campaign database (default: the workspace's lists/)."""
     shared = names is not None
     names = ws.list_names() if names is None else names
-    if name:
-        if name not in names:
-            ws.list_path(name)  # rejects unsafe names with a clear message
-            raise UsageProblem(
-                f"no list named '{name}' — available: {', '.join(names) or 'none'}"
-                + ("" if names or shared else "; an organizer imports one with `phonebank import SOURCE --list NAME`")
-            )
-        return name
-    if not names:
-        if shared:
-            raise UsageProblem("the campaign database has no call lists yet — ask your organizer")
-        raise UsageProblem(
-            f"no call lists in {ws.lists_dir} — ask your organizer, or import one with `phonebank import SOURCE --list NAME`"
-        )
-    if len(names) == 1:
-        return names[0]
+    if shared and not names and name is None:
+        raise UsageProblem("the campaign database has no call lists yet — ask your organizer")
+    if name is not None or len(names) <= 1:  # the one list picker of every --list (exit 2)
+        return pick_list(ws, name, names)
     return ui.choose(say(language, "list.which"), [Choice(n, n) for n in names], default=names[0])
 

@@ -49,7 +49,24 @@ def parse_time(text: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    try:
+        value.astimezone(dt.UTC)  # a hand-typed 9999-12-31T23:59-12:00 is past the last datetime in UTC
+    except OverflowError:
+        return _LAST if value.year > 1 else _FIRST
+    return value
+
+
+_FIRST = dt.datetime.min.replace(tzinfo=dt.UTC)
+_LAST = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def _later(when: dt.datetime, hours: float) -> dt.datetime:
+    """``when`` plus ``hours``, the last datetime when that is past it (a row dated 9999 by hand)."""
+    try:
+        return when + dt.timedelta(hours=hours)
+    except OverflowError:
+        return _LAST
 
 
 def fold(script: Script, rows: Iterable[ResultRow]) -> dict[str, VoterOutcome]:
@@ -91,11 +108,11 @@ def apply(script: Script, state: VoterOutcome, row: ResultRow) -> None:
         if state.attempts >= script.max_attempts(code):
             state.finished = True
         elif when is not None:
-            state.next_at = when + dt.timedelta(hours=script.retry_after_hours(code))
+            state.next_at = _later(when, script.retry_after_hours(code))
         state.route_language = code.route_language or state.route_language
     elif code.effect == "callback":
         state.next_at = parse_time(row.callback_at) or (
-            when + dt.timedelta(hours=script.retry_after_hours(code)) if when else None
+            _later(when, script.retry_after_hours(code)) if when else None
         )
 
 

@@ -40,7 +40,6 @@ progress) and report it.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import uuid
@@ -179,29 +178,10 @@ def parse_lines(data: bytes, path: Path, first_line: int, problems: ReadProblems
             row = ResultRow.from_fields(fields)
             if not row.voter_id or not row.code:
                 raise ValueError("no voter_id or code")
-            check_time(row.recorded_at, "recorded_at", required=True)
-            check_time(row.callback_at, "callback_at")
         except (ValueError, csv.Error) as exc:
             problems.bad.append(f"{path}:{lineno}: damaged row ({exc})")
             continue
         yield lineno, row
-
-
-YEARS = (1900, 2999)  # a saved time outside these is damage: date arithmetic on it would overflow
-
-
-def check_time(text: str, column: str, required: bool = False) -> None:
-    """ValueError unless ``text`` is an ISO 8601 time with a UTC offset between YEARS (or empty, when not
-    ``required``): a hand-edited row dated 9999 must be a damaged row, not a crash of every later call."""
-    if not text and not required:
-        return
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{column} {text[:40]!r} is not an ISO 8601 time") from None
-    if value.tzinfo is None or not YEARS[0] <= value.year <= YEARS[1]:
-        raise ValueError(f"{column} {text[:40]!r} is out of range (a time with a UTC offset, years "
-                         f"{YEARS[0]}-{YEARS[1]})")
 
 
 def read_results_file(path: Path, problems: ReadProblems, start: int = 0) -> tuple[list[ResultRow], int]:

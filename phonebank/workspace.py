@@ -153,6 +153,29 @@ class Workspace:
         return sorted(p for p in d.glob("*.csv") if not p.name.startswith("."))
 
 
+IMPORT_HINT = "an organizer imports one with `phonebank import SOURCE --list NAME`"
+
+
+def pick_list(ws: Workspace, name: str | None, names: list[str] | None = None, where: str | None = None) -> str:
+    """The one list picker of every command taking ``--list``: ``name`` (checked: '' or an unsafe name is
+    refused, never read as "the only list"), else the only list. Every failure is a UsageProblem (exit 2).
+    ``names``: the lists to choose from (default: the workspace's lists/); ``where``, when given, names
+    the folder in messages (organizers' commands), with how to import a list."""
+    names = ws.list_names() if names is None else names
+    if name is not None:
+        check_list_name(name)
+        if name not in names:
+            place = f" in {where}" if where else ""
+            hint = f"; {IMPORT_HINT}" if where or not names else ""
+            raise UsageProblem(f"no list named '{name}'{place} — available: {', '.join(names) or 'none'}{hint}")
+        return name
+    if not names:
+        raise UsageProblem(f"no call lists in {where or ws.lists_dir} — {IMPORT_HINT}")
+    if len(names) > 1:
+        raise UsageProblem(f"this workspace has {len(names)} lists ({', '.join(names)}) — pick one with --list NAME")
+    return names[0]
+
+
 def has_password(url: str) -> bool:
     """Does this PostgreSQL URL (``postgresql://...``) or key=value connection string hold a password?"""
     if re.match(r"^postgres(ql)?://", url.strip()):

@@ -83,7 +83,7 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
     session = None
     _stop_on_hangup()
     names = campaign.list_names() if campaign else None
-    if list_name:
+    if list_name is not None:  # '' too: refused, never "the only list"
         choose_list(ws, ui, list_name, names, language)  # a wrong --list fails before any question
     try:
         tz = script.campaign.time_zone

@@ -1,4 +1,6 @@
-"""Shared bits of the click layer: the --workspace option and workspace/script loading."""
+"""Shared bits of the click layer: the --workspace option, workspace/script loading, and the one list
+picker (``pick_list``, from ``workspace`` so the calling core uses it too): every command that takes
+``--list`` fails the same way, with exit 2."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import functools
 import click
 
 from ..script import Script, load_script
-from ..workspace import Workspace, find_workspace
+from ..workspace import Workspace, find_workspace, pick_list
+
+__all__ = ["current_script", "current_workspace", "pick_list", "workspace_option"]
 
 
 def workspace_option(func):
@@ -35,3 +39,4 @@ def current_workspace() -> Workspace:
 def current_script(ws: Workspace | None = None) -> Script:
     ws = ws or current_workspace()
     return load_script(ws.script_path)
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..exports import ID_CHOICES, KINDS, LAYOUTS
-from .common import current_script, current_workspace, workspace_option
+from .common import current_script, current_workspace, pick_list, workspace_option
 
 _LAYOUTS = tuple(dict.fromkeys(name for names in LAYOUTS.values() for name in names))
 
@@ -44,12 +44,11 @@ def export(kind: str, list_name: str | None, layout: str | None, ids: str | None
     from ..exports.core import build_export
     from ..exports.output import check_output, write_private
     from ..exports.safecsv import csv_bytes
-    from ..report.aggregate import pick_list
     from .report_cmd import warn
 
     ws = current_workspace()
     script = current_script(ws)
-    name = pick_list(ws, list_name)
+    name = pick_list(ws, list_name, where=str(ws.lists_dir))
     path = check_output(ws, output) if output is not None and output != "-" else None
     if excel and (path is None or Path(path).suffix.lower() != ".xlsx"):
         raise UsageProblem("--excel writes a workbook: give its file name with --output, ending in .xlsx "

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import current_script, current_workspace, workspace_option
+from .common import current_script, current_workspace, pick_list, workspace_option
 
 FORMATS = ("table", "csv", "json", "markdown")
 MAX_WARNINGS = 10
@@ -32,12 +32,12 @@ def report(list_name: str | None, since: str | None, until: str | None, voluntee
     --since/--until and --volunteer. Undone calls are left out everywhere.
     """
     from ..exports.output import check_output, write_private
-    from ..report.aggregate import build_report, parse_day, pick_list
+    from ..report.aggregate import build_report, parse_day
     from ..report.render import render_csv, render_html, render_json, render_markdown, render_table
 
     ws = current_workspace()
     script = current_script(ws)
-    name = pick_list(ws, list_name)
+    name = pick_list(ws, list_name, where=str(ws.lists_dir))
     first, last = parse_day(since, "--since"), parse_day(until, "--until")
     html_path = check_output(ws, html_file, "--html") if html_file is not None else None
     data = build_report(ws, script, name, since=first, until=last, volunteer=volunteer)
