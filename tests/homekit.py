@@ -295,6 +295,6 @@ def local_rows(member: Member, list_name: str = "test"):
 def pending(member: Member, list_name: str = "test") -> dict:
     """The volunteer's outbox: calls not yet acknowledged by the database."""
     from phonebank.results import CsvResultsStore
-    from phonebank.store.remote import outbox_path, read_outbox
+    from phonebank.store.outbox import outbox_path, read_outbox
 
     return read_outbox(outbox_path(CsvResultsStore(member.ws.results_dir).file_for(list_name, member.email)))

@@ -119,7 +119,7 @@ def test_push_invite_call_and_revoke(tmp_path, campaign, monkeypatch):
     assert "María García" in called.stdout and "Session summary: 1 calls" in called.stdout
     from phonebank.results import CsvResultsStore
     from phonebank.store import postgres
-    from phonebank.store.remote import outbox_path, read_outbox
+    from phonebank.store.outbox import outbox_path, read_outbox
 
     local = CsvResultsStore(ws.results_dir).read("test")[0]  # the volunteer's local copy first...
     assert [(r.voter_id, r.code, r.volunteer) for r in local] == [("V1", "not_home", ANA.email)]

@@ -54,7 +54,7 @@ def campaign(tmp_path):
     ("postgresql://u:p@localhost,db.example.org/ca34", False),  # one of the hosts is remote
 ])
 def test_remote_servers_only_over_tls(url, ok):
-    from phonebank.store.remote import check_tls
+    from phonebank.store.credentials import check_tls
 
     if ok:
         check_tls(url)
@@ -99,7 +99,7 @@ def test_the_invitation_asks_for_tls_for_a_remote_server_unless_told_otherwise()
     ("host=db dbname=ca34 user=pb_1 password='a b' sslmode=require", "host=db dbname=ca34 user=pb_1 sslmode=require"),
 ])
 def test_the_binding_keeps_the_url_without_its_password(url, bare):
-    from phonebank.store.remote import without_password
+    from phonebank.store.credentials import without_password
     from phonebank.workspace import has_password
 
     assert has_password(url)
@@ -107,7 +107,7 @@ def test_the_binding_keeps_the_url_without_its_password(url, bare):
 
 
 def test_the_password_goes_to_a_private_pgpass_replacing_the_old_entry(_home, monkeypatch):
-    from phonebank.store.remote import save_password
+    from phonebank.store.credentials import save_password
 
     pgpass = _home / ".pgpass"
     pgpass.write_text("other.example.org:*:x:y:keep-me\n")
@@ -217,7 +217,8 @@ def test_the_outbox_sends_each_call_once(tmp_path, campaign):
     never written is dropped; a row naming another volunteer is refused by the server and stays here."""
     from phonebank.results import CsvResultsStore, ResultRow
     from phonebank.script import load_script
-    from phonebank.store.remote import OUTBOX_HEADER, Campaign, outbox_path, read_outbox
+    from phonebank.store.outbox import OUTBOX_HEADER, outbox_path, read_outbox
+    from phonebank.store.remote import Campaign
 
     folder = tmp_path / "ca34"
     assert run("join", campaign.invite(ANA.email).url, str(folder)).exit_code == 0
@@ -269,7 +270,8 @@ def test_a_save_that_finds_the_network_down_is_kept_and_sent_at_the_next_voter(t
     from phonebank.errors import Offline
     from phonebank.results import ResultRow
     from phonebank.script import load_script
-    from phonebank.store.remote import SAVED_OFFLINE_LINE, Campaign
+    from phonebank.store.outbox import SAVED_OFFLINE_LINE
+    from phonebank.store.remote import Campaign
 
     from homekit import Proxy
 

@@ -28,7 +28,8 @@ connection (a member of ``phonebank_owner``, e.g. the role that ran ``db init``)
 The rest of the database side: ``pg_conn`` (connections, errors; the only module that imports psycopg,
 and only when a database is used — the file store's start-up never loads it), ``pg_schema`` (roles,
 migrations), ``pg_push`` (``db push``), ``pg_load`` (a list by COPY), ``pg_pull`` (``db pull``),
-``pg_logins`` (``db invite``/``revoke``), ``remote`` (``join`` and the outbox). Their public functions
+``pg_logins`` (``db invite``/``revoke``), ``remote`` (``join``, the campaign connection), ``outbox``
+(a volunteer's saves, delivered once), ``credentials`` (TLS, ~/.pgpass). Their public functions
 are imported here too, so commands and tests reach the database through one module.
 """
 
