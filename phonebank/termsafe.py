@@ -8,6 +8,7 @@ that came from input goes through ``visible`` before it reaches a screen.
 from __future__ import annotations
 
 import re
+import sys
 
 # C0 controls (newline and tab included: one value is one line), DEL, C1 controls, bidi overrides and
 # isolates (they reorder what follows on the line), line/paragraph separators, and lone surrogates
@@ -36,5 +37,18 @@ def has_controls(text: str) -> bool:
 
 
 def visible_keep_lines(text: str) -> str:
-    """Like ``visible`` but newlines stay newlines (for multi-line output such as a table)."""
-    return "\n".join(visible(line) for line in text.split("\n"))
+    """Like ``visible`` but line ends (``\n``, ``\r\n``) stay line ends (for a table, a CSV text)."""
+    return "\n".join(visible(line[:-1]) + "\r" if line.endswith("\r") else visible(line)
+                     for line in text.split("\n"))
+
+
+def for_screen(text: str, stream=None) -> str:
+    """``text`` as it may be printed to ``stream`` (default stdout): control characters made visible when
+    it is a terminal; unchanged when it is a file or a pipe (the bytes are data there)."""
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    try:
+        terminal = bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        terminal = False
+    return visible_keep_lines(text) if terminal else text

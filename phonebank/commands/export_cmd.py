@@ -64,6 +64,8 @@ def export(kind: str, list_name: str | None, layout: str | None, ids: str | None
             write_private(path, csv_bytes(result))
         click.echo(f"Wrote {path}: " + "; ".join(result.notes), err=True)
         return
-    click.echo(csv_bytes(result).decode("utf-8"), nl=False)
+    from ..termsafe import for_screen  # imported fields may hold ESC/BEL: never raw on a terminal
+
+    click.echo(for_screen(csv_bytes(result).decode("utf-8")), nl=False)
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)

@@ -58,7 +58,9 @@ def report(list_name: str | None, since: str | None, until: str | None, voluntee
         text = render_json(data)
     else:
         text = render_markdown(data)
-    click.echo(text, nl=False)
+    from ..termsafe import for_screen  # names and notes may hold ESC/BEL: never raw on a terminal
+
+    click.echo(for_screen(text), nl=False)
 
 
 def warn(warnings: list[str]) -> None:

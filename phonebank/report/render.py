@@ -12,6 +12,7 @@ import io
 import json
 
 from ..exports.safecsv import SafeWriter
+from ..termsafe import visible, visible_keep_lines
 
 PROGRESS_ROWS = (
     ("voters", "Voters in the list"),
@@ -161,7 +162,7 @@ def render_table(report: dict, width: int = 80, unicode: bool = True) -> str:
         lo, hi = busy[0]["hour"], busy[-1]["hour"]
         for h in hours[lo:hi + 1]:
             out.append(f"  {h['hour']:02d}:00{_num(h['calls']):>9}  {bar(h['calls'], top, bar_w, unicode)}".rstrip())
-    return "\n".join(out).lstrip("\n") + "\n"
+    return visible_keep_lines("\n".join(out).lstrip("\n")) + "\n"  # names typed at registration: ESC shown, not run
 
 
 def _short_time(iso: str | None) -> str:
@@ -169,6 +170,7 @@ def _short_time(iso: str | None) -> str:
 
 
 def _cut(text: str, n: int) -> str:
+    text = visible(text)  # escaped before measuring: the columns stay aligned
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -233,7 +235,7 @@ def render_csv(report: dict) -> str:
 
 # -- Markdown -------------------------------------------------------------------------------------------
 def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return visible(str(text).replace("|", "\\|").replace("\n", " "))  # ESC/BEL shown, never run
 
 
 def _md_table(header: list[str], rows: list[list], align: str = "") -> list[str]:
