@@ -13,9 +13,9 @@ _LONG_WORD = re.compile(r"\S{" + str(VALUE_MAX + 1) + ",}")
 
 
 def bounded(message: str, limit: int = MESSAGE_MAX) -> str:
-    """``message`` as one line of at most ``limit`` characters: newlines flattened, every word over
+    """``message`` as one line of at most ``limit`` characters: line breaks flattened, every word over
     VALUE_MAX characters cut in the middle (``head…tail``), the whole capped with an ellipsis."""
-    text = " ".join(str(message).split())
+    text = re.sub(r"\s*[\r\n]+\s*", " ", str(message))
 
     def cut(m: re.Match) -> str:
         word = m.group()
