@@ -10,6 +10,7 @@ import pytest
 
 from phonebank.check import ERROR, OK, WARNING, check_workspace
 from phonebank.lists import canonical_columns
+from phonebank.records import RECORDS_NOTE
 from phonebank.results import HEADER_LINE, ResultRow, row_to_line
 from phonebank.script import load_script
 from phonebank.workspace import Workspace
@@ -65,6 +66,9 @@ def run_check(invoke, ws: Path, today: str = BEFORE_ALL):
     return invoke(ws, "check", env={"PHONEBANK_TODAY": today})
 
 
+FILES_NOTE = f"  Files: {RECORDS_NOTE}"  # the records are not spreadsheets (phonebank.records)
+
+
 def test_clean_workspace(ws: Path, invoke) -> None:
     write_list(ws, "east", VOTERS)
     write_results(ws, "east", [result("v1", "supporter"), result("v2", "not_home")])
@@ -76,6 +80,7 @@ def test_clean_workspace(ws: Path, invoke) -> None:
         SCRIPT_OK,
         "  lists/east.csv: 3 voters",
         "  results/east: 2 saved calls in 1 file(s)",
+        FILES_NOTE,
         "OK",
     ]
 
@@ -86,6 +91,7 @@ def test_empty_workspace_says_how_to_add_a_list(ws: Path, invoke) -> None:
     assert out.stdout.splitlines()[1:] == [
         SCRIPT_OK,
         "  lists/: no call lists yet — import one with `phonebank import SOURCE --list NAME`",
+        FILES_NOTE,
         "OK",
     ]
 
@@ -128,7 +134,8 @@ def test_a_script_without_a_callback_code_is_a_warning(ws: Path, invoke) -> None
         "the sample scripts.yaml)"
     ]
     assert out.stdout.splitlines()[1:] == [SCRIPT_OK, "  lists/east.csv: 3 voters",
-                                           "  results/east: 0 saved calls in 0 file(s)", "OK, with 1 warning(s) above"]
+                                           "  results/east: 0 saved calls in 0 file(s)", FILES_NOTE,
+                                           "OK, with 1 warning(s) above"]
     findings = check_workspace(Workspace(ws), today=dt.date(2017, 3, 1))
     assert [k for k, _ in findings.items] == [OK, WARNING, OK, OK]
 

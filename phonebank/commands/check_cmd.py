@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..check import ERROR, OK, WARNING, check_workspace
+from ..records import RECORDS_NOTE, formula_cells, record_files
 from .common import current_workspace, workspace_option
 
 
@@ -24,7 +25,15 @@ def check() -> None:
             click.echo(f"  {text}")
         else:
             click.echo(f"{'Warning' if kind == WARNING else 'Error'}: {text}", err=True)
-    errors, warnings = findings.count(ERROR), findings.count(WARNING)
+    formula_files = 0
+    for path in record_files(ws.root):  # the records are not spreadsheets: say so, and where it matters
+        if cells := formula_cells(path):
+            click.echo(f"Warning: {path.relative_to(ws.root)}: {cells:,} cell(s) a spreadsheet would run as formulas "
+                       "(such as =HYPERLINK(...)) — never open this file in a spreadsheet; use `phonebank export`",
+                       err=True)
+            formula_files += 1
+    click.echo(f"  Files: {RECORDS_NOTE}")
+    errors, warnings = findings.count(ERROR), findings.count(WARNING) + formula_files
     if errors:
         verdict = f"{errors} error(s), {warnings} warning(s) — fix the errors above and run `phonebank check` again"
     elif warnings:
