@@ -19,12 +19,16 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from phonebank.dnc import append_dnc, read_dnc, read_dnc_entries, remove_dnc_for_call
 from phonebank.fsutil import torn_path
 from phonebank.results import CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from phonebank.roster import Volunteer, add_volunteer, read_roster
 
 import figures
+
+pytestmark = pytest.mark.stress  # a promise suite: `pytest -m 'not stress'` leaves it out while working
 
 ROUNDS = 30  # more rounds follow (up to MAX_ROUNDS) until a kill has torn a row
 MAX_ROUNDS = 80

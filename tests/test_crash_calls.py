@@ -14,6 +14,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from phonebank.results import ReadProblems, ResultRow, read_results_file
 from phonebank.script import load_script
 from phonebank.store.files import FileStore
@@ -21,6 +23,8 @@ from phonebank.workspace import Workspace
 
 import figures
 from callkit import Clock, la, make_workspace, voter
+
+pytestmark = pytest.mark.stress  # a promise suite: `pytest -m 'not stress'` leaves it out while working
 
 KILLS = 50
 CODES = ["supporter", "undecided", "moved", "not_home", "refused", "deceased"]

@@ -21,10 +21,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from phonebank.lists import read_list
 from phonebank.workspace import Workspace
 
 import figures
+
+pytestmark = pytest.mark.stress  # a promise suite: `pytest -m 'not stress'` leaves it out while working
 
 REPO = Path(__file__).resolve().parent.parent
 PHONEBANK = str(Path(sys.executable).with_name("phonebank"))

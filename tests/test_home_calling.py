@@ -21,6 +21,8 @@ import figures
 from callkit import voter
 from homekit import T0, Proxy, at, local_rows, open_campaign, pending, phonebank
 
+pytestmark = pytest.mark.stress  # a promise suite: `pytest -m 'not stress'` leaves it out while working
+
 
 @pytest.fixture
 def campaign(tmp_path):

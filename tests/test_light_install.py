@@ -19,6 +19,8 @@ from phonebank.cli import cli
 
 from callkit import REPO
 
+pytestmark = pytest.mark.stress  # a promise suite: `pytest -m 'not stress'` leaves it out while working
+
 HEAVY = ("pandas", "pyarrow", "numpy", "phonenumbers")
 # Run phonebank as if pandas, pyarrow, numpy and phonenumbers were not installed: importing any of them fails
 # as it does when it is absent (a finder first on sys.meta_path; sys.modules[name] = None would differ: some

@@ -13,6 +13,8 @@ import random
 import time
 from pathlib import Path
 
+import pytest
+
 from phonebank.loop import Session
 from phonebank.results import ReadProblems, read_results_file
 from phonebank.roster import Volunteer
@@ -22,6 +24,8 @@ from phonebank.workspace import Workspace
 
 import figures
 from callkit import Clock, la, make_workspace, voter
+
+pytestmark = pytest.mark.stress  # a promise suite: `pytest -m 'not stress'` leaves it out while working
 
 PROCESSES = 8
 VOTERS = 2000

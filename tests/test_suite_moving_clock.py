@@ -26,6 +26,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from phonebank.lists import canonical_columns
 from phonebank.loop import Session
 from phonebank.results import UNDO, ReadProblems, read_results_file
@@ -36,6 +38,8 @@ from phonebank.workspace import Workspace
 
 import figures
 from callkit import la, make_workspace, voter
+
+pytestmark = pytest.mark.stress  # a promise suite: `pytest -m 'not stress'` leaves it out while working
 
 SPEED = 60.0  # simulated seconds per real second
 START = la(2017, 3, 20, 17, 38)  # 20:38 in New York
