@@ -263,7 +263,7 @@ def _zoneinfos(zones: tuple[str, ...]) -> tuple[ZoneInfo, ...]:
             names = (names - {UNKNOWN}) | set(SAFE_ZONES)
         if any(_zone(name) is None for name in names):
             names = {n for n in names if _zone(n) is not None} | set(SAFE_ZONES)
-        infos = [_zone(name) for name in sorted(names)]
+        infos = [info for info in (_zone(name) for name in sorted(names)) if info is not None]
         got = _zones_cache[key] = tuple(infos)
     return got
 

@@ -93,6 +93,6 @@ def read_list(path: Path) -> Iterator[dict[str, str]]:
     """Yield each voter of a call list as a dict; ``phones`` holds the non-empty phones in order."""
     rows = ListRows(path)
     for row in rows:
-        voter = dict(zip(rows.header, row, strict=False))
+        voter: dict = dict(zip(rows.header, row, strict=False))
         voter["phones"] = rows.phones(row)
         yield voter

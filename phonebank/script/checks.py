@@ -30,7 +30,7 @@ def path_label(path: tuple) -> str:
     """``campaign.languages[2]`` for a path into the file."""
     if not path:
         return "the top level"
-    parts = []
+    parts: list[str] = []
     for p in path:
         parts.append(f"[{p + 1}]" if isinstance(p, int) else ("." if parts else "") + str(p))
     return "".join(parts).replace(".[", "[")
@@ -227,7 +227,9 @@ def _check_hours(h: Hours, data: dict, at: Any) -> list[str]:
             problems.append(f"{where}: calling hours {key} {t:%H:%M} is after {LATEST_CALL} — {_RULES}; {_FIX_OUTSIDE[key, False]}")
     start, end = times.get("start"), times.get("end")
     window_ok = not problems and start is not None and end is not None
-    if window_ok and start >= end:
+    if start is None or end is None:
+        window_ok = False
+    elif window_ok and start >= end:
         window_ok = False
         problems.append(f"{at('calling', 'hours')}: calling hours start {start:%H:%M} is not before end {end:%H:%M} — fix the window")
     minutes = h.last_call_minutes
@@ -235,7 +237,7 @@ def _check_hours(h: Hours, data: dict, at: Any) -> list[str]:
     if not 0 <= minutes <= MAX_LAST_CALL_MINUTES:
         problems.append(f"{where}: calling hours last_call_minutes {minutes} is not between 0 and {MAX_LAST_CALL_MINUTES} — "
                         "give the minutes before the window closes when no new voter is handed out, e.g. 10")
-    elif window_ok:
+    elif window_ok and start is not None and end is not None:
         length = (end.hour - start.hour) * 60 + end.minute - start.minute
         if minutes >= length:
             default = "" if "last_call_minutes" in given else " (the default)"

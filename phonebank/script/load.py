@@ -89,6 +89,7 @@ def parse_script(text: str, name: str = "scripts.yaml") -> Script:
         problems += check_meaning(script, data, lines, name, text.splitlines())
     if problems:
         raise ScriptError(_capped(sorted(problems, key=_line_number)))  # file order
+    assert script is not None  # _convert gives a script or problems
     return script
 
 

@@ -61,7 +61,7 @@ def volunteer_url(url: str, role: str, password: str, tls: bool = True) -> str:
     server, TLS required (``sslmode=require`` unless the URL asks for more) — unless ``tls`` is False."""
     from urllib.parse import quote, urlencode
 
-    params = conninfo_to_dict(url)
+    params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
     host, port, dbname = params.pop("host", ""), params.pop("port", ""), params.pop("dbname", "")
     for private in ("user", "password", "passfile", "service"):
         params.pop(private, None)

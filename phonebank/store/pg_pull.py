@@ -181,8 +181,8 @@ def _take(state: sqlite3.Connection, store: CsvResultsStore, rows: list[tuple], 
         if row_id in known:
             continue
         known.add(row_id)
-        fields = [f if f is not None else "" for f in fields]
-        by_file[store.file_for(fields[3], fields[2])].append(_line(fields))
+        texts = [f if f is not None else "" for f in fields]
+        by_file[store.file_for(texts[3], texts[2])].append(_line(texts))
         new_ids.append((row_id,))
 
 

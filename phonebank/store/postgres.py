@@ -84,7 +84,8 @@ class PostgresStore:
         self._clock = clock
         self._offset = dt.timedelta(0)
         self._known: dict[str, tuple[int, list[ResultRow], list[str]]] = {}  # voter -> (version, rows, phones)
-        self._open: tuple | None = None  # ((minute, generation), open classes, their literal, open keys)
+        # ((minute, generation), open classes, their literal, open keys); computed by _open_zones
+        self._open: tuple = ((None, None), [], None, [])
         self._settled: set[str] = set()  # tokens of holds whose voter was saved here and is not due soon
         self._pending_release: Hold | None = None  # given back with the next claim (one round trip less)
         h = script.calling.hours
@@ -141,7 +142,7 @@ class PostgresStore:
         worked out once a minute: calling hours and last_call_minutes are whole minutes, and so are the
         UTC offsets of every zone in use, so they only change on a minute boundary."""
         key = (int(now.timestamp() // 60), self._generation)
-        if self._open is None or self._open[0] != key:
+        if self._open[0] != key:
             start, end, margin = self._window
             keys = [k for k in self._zone_keys if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
             is_open = set(keys)
