@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -46,6 +47,7 @@ from .data import (
     day_number,
     duplicate_mask,
     effective_mask,
+    list_zones,
     local_day_hour,
     read_list,
     read_results,
@@ -96,6 +98,8 @@ class Loaded:
     state: ListState
     now: dt.datetime
     dnc: set[str]
+    list_path: Path | None = None
+    cache_dir: Path | None = None
 
 
 def load(ws: Workspace, script: Script, list_name: str, list_columns: list[str] | None = ("zip", "state"),
@@ -113,7 +117,7 @@ def load(ws: Workspace, script: Script, list_name: str, list_columns: list[str] 
     dnc = read_dnc(ws.dnc_path)
     now = now or clock.now(dt.UTC)
     state = list_state(folded, voters.frame, voters.phone_columns, dnc, now)
-    return Loaded(list_name, voters, results, keep, folded, state, now, dnc)
+    return Loaded(list_name, voters, results, keep, folded, state, now, dnc, ws.list_path(list_name), cache_dir)
 
 
 def _cache_dir(ws: Workspace, list_name: str):
@@ -214,7 +218,7 @@ def _progress(script: Script, got: Loaded, n: int) -> dict:
     folded, state = got.folded, got.state
     status = state.status
     due = np.flatnonzero((status == S_NEW) | (status == S_CALLABLE))
-    open_now = _open_now(script, got.voters, due, got.now)
+    open_now = _open_now(script, got, due)
     dnc_coded = np.zeros(n, dtype=bool)  # coded with a do-not-call code (refused, do not call...)
     who = folded.voter_of_row[folded.codes.effect[folded.cat[folded.rows]] == E_DNC]
     dnc_coded[who[who < n]] = True
@@ -231,47 +235,20 @@ def _progress(script: Script, got: Loaded, n: int) -> dict:
     }
 
 
-def _open_now(script: Script, voters: Voters, due: np.ndarray, now: dt.datetime) -> np.ndarray:
-    """For each due voter: is every zone the voter may be in inside the calling window now?
-    Zones as the calling queue computes them (ZIP's first 5 characters, state, every phone)."""
+def _open_now(script: Script, got: Loaded, due: np.ndarray) -> np.ndarray:
+    """For each due voter: is every zone the voter may be in inside the calling window now? The zone
+    key of every list voter comes from the file store's own derivation (``voters_arrow.zone_indexes``,
+    kept in the report cache while the list is unchanged); each distinct key is checked once."""
     if not len(due):
         return np.zeros(0, dtype=bool)
-    frame = voters.frame.iloc[due]
-    cols = [frame["zip"].str.slice(0, 5) if "zip" in frame else pd.Series([""] * len(frame)),
-            frame["state"] if "state" in frame else pd.Series([""] * len(frame))]
-    cols += [frame[c].str.slice(0, 5) for c in voters.phone_columns]
-    key = np.zeros(len(frame), dtype=np.int64)
-    span = 1
-    grouped = None
-    for col in cols:
-        codes, uniq = pd.factorize(col)
-        base = len(uniq) + 1
-        span *= base
-        if span >= (1 << 62):
-            grouped = pd.DataFrame({i: c.to_numpy() for i, c in enumerate(cols)}).groupby(
-                list(range(len(cols))), sort=False, dropna=False).ngroup().to_numpy()
-            break
-        key = key * base + (codes + 1)
-    if grouped is None:
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    else:
-        _, first, inverse = np.unique(grouped, return_index=True, return_inverse=True)
+    zone_of, keys = list_zones(got.voters, got.list_path, got.cache_dir)
     h = script.calling.hours
     start, end = hours.parse_hhmm(h.start), hours.parse_hhmm(h.end)
-    reps = frame.iloc[first]  # one voter per distinct (zip, state, area codes)
-    zips = reps["zip"].tolist() if "zip" in reps else [""] * len(reps)
-    states = reps["state"].tolist() if "state" in reps else [""] * len(reps)
-    phone_values = [reps[c].tolist() for c in voters.phone_columns]
-    cache: dict[str, bool] = {}
-    open_by_group = np.zeros(len(first), dtype=bool)
-    for g in range(len(first)):
-        phones = [p[g] for p in phone_values if p[g]]
-        zone_key = hours.zone_key(hours.zones_for(zips[g][:5], states[g], phones))
-        if zone_key not in cache:
-            # the queue's rule: open now and for the last_call_minutes after it
-            cache[zone_key] = hours.open_for(hours.parse_zone_key(zone_key), now, start, end, h.last_call_minutes)
-        open_by_group[g] = cache[zone_key]
-    return open_by_group[inverse.reshape(-1)]
+    wanted = zone_of[due]
+    open_key = np.zeros(len(keys), dtype=bool)
+    for k in np.unique(wanted).tolist():  # the queue's rule: open now and for last_call_minutes after it
+        open_key[k] = hours.open_for(hours.parse_zone_key(keys[k]), got.now, start, end, h.last_call_minutes)
+    return open_key[wanted]
 
 
 def _ids(support: np.ndarray) -> dict:

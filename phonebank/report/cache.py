@@ -10,8 +10,9 @@ rows read up to a byte offset stay valid while the file only grows. The cache ke
 * an entry per results file in ``manifest.json``: where its rows start in ``rows.arrow`` and how many,
   ``offset``, the file's inode, its first 64 bytes and the 64 bytes before ``offset``, and its size
   and mtime when cached;
-* ``list-HASH.arrow``: the columns of the call list a report reads, valid while the list file keeps
-  its inode, size and mtime (lists are rewritten by `phonebank import`, never appended to).
+* ``list-HASH.arrow``: the columns of the call list a report reads, and ``zones.arrow`` the zone key of
+  each of its voters, valid while the list file keeps its inode, size and mtime (lists are rewritten by
+  `phonebank import`, never appended to).
 
 An entry is used only when the file is the same inode, at least ``offset`` bytes long, with the same
 bytes at both places (and, when it did not grow, the same mtime); anything else — a file rewritten
@@ -175,5 +176,37 @@ def save_list(cache_dir: Path, path: Path, columns: list[str], table, header: li
         ensure_private_dir(cache_dir)
         table = table.replace_schema_metadata({"phonebank": json.dumps({"key": key, "header": header})})
         _write_table(_list_file(cache_dir, columns), table)
+    except (OSError, pa.ArrowException):
+        pass
+
+
+def load_zones(cache_dir: Path, path: Path, rows: int):
+    """The cached zone of every list voter (``data.list_zones``) if the list file is unchanged."""
+    import numpy as np
+    import pyarrow as pa
+
+    try:
+        with pa.memory_map(str(cache_dir / "zones.arrow")) as source:
+            reader = pa.ipc.open_file(source)
+            meta = json.loads(reader.schema.metadata[b"phonebank"])
+            if meta["key"] != _list_key(path) or meta["rows"] != rows:
+                return None
+            zone_of = reader.read_all().column("zone").to_numpy()
+        return np.asarray(zone_of, dtype=np.int32), list(meta["keys"])
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
+
+
+def save_zones(cache_dir: Path, path: Path, zone_of, keys: list[str]) -> None:
+    import pyarrow as pa
+
+    key = _list_key(path)
+    if key is None:
+        return
+    try:
+        ensure_private_dir(cache_dir)
+        meta = json.dumps({"key": key, "rows": len(zone_of), "keys": keys})
+        table = pa.table({"zone": pa.array(zone_of, pa.int32())}).replace_schema_metadata({"phonebank": meta})
+        _write_table(cache_dir / "zones.arrow", table)
     except (OSError, pa.ArrowException):
         pass

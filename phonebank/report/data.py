@@ -477,6 +477,33 @@ def read_list(path: Path, columns: list[str] | None = None, dedupe: bool = True,
     return voters.deduped() if dedupe else voters
 
 
+def list_zones(voters: Voters, path: Path | None, cache_dir: Path | None) -> tuple[np.ndarray, list[str]]:
+    """Each list voter's zone key, as a position in the returned keys (``voters_arrow.zone_indexes``:
+    ZIP, state and every number, as the calling queue works them out); kept in the report cache."""
+    from . import cache
+
+    got = cache.load_zones(cache_dir, path, len(voters.frame)) if cache_dir is not None and path else None
+    if got is not None:
+        return got
+    from ..store.voters_arrow import zone_indexes
+
+    frame = voters.frame
+
+    def column(name: str):
+        if name not in frame:
+            return pa.nulls(len(frame), pa.string()).fill_null("")
+        values = getattr(frame[name].array, "_pa_array", None)  # pandas' Arrow-backed strings: no copy
+        if values is None:
+            return pa.array(frame[name].to_numpy(dtype=object), pa.string())
+        return values.combine_chunks().cast(pa.string())
+
+    zone_of, keys = zone_indexes(column("zip"), column("state"), [column(c) for c in voters.phone_columns])
+    zone_of = np.asarray(zone_of, dtype=np.int32)
+    if cache_dir is not None and path:
+        cache.save_zones(cache_dir, path, zone_of, keys)
+    return zone_of, keys
+
+
 def _list_header(path: Path) -> list[str]:
     """The list's header row, read as the calling queue reads it (``lists.ListRows``)."""
     import csv
