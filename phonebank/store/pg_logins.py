@@ -94,8 +94,11 @@ def revoke(conn, email: str) -> int | None:
             role = row[0]
             conn.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(_ident(role)))
             conn.execute("UPDATE phonebank.volunteers SET revoked_at = now() WHERE email = %s", (email,))
-            conn.execute("UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL "
-                         "WHERE holder = %s", (email,))
+            # a login holds at most one voter, the one its row in holds names: no scan of the voters
+            conn.execute("UPDATE phonebank.voters v SET holder = NULL, lease_until = NULL, token = NULL, since = NULL "
+                         "FROM phonebank.holds h WHERE h.volunteer = %s AND v.list_id = h.list_id "
+                         "AND v.voter_id = h.voter_id AND v.token = h.token", (email,))
+            conn.execute("DELETE FROM phonebank.holds WHERE volunteer = %s", (email,))
         try:
             ended = conn.execute("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
                                  "WHERE usename = %s", (role,)).fetchone()[0]

@@ -203,6 +203,9 @@ def test_a_revoked_login_is_refused(campaign, clock):
     with pytest.raises(LoginRefused, match="refused your login .*is not permitted to log in.*it was revoked"):
         postgres.connect(ana.url)
     assert conn.execute("SELECT count(*) FROM phonebank.voters WHERE holder = %s", (ANA.email,)).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM phonebank.holds WHERE volunteer = %s", (ANA.email,)).fetchone()[0] == 0
+    bo = login_store(campaign, campaign[4], clock)
+    assert bo.next_voter(BO.email).voter_id == offer.voter_id  # ANA's voter is back in the pool at once
     with pytest.raises(UsageProblem, match="nothing to revoke"):
         postgres.revoke(conn, "nobody@example.org")
 
