@@ -310,3 +310,15 @@ def test_a_save_that_finds_the_network_down_is_kept_and_sent_at_the_next_voter(t
         store.close()
     finally:
         proxy.close()
+
+
+def test_the_password_file_is_where_libpq_looks_on_each_system(monkeypatch, tmp_path):
+    from phonebank.store.credentials import pgpass_path
+
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
+    assert pgpass_path("posix") == tmp_path / ".pgpass"
+    assert pgpass_path("nt") == tmp_path / "Roaming" / "postgresql" / "pgpass.conf"
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "elsewhere"))
+    assert pgpass_path("nt") == pgpass_path("posix") == tmp_path / "elsewhere"

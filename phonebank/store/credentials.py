@@ -54,10 +54,17 @@ def without_password(url: str) -> str:
     return " ".join(re.sub(r"(^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", " ", url).split())
 
 
-def pgpass_path() -> Path:
-    """libpq's password file: ``$PGPASSFILE``, else ``~/.pgpass``."""
+def pgpass_path(platform: str = os.name) -> Path:
+    """libpq's password file: ``$PGPASSFILE``, else ``~/.pgpass`` — on Windows
+    ``%APPDATA%\\postgresql\\pgpass.conf``, where libpq looks there."""
     given = os.environ.get("PGPASSFILE", "").strip()
-    return Path(given).expanduser() if given else Path.home() / ".pgpass"
+    if given:
+        return Path(given).expanduser()
+    if platform == "nt":
+        appdata = os.environ.get("APPDATA", "").strip()
+        base = Path(appdata) if appdata else Path.home() / "AppData" / "Roaming"
+        return base / "postgresql" / "pgpass.conf"
+    return Path.home() / ".pgpass"
 
 
 def _pgpass_field(value: str) -> str:
