@@ -2,11 +2,11 @@
 
 The stream (``Utf8Stream``) reads the file a block at a time, turns cp1252, UTF-16 or UTF-32 into
 UTF-8 block by block (never the whole file in one string) and, on the way, counts line ends and NUL
-bytes. pyarrow parses the blocks into string columns, a blank line being a row (an error when the
-header has more than one column). When the count shows one row per line — no line break inside a
+bytes. pyarrow parses the blocks into string columns, a blank line being a row of empty values (dropped
+later, as the exact path drops it). When the count shows one row per line — no line break inside a
 quoted value — and no NUL was seen, each row's line number is its position plus 2 and nothing else
 needs a look at every column. Anything unusual (a ragged row,
-duplicate or empty header names, bad UTF-8, a blank line...) returns None: ``reading`` then takes its
+duplicate or empty header names, bad UTF-8, a line break in a value...) returns None: ``reading`` then takes its
 exact path, which names the line of a problem and reads odd files the way it always has.
 """
 
@@ -144,8 +144,8 @@ def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa
     finally:
         stream.close()
     rows = table.num_rows
-    # every row one line (a blank line is a row of one empty value, or a ragged row: an error above);
-    # any line break inside a quoted value would add to the count
+    # every row one line (a blank line is a row of empty values; a ragged row is an error above): any
+    # line break inside a quoted value would add to the count
     ends = rows + 1 - (stream.last_byte != b"\n")
     if stream.nul or not rows or stream.newlines != ends:
         return None

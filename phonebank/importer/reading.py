@@ -333,13 +333,15 @@ def _row_lines(table: pa.Table, columns: list[str], source: Path | bytes) -> np.
 
 
 def _non_blank(table: pa.Table) -> pa.ChunkedArray | None:
-    """Mask of rows with at least one non-empty value (None when no row is blank)."""
-    lengths = None
+    """Mask of rows with at least one non-empty value (None when no row is blank). Columns are looked
+    at only while some row is blank so far: usually the first one (an ID) settles it."""
+    blank = None
     for col in table.columns:
-        size = pc.binary_length(col)
-        lengths = size if lengths is None else pc.add(lengths, size)
-    keep = pc.greater(lengths, 0)
-    return None if pc.all(keep).as_py() else keep
+        empty = pc.equal(pc.binary_length(col), 0)
+        blank = empty if blank is None else pc.and_(blank, empty)
+        if not pc.any(blank).as_py():
+            return None
+    return None if blank is None else pc.invert(blank)
 
 
 def _check_field_sizes(table: pa.Table, columns: list[str], lines: np.ndarray, shown: str) -> None:

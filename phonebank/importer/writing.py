@@ -15,6 +15,7 @@ from ..lists import PHONE_COLUMN
 REJECT_COLUMNS = ("source_line", "reason")
 # a cell a spreadsheet would run as a formula: a trigger first, and more than a signed number/phone
 _FORMULA = r"^[=+\-@\t\r].*[^0-9 ()+\-.,/]"
+_TRIGGERS = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
 
 
 def output_names(canonical: list[str], source_columns: list[str]) -> list[str]:
@@ -53,7 +54,28 @@ def write_rows(path: Path, columns: list, names: list[str], keep: np.ndarray, ba
 
 def neutralize(values):
     """Prefix ' to cells a spreadsheet would evaluate (CSV injection), leaving plain phones alone."""
+    if not _may_trigger(values):
+        return values
     return pc.if_else(pc.match_substring_regex(values, _FORMULA), pc.binary_join_element_wise("'", values, ""), values)
+
+
+def _may_trigger(values) -> bool:
+    """Whether any value starts with a formula trigger (the first bytes read off the Arrow buffers, so a
+    wide rejects file does not cost a regular expression over every column)."""
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        if chunk.type != pa.string() or chunk.null_count:
+            return True
+        n = len(chunk)
+        if not n:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + n + 1]
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+        if np.isin(np.frombuffer(data, dtype=np.uint8)[starts], _TRIGGERS).any():
+            return True
+    return False
 
 
 def rejects_table(source: pa.Table, columns: list[str], lines, reasons) -> pa.Table:
