@@ -40,7 +40,7 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
     from ..workspace import check_list_name
 
     check_list_name(list_name)
-    check_options(maps, delimiter)
+    check_options(maps, delimiter, encoding)
     ws = current_workspace()
     url = database_url(ws) if not dry_run else None
     if url:
@@ -59,13 +59,17 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
 _DELIMITER_OK = {chr(c) for c in range(0x21, 0x7F) if not chr(c).isalnum() and chr(c) not in "\"'"} | {"\t"}
 
 
-def check_options(maps: tuple[str, ...], delimiter: str | None) -> None:
-    """Refuse option values the import cannot honour, before any file is read: a --delimiter that is not
-    one ASCII punctuation character (or tab), one field or one column given twice with --map."""
+def check_options(maps: tuple[str, ...], delimiter: str | None, encoding: str | None = None) -> None:
+    """Refuse option values the import cannot honour, before any file is read: an --encoding name that is
+    not plain text, a --delimiter that is not one ASCII punctuation character (or tab), one field or one
+    column given twice with --map."""
     from ..errors import UsageProblem
     from ..importer import aliases
     from ..importer.reading import DELIMITER_NAMES
 
+    if encoding is not None and (not encoding.isascii() or not encoding.isprintable() or len(encoding) > 40):
+        raise UsageProblem(f"unknown encoding {encoding!r} — use e.g. utf-8, utf-16, cp1252 or latin-1 (or leave "
+                           "--encoding out)")
     if delimiter is not None and DELIMITER_NAMES.get(delimiter.lower(), delimiter) not in _DELIMITER_OK:
         raise UsageProblem(f"invalid --delimiter {delimiter!r} — use one character such as ',', ';', '|' or 'tab'")
     fields: dict[str, str] = {}
