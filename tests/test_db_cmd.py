@@ -116,7 +116,7 @@ def test_push_invite_call_and_revoke(tmp_path, campaign, monkeypatch):
     called = run("--database", url, "-w", str(ws.root), "call", "--email", ANA.email, "--plain",
                  input="\n".join(answers) + "\n")
     assert called.exit_code == 0, called.stdout + called.stderr
-    assert "María García" in called.stdout and "Session summary: 1 calls" in called.stdout
+    assert "María García" in called.stdout and "Session summary: 1 call," in called.stdout
     from phonebank.results import CsvResultsStore
     from phonebank.store import postgres
     from phonebank.store.outbox import outbox_path, read_outbox

@@ -225,20 +225,16 @@ class OutboxStore:
         then ``Offline``."""
         if self.offline:
             raise self._offline_error()
-        try:
-            return work(self._pg)
-        except DataError:
-            if not self._lost():
-                raise
-        if not self._reconnect():
-            raise self._offline_error()
-        try:
-            return work(self._pg)
-        except DataError:
-            if not self._lost():
-                raise
-            self.offline = True
-            raise self._offline_error() from None
+        for retried in (False, True):
+            try:
+                return work(self._pg)
+            except DataError:
+                if not self._lost():
+                    raise
+            if retried or not self._reconnect():
+                break
+        self.offline = True
+        raise self._offline_error() from None
 
     def _tell_offline(self, saved: bool = False) -> None:
         """One line per offline spell: when it is noticed during a call, or at the save that noticed it."""

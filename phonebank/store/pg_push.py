@@ -51,7 +51,9 @@ def push_workspace(conn, ws: Workspace, lists: Iterable[str] | None = None) -> P
             if not ws.list_path(name).is_file():
                 raise DataError(f"no list named '{name}' in {ws.lists_dir} — available: "
                                 f"{', '.join(ws.list_names()) or 'none'}")
-            list_id = _ensure_list(conn, name)
+            from . import pg_load  # pyarrow: the organizer's tools
+
+            list_id = pg_load.ensure_list(conn, name)
             added, touched = _push_results(conn, ws, name, list_id, script)
             summary.results += added
             summary.lists[name] = load_list(conn, ws, name, script, touched)
@@ -134,14 +136,6 @@ def _apply_dnc_removals(cur) -> None:
     if phones:
         cur.execute("UPDATE phonebank.voters SET blocked = false WHERE blocked AND phones && %s::text[] "
                     "AND phonebank._has_live_phone(phones, dead_phones)", (phones,))
-
-
-def _ensure_list(conn, name: str) -> int:
-    row = conn.execute("INSERT INTO phonebank.lists (name) VALUES (%s) ON CONFLICT (name) DO NOTHING RETURNING id",
-                       (name,)).fetchone()
-    if row is None:
-        row = conn.execute("SELECT id FROM phonebank.lists WHERE name = %s", (name,)).fetchone()
-    return row[0]
 
 
 def _push_results(conn, ws: Workspace, name: str, list_id: int, script: Script) -> tuple[int, set[str]]:
@@ -233,7 +227,7 @@ def load_list(conn, ws: Workspace, name: str, script: Script, touched: Iterable[
     touched = set(touched)
     from . import pg_load  # pyarrow: the organizer's tools (the command line names the extra when missing)
 
-    list_id = _ensure_list(conn, name)
+    list_id = pg_load.ensure_list(conn, name)
     old_sha = conn.execute("SELECT source_sha256 FROM phonebank.lists WHERE id = %s", (list_id,)).fetchone()[0]
     if old_sha == fingerprint and pg_load.partition_exists(conn, list_id):
         if touched:
