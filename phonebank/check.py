@@ -138,6 +138,10 @@ def _check_results(ws: Workspace, script: Script | None, voter_ids: dict[str, se
         out.add(WARNING, f"{ws.results_dir.name}/ is missing — create it (mkdir {ws.results_dir.name}); saved calls go there")
         return
     known = ({c.id for c in script.codes} | {UNDO}) if script else None
+    try:
+        bound_to_database = ws.database_setting() is not None
+    except PhonebankError:
+        bound_to_database = False  # a damaged workspace.yaml is reported on its own
     folders = {p.name for p in ws.results_dir.iterdir() if p.is_dir() and not p.name.startswith(".")}
     for name in sorted(folders | set(ws.list_names())):
         shown = f"results/{name}"
@@ -160,7 +164,9 @@ def _check_results(ws: Workspace, script: Script | None, voter_ids: dict[str, se
         for warning in problems.warnings():
             out.add(WARNING, _relative(warning, ws.root))
         if not (ws.lists_dir / f"{name}.csv").exists():
-            out.add(WARNING, f"{shown}: there is no call list lists/{name}.csv for these results — restore the list or move the folder away")
+            if not bound_to_database:  # a joined workspace: the lists are in the campaign database
+                out.add(WARNING, f"{shown}: there is no call list lists/{name}.csv for these results — restore the list "
+                                 "or move the folder away")
         elif name in voter_ids:
             strangers = sum(1 for r in rows if r.code != UNDO and r.voter_id not in voter_ids[name])
             if strangers:

@@ -322,3 +322,25 @@ def test_the_password_file_is_where_libpq_looks_on_each_system(monkeypatch, tmp_
     assert pgpass_path("nt") == tmp_path / "Roaming" / "postgresql" / "pgpass.conf"
     monkeypatch.setenv("PGPASSFILE", str(tmp_path / "elsewhere"))
     assert pgpass_path("nt") == pgpass_path("posix") == tmp_path / "elsewhere"
+
+
+def test_check_in_a_joined_workspace_does_not_ask_for_the_lists_the_database_holds(tmp_path, campaign):
+    from phonebank.results import ResultRow
+    from phonebank.script import load_script
+    from phonebank.store.remote import Campaign
+
+    folder = tmp_path / "ca34"
+    assert run("join", campaign.invite(ANA.email).url, str(folder)).exit_code == 0
+    ws = Workspace(folder)
+    c = Campaign(ws.database_setting(), ws)
+    store = c.calling_store(load_script(ws.script_path), "test", Clock(la(2017, 3, 20, 18)), notify=lambda _: None)
+    offer = store.next_voter(ANA.email)
+    store.save(ResultRow(recorded_at=T0, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
+                         phone=offer.phones[0], code="not_home"), offer.hold)
+    store.close()
+    c.close()
+    checked = run("-w", str(folder), "check")
+    assert "results/test: 1 saved calls in 1 file(s)" in checked.stdout, checked.output
+    assert "there is no call list" not in checked.output
+    (folder / "workspace.yaml").unlink()  # a plain workspace with results and no list is still told
+    assert "there is no call list lists/test.csv" in run("-w", str(folder), "check").output
