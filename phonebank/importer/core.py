@@ -241,6 +241,7 @@ def _run_import(
                          if prepare_calling else None)
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
             summary.calling_rows = preparing() if preparing else None
+            _record_zones(ws, list_name, summary.calling_rows)
     step("write")
     return summary
 
@@ -268,6 +269,19 @@ def _prepare_calling_rows(ws: Workspace, table: pa.Table) -> Callable[[], tuple 
         return result[0]
 
     return wait
+
+
+def _record_zones(ws: Workspace, list_name: str, calling_rows: tuple | None) -> None:
+    """Keep each voter's zone key (worked out for the calling index) for the reports, keyed to the list
+    file just written (``report.cache.save_zones``): a first report then need not work them out again."""
+    if calling_rows is None or not isinstance(calling_rows[0], list):
+        return
+    from ..report import cache as report_cache
+
+    rows, zone_keys, _ = calling_rows
+    zone_of = np.fromiter((row[1] for row in rows), dtype=np.int32, count=len(rows))
+    report_cache.save_zones(report_cache.folder(ws.index_dir, list_name), ws.list_path(list_name), zone_of,
+                            list(zone_keys))
 
 
 def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, reasons: list[str],

@@ -377,15 +377,17 @@ def _volunteers(ws: Workspace, names: list[str], vol: np.ndarray, contact: np.nd
     supporters = np.bincount(v, weights=(support <= 2).astype(float), minlength=k)
     secs = np.bincount(v, weights=seconds.astype(float), minlength=k)
     valid = shown(ts)
-    spans = pd.DataFrame({"v": v[valid], "t": ts[valid]}).groupby("v")["t"].agg(["min", "max"])
+    first_at = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
+    last_at = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first_at, v[valid], ts[valid])
+    np.maximum.at(last_at, v[valid], ts[valid])
     out = []
     for i in np.flatnonzero(calls).tolist():
         email = names[i] if i < len(names) else ""
         person = roster.get(email.strip().lower())
         first = last = None
-        if i in spans.index:
-            first = _iso(int(spans.at[i, "min"]), tz)
-            last = _iso(int(spans.at[i, "max"]), tz)
+        if first_at[i] <= last_at[i]:  # a call with a time shown
+            first, last = _iso(int(first_at[i]), tz), _iso(int(last_at[i]), tz)
         out.append({
             "volunteer": email,
             "name": f"{person.first_name} {person.last_name}".strip() if person else "",

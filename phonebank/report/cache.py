@@ -29,7 +29,6 @@ import os
 from pathlib import Path
 
 from ..fsutil import atomic_write, ensure_private_dir
-from .data import CACHE_COLUMNS
 
 VERSION = 3  # 2: the ``overlaps`` column; 3: one rows.arrow for every file. Another version is not used
 PROBE = 64
@@ -70,6 +69,8 @@ ROWS = "rows.arrow"
 def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
     """Valid cached tables by results file: {path: (pyarrow table, offset)}."""
     import pyarrow as pa
+
+    from .data import CACHE_COLUMNS
 
     try:
         manifest = json.loads((cache_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -181,7 +182,8 @@ def save_list(cache_dir: Path, path: Path, columns: list[str], table, header: li
 
 
 def load_zones(cache_dir: Path, path: Path, rows: int):
-    """The cached zone of every list voter (``data.list_zones``) if the list file is unchanged."""
+    """The cached zone of every list voter (``data.list_zones``) if the list file is unchanged. `phonebank
+    import` records them (it works them out for the calling index anyway), so a first report need not."""
     import numpy as np
     import pyarrow as pa
 
