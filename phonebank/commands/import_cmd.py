@@ -36,12 +36,15 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
     database (--database URL, or PHONEBANK_DATABASE_URL) the list is also loaded there, for volunteers
     calling from home.
     """
+    from ..fsutil import check_no_links
     from ..store import database_url
     from ..workspace import check_list_name
 
     check_list_name(list_name)
     check_options(maps, delimiter, encoding)
     ws = current_workspace()
+    for path in (ws.list_path(list_name), ws.rejects_path(list_name)):
+        check_no_links(path)  # a planted link is refused before anything is written, not half-way
     url = database_url(ws) if not dry_run else None
     if url:
         _import_into_database(ws, url, source, list_name, maps=maps, encoding=encoding, delimiter=delimiter,
