@@ -639,8 +639,12 @@ def test_times_typed_by_hand_far_away_do_not_crash_anything(ws: Path, tmp_path: 
         (8, "2017-03-11T10:15:00-08:00", "2017-03-11T11:00:00-08:00")
     assert run(ws, "report").exit_code == 0
     assert run(ws, "report", "--html", str(tmp_path / "r.html")).exit_code == 0
+    from test_export_sync import map_sync_ids  # PDI's export needs its ids mapped
+
+    map_sync_ids(ws)
     for kind in ("results", "callbacks", "van", "pdi"):
         assert run(ws, "export", kind).exit_code == 0, kind
+    assert run(ws, "export", "van", "--layout", "api").exit_code == 0  # an undated call: no datecanvassed
     rows = list(csv.reader(io.StringIO(run(ws, "export", "callbacks").stdout, newline="")))
     assert [(r[0], r[18], r[22]) for r in rows[1:]] == [("1006", "", "9999-12-31T23:59:59-12:00"),
                                                         ("1008", "2017-03-12T11:10:00-07:00", "2017-03-14T18:00-07:00")]
