@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .messages import language_name
+from .errors import DataError
+from .messages import language_name, say
 from .outcomes import parse_time
 from .prompts import Choice
 from .render import pick, render
-from .results import NOTE_MAX
+from .results import NOTE_MAX, check_note
 from .screen import fmt_phone, full_name
 from .store.port import Offer
 
@@ -21,6 +22,15 @@ if TYPE_CHECKING:
 
 BACK = "back"  # the value of every "back" entry
 Coded = tuple[str, dict[str, str], str, str]  # code id, survey answers, note, call-back time
+
+
+def note_problem(text: str, language: str = "en") -> str | None:
+    """None when the note can be saved, else what is wrong (a prompt validator over ``results.check_note``)."""
+    try:
+        check_note(text)
+    except DataError:
+        return say(language, "note.too_long", n=f"{len(text):,}", max=f"{NOTE_MAX:,}")
+    return None
 
 
 class Interview:
@@ -79,8 +89,6 @@ class Interview:
         return code_id, answers, note, callback_at
 
     def _note_check(self, text: str) -> str | None:
-        from .loop import note_problem
-
         return note_problem(text, self.ui.language)
 
     # -- menus ------------------------------------------------------------------------------------

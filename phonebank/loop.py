@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from . import hours
 from .callback import parse_callback
-from .errors import DataError, Offline
+from .errors import Offline
 from .interview import Interview
 from .messages import count, language_name, say
 from .outcomes import parse_time
 from .prompts import Choice, Heartbeat, Prompter, readable
 from .render import pick, variables, weekday
-from .results import UNDO, ResultRow, check_note
+from .results import UNDO, ResultRow
 from .roster import Volunteer
 from .screen import (
     VoterView,
@@ -35,17 +35,6 @@ from .script import Code, Script
 from .store.port import CallingStore, Offer, Saved
 from .tally import Tally
 from .wrap import height_of
-
-
-def note_problem(text: str, language: str = "en") -> str | None:
-    """None when the note can be saved, else what is wrong (a prompt validator over ``results.check_note``)."""
-    try:
-        check_note(text)
-    except DataError:
-        from .results import NOTE_MAX
-
-        return say(language, "note.too_long", n=f"{len(text):,}", max=f"{NOTE_MAX:,}")
-    return None
 
 
 class Session:
@@ -133,6 +122,7 @@ class Session:
         c = self.store.counts()
         h = self.script.calling.hours
         lang = self.ui.language
+        self.notices.clear()  # said already; the next voter screen starts afresh
         lines = [self.say("empty.none")]
         if c.held_by_hours:
             until = self.say("empty.until", when=self.fmt_time(c.reopens_at)) if c.reopens_at else ""

@@ -279,7 +279,7 @@ def test_a_script_without_a_call_back_code_hides_the_action(ws):
 
 
 def test_a_note_over_the_limit_is_refused_with_its_length(ws):
-    from phonebank.loop import note_problem
+    from phonebank.interview import note_problem
 
     assert note_problem("x" * 2000) is None
     assert note_problem("x" * 2001) == "the note is 2,001 characters long, over the limit of 2,000 — shorten it"
