@@ -35,7 +35,8 @@ def check_export_fields(s: Script, at: Callable[..., str]) -> list[str]:
 
     def flag(value: str | None, *path: Any) -> None:
         if value is not None and not _FLAG.match(value):
-            problems.append(f"{at(*path)}: {path[-1]} '{value}' is not a PDI flag id — flags are up to 10 letters "
+            name = path[-1] if isinstance(path[-1], str) else f"{path[-2]} item {path[-1] + 1}"
+            problems.append(f"{at(*path)}: {name} '{value}' is not a PDI flag id — flags are up to 10 letters "
                             "or digits, e.g. SS, NAH, BNH")
 
     for key in ("van_support_question_id", "van_contact_type_id", "van_canvassed_by"):
