@@ -88,8 +88,8 @@ def _flags(script: Script, got: Loaded, att: Attempts) -> Export:
     pieces = [(np.arange(n), 0, code_values(script, got, att, lambda c: c.pdi_flag or ""),
                _result_questions(script, got, att), phones)]
     contact_rows = np.flatnonzero(att.contact)
-    for order, (q, values) in enumerate(per_question(script, got, att, lambda a: a.pdi_flag, "pdi_question"), 1):
-        pieces.append((contact_rows, order, values, str(q.pdi_question), None))
+    for k, (q, values) in enumerate(per_question(script, got, att, lambda a: a.pdi_flag, "pdi_question"), 1):
+        pieces.append((contact_rows, k, values, str(q.pdi_question), None))
     index, order, flags, questions, numbers = [], [], [], [], []
     for rows_, k, values, question, phone in pieces:
         picked = values.take(pa.array(rows_.astype(np.int64)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,7 +17,7 @@ class Export:
     their leading zeros)."""
 
     columns: list[str]
-    frame: object
+    frame: Any  # a pandas DataFrame or a pyarrow Table
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dates: tuple[str, ...] = ()

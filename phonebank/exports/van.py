@@ -99,7 +99,7 @@ def _context_problems(script: Script, got: Loaded, att: Attempts, command: str) 
                         "(VAN's GET canvassResponses/contactTypes lists them; Phone is 1, Phone Bank 67)")
     if e.van_canvassed_by is None:
         volunteers = got.results.frame["volunteer"]
-        used = np.unique(volunteers.cat.codes.to_numpy()[att.rows]) if len(att.rows) else []
+        used: list[int] = np.unique(volunteers.cat.codes.to_numpy()[att.rows]).tolist() if len(att.rows) else []
         missing = sorted(str(volunteers.cat.categories[c]) for c in used if c >= 0
                          and str(volunteers.cat.categories[c]).lower() not in _users(script))
         if missing:
@@ -186,9 +186,9 @@ def _responses(script: Script, got: Loaded, att: Attempts, dates: pa.Array) -> E
     if script.export.van_support_question_id:
         support = code_values(script, got, att, lambda c: str(c.van_response_id or ""))
         pieces.append((contact_rows, 0, str(script.export.van_support_question_id), support))
-    for order, (q, values) in enumerate(per_question(script, got, att, lambda a: a.van_response_id,
-                                                      "van_question_id"), 1):
-        pieces.append((contact_rows, order, str(q.van_question_id), values))
+    for k, (q, values) in enumerate(per_question(script, got, att, lambda a: a.van_response_id, "van_question_id"),
+                                    1):
+        pieces.append((contact_rows, k, str(q.van_question_id), values))
     index, order, question, response = [], [], [], []
     for rows_, k, qid, values in pieces:
         got_values = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)[rows_]

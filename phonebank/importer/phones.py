@@ -84,6 +84,8 @@ def _nanp_regions() -> list[tuple[str | None, str, str]]:
     out = []
     for region in COUNTRY_CODE_TO_REGION_CODE[1]:
         meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if meta is None:
+            continue
         types = [d.national_number_pattern for d in (getattr(meta, t) for t in _TYPES)
                  if d is not None and d.national_number_pattern and 10 in (d.possible_length or (10,))]
         if not types or meta.general_desc is None or not meta.general_desc.national_number_pattern:

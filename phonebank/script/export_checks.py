@@ -127,7 +127,7 @@ def mapping_problems(script: Script, layout: str, code_counts: dict[str, int], c
     if contact_counts and support_key and not getattr(script.export, support_key):
         problems.append(f"scripts.yaml:{line('export')}: export.{support_key} is not set, which {command} needs "
                         f"for the contact codes — add {support_key}: ... under export:")
-    if q_field is not None:
+    if q_field is not None and a_field is not None:
         problems += _answer_problems(script, answers, q_field, a_field, command, flag_ok)
     return sorted(problems, key=by_line)
 
