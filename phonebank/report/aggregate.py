@@ -38,23 +38,10 @@ from ..roster import read_roster
 from ..script import Script
 from ..workspace import Workspace
 from . import REPORT_VERSION
-from .data import (
-    NAT,
-    REPORT_COLUMNS,
-    Results,
-    Voters,
-    day_from_number,
-    day_number,
-    duplicate_mask,
-    effective_mask,
-    list_zones,
-    local_day_hour,
-    read_list,
-    read_results,
-    shown,
-    ts_int,
-)
+from .data import REPORT_COLUMNS, Results, duplicate_mask, effective_mask, read_results
 from .state import E_DNC, S_CALLABLE, S_FINISHED, S_NEW, S_WAITING, Folded, ListState, fold_frame, list_state
+from .times import NAT, day_from_number, day_number, local_day_hour, shown, ts_int
+from .voters import Voters, list_zones, read_list
 
 SUPPORT_GROUPS = ("supporters", "undecided", "other_candidate")
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..outcomes import CALLABLE, FINISHED, NEW, WAITING
 from ..script import Script
-from .data import NAT, ts_int
+from .times import NAT, ts_int
 
 EFFECTS = ("final", "final_for_number", "retry", "callback", "do_not_call", "unknown")
 E_FINAL, E_FFN, E_RETRY, E_CALLBACK, E_DNC, E_UNKNOWN = range(6)

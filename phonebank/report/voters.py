@@ -1,0 +1,143 @@
+"""The call list as the reports read it: the columns they need, as text, one row per voter id, cached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..lists import check_header, phone_columns
+
+try:  # pyarrow reads a million voters fast; without it the calling queue's reader is used
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+except ImportError:  # pragma: no cover - exercised only where pyarrow is missing
+    pa = None
+    pacsv = None
+
+
+@dataclass
+class Voters:
+    """The call list: one row per voter id (the first row wins, as in the calling queue)."""
+
+    frame: pd.DataFrame  # every column as text, index 0..n-1
+    phone_columns: list[str]
+    duplicates: int = 0
+
+    def deduped(self) -> Voters:
+        """The list with each voter_id's first row only (``duplicates`` counts the rows dropped)."""
+        dup = self.frame["voter_id"].duplicated(keep="first").to_numpy(dtype=bool)
+        if not dup.any():
+            return self
+        return Voters(self.frame[~dup].reset_index(drop=True), self.phone_columns, int(dup.sum()))
+
+
+def read_list(path: Path, columns: list[str] | None = None, dedupe: bool = True,
+              cache_dir: Path | None = None) -> Voters:
+    """Read ``lists/NAME.csv`` as text. ``columns``: only these (plus voter_id and the phones)."""
+    frame = header = None
+    key_columns = ["*"] if columns is None else list(columns)
+    if cache_dir is not None and pa is not None:
+        from . import cache
+
+        got = cache.load_list(cache_dir, path, key_columns)
+        if got is not None:
+            table, header = got
+            frame = table.to_pandas()
+    if frame is None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise DataError(f"{path}: list not found — import it with `phonebank import SOURCE --list {path.stem}`") from None
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read ({exc.strerror}) — check its permissions") from None
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        header = _list_header(path)
+        if not header:
+            raise DataError(f"{path}: empty list file — re-import it with `phonebank import SOURCE --list {path.stem} --replace`")
+        check_header(header, path)
+        phones = phone_columns(header)
+        wanted = header if columns is None else list(dict.fromkeys(["voter_id", *phones, *columns]))
+        wanted = [c for c in wanted if c in header]
+        frame = _read_list_frame(data, header, wanted, path)
+        empty = (frame["voter_id"] == "").to_numpy(dtype=bool)
+        if empty.any():
+            frame = frame[~empty].reset_index(drop=True)
+        if cache_dir is not None and pa is not None:
+            from . import cache
+
+            cache.save_list(cache_dir, path, key_columns, pa.Table.from_pandas(frame, preserve_index=False), header)
+    voters = Voters(frame, phone_columns(header))
+    return voters.deduped() if dedupe else voters
+
+
+def list_zones(voters: Voters, path: Path | None, cache_dir: Path | None) -> tuple[np.ndarray, list[str]]:
+    """Each list voter's zone key, as a position in the returned keys (``voters_arrow.zone_indexes``:
+    ZIP, state and every number, as the calling queue works them out); kept in the report cache."""
+    from . import cache
+
+    got = cache.load_zones(cache_dir, path, len(voters.frame)) if cache_dir is not None and path else None
+    if got is not None:
+        return got
+    from ..store.voters_arrow import zone_indexes
+
+    frame = voters.frame
+
+    def column(name: str):
+        if name not in frame:
+            return pa.nulls(len(frame), pa.string()).fill_null("")
+        values = getattr(frame[name].array, "_pa_array", None)  # pandas' Arrow-backed strings: no copy
+        if values is None:
+            return pa.array(frame[name].to_numpy(dtype=object), pa.string())
+        return values.combine_chunks().cast(pa.string())
+
+    zone_of, keys = zone_indexes(column("zip"), column("state"), [column(c) for c in voters.phone_columns])
+    zone_of = np.asarray(zone_of, dtype=np.int32)
+    if cache_dir is not None and path:
+        cache.save_zones(cache_dir, path, zone_of, keys)
+    return zone_of, keys
+
+
+def _list_header(path: Path) -> list[str]:
+    """The list's header row, read as the calling queue reads it (``lists.ListRows``)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return next(csv.reader(fh), [])
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}:1: unreadable ({exc}) — re-import the list") from None
+
+
+def _read_list_frame(data: bytes, header: list[str], wanted: list[str], path: Path) -> pd.DataFrame:
+    if pa is not None and len(set(header)) == len(header):
+        # first as if no value held a line break (faster); a quoted line break makes a short row, an
+        # error, and the second try takes line breaks in values
+        for newlines in (False, True):
+            try:
+                table = pacsv.read_csv(
+                    pa.BufferReader(data),
+                    read_options=pacsv.ReadOptions(block_size=1 << 22),
+                    parse_options=pacsv.ParseOptions(newlines_in_values=newlines),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={c: pa.string() for c in header}, include_columns=wanted,
+                        strings_can_be_null=False, quoted_strings_can_be_null=False),
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                continue  # short rows, bad UTF-8...: next try, then the calling queue's lenient reader
+            frame = table.to_pandas()
+            for c in wanted:
+                if frame[c].dtype != "str" or frame[c].hasnans:
+                    frame[c] = frame[c].fillna("").astype("str")
+            return frame
+    from ..lists import ListRows
+
+    rows = ListRows(path)
+    idx = [rows.header.index(c) for c in wanted]
+    records = [[row[i] for i in idx] for row in rows]
+    return pd.DataFrame(records, columns=wanted, dtype="str") if records else pd.DataFrame(
+        {c: pd.Series([], dtype="str") for c in wanted})
