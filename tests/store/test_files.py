@@ -152,3 +152,48 @@ def test_an_index_left_by_an_older_phonebank_is_rebuilt_not_reported_damaged(ws,
                       "CREATE TABLE claims(voter_id TEXT PRIMARY KEY, volunteer TEXT, expires_at REAL);")
     old.close()
     assert store_for(ws, clock).next_voter(ANA.email).voter_id == "V1"
+
+
+def test_a_save_the_disk_refuses_is_not_saved_and_the_index_rolls_back(ws, clock, monkeypatch):
+    """The append fails (disk full): the call is NOT saved — nowhere, not half — the volunteer is told, the
+    hold stays, and the same call saves once when the disk has room again."""
+    from phonebank import results
+    from phonebank.errors import DataError
+
+    s = store_for(ws, clock)
+    offer = s.next_voter(ANA.email)
+    row = ResultRow(recorded_at=clock().isoformat(), volunteer=ANA.email, list="test", voter_id=offer.voter_id,
+                    phone=offer.phones[0], code="refused")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(results, "durable_append", full)
+    with pytest.raises(DataError, match=r"could not save the call \(No space left on device\).*the call was NOT saved"):
+        s.save(row, offer.hold)
+    assert not s.db.in_transaction
+    assert s.db.execute("SELECT count(*) FROM rows").fetchone()[0] == 0
+    assert s.db.execute("SELECT count(*) FROM dnc").fetchone()[0] == 0  # the refusal's do-not-call not taken
+    assert s.last_saved(ANA.email) is None and s.heartbeat(offer.hold)
+    assert CsvResultsStore(ws.results_dir).read("test")[0] == []
+    monkeypatch.undo()
+    saved = s.save(row, offer.hold)
+    assert not saved.hold_lost and s.last_saved(ANA.email) == row
+    assert [r.row_id for r in CsvResultsStore(ws.results_dir).read("test")[0]] == [row.row_id]
+
+
+def test_a_claim_that_fails_midway_holds_nobody_and_the_next_claim_works(ws, clock, monkeypatch):
+    s = store_for(ws, clock)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the machine ran out of memory in the middle of a claim")
+
+    monkeypatch.setattr(s, "_pick", broken)
+    with pytest.raises(RuntimeError):
+        s.next_voter(ANA.email)
+    assert not s.db.in_transaction
+    assert s.db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
+    monkeypatch.undo()
+    assert s.next_voter(ANA.email).voter_id == "V1"
+    other = store_for(ws, clock)
+    assert other.next_voter(BO.email).voter_id == "V2"  # the database is not left locked
