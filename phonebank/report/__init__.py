@@ -10,7 +10,8 @@ the command function.
 * ``times``     time stamps as int64 microseconds: campaign-zone days and hours, ISO text;
 * ``cache``     the derived cache of parsed rows, list columns and zones in ``.phonebank/report/LIST/``;
 * ``state``     the per-voter outcome of ``phonebank.outcomes`` (fold + status), vectorized;
-* ``aggregate`` the report as one plain dict (the JSON document);
+* ``aggregate`` the report as one plain dict (the JSON document); ``activity`` its volunteer, day and
+                hour sections;
 * ``render``    that dict as a terminal table, CSV, JSON, Markdown or a self-contained HTML page.
 """
 
