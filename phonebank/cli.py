@@ -91,7 +91,7 @@ class LazyGroup(click.Group):
             error_line(str(exc))
             ctx.exit(exc.exit_code)
         except click.ClickException as exc:  # click's own usage errors: bounded too, then shown by click
-            exc.message = visible(bounded(exc.message))
+            exc.message = visible(bounded(exc.message))  # type: ignore[misc]  # click's Final, set once here
             raise
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise

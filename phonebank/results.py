@@ -39,6 +39,7 @@ progress) and report it.
 
 from __future__ import annotations
 
+import builtins
 import csv
 import io
 import re
@@ -113,7 +114,7 @@ class ResultRow:
     row_id: str = field(default_factory=new_row_id)
     overlaps: str = ""
 
-    def to_fields(self) -> list[str]:
+    def to_fields(self) -> builtins.list[str]:  # `list` is a field of this class
         return [
             self.row_id, self.recorded_at, self.volunteer, self.list, self.voter_id, self.phone,
             self.code, encode_answers(self.answers), flatten(self.note), self.language,
@@ -121,10 +122,10 @@ class ResultRow:
         ]
 
     @classmethod
-    def from_fields(cls, row: list[str]) -> ResultRow:
+    def from_fields(cls, row: builtins.list[str]) -> ResultRow:
         """A row from its fields: 14 (``RESULT_COLUMNS``) or 13 (``OLD_RESULT_COLUMNS``, no overlap)."""
         columns = OLD_RESULT_COLUMNS if len(row) == len(OLD_RESULT_COLUMNS) else RESULT_COLUMNS
-        f = dict(zip(columns, row, strict=True))
+        f: dict[str, str] = dict(zip(columns, row, strict=True))
         return cls(
             row_id=f["row_id"], recorded_at=f["recorded_at"], volunteer=f["volunteer"], list=f["list"],
             voter_id=f["voter_id"], phone=f["phone"], code=f["code"], answers=decode_answers(f["answers"]),

@@ -157,7 +157,11 @@ def _import_into_database(ws, url: str, source: Path, list_name: str, replace: b
             digest: list[str] = []
             hashing = threading.Thread(target=lambda: digest.append(_sha256(ws.list_path(list_name), hashlib)))
             hashing.start()
-            what = load.finish(lambda: (hashing.join(), digest[0])[1])
+            def fingerprint() -> str:
+                hashing.join()
+                return digest[0]
+
+            what = load.finish(fingerprint)
     click.echo(f"In the database {postgres.redact(url)}: list '{list_name}', {what}, in "
                f"{time.perf_counter() - started:.1f} s — ready for volunteers calling from home")
 

@@ -146,9 +146,10 @@ def resolve(columns: list[str], maps: list[tuple[str, str]], source: str) -> Map
         if m := _CA_PHONE.match(key):
             ca_parts.setdefault(m.group(1), {})[m.group(2)] = c
             continue
-        target = LOOKUP.get(key)
-        if target is None:
+        found = LOOKUP.get(key)
+        if found is None:
             continue
+        target = found
         if target in MULTI:
             phones[target].append(c)
         elif target not in mapping.single or (target not in explicit and _better(key, target, norm(mapping.single[target]))):

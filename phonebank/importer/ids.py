@@ -36,7 +36,7 @@ def voter_ids(source_id, system: str, first, last, phones: list, zip_):
     if pc.all(has).as_py():
         return source_id, pc.if_else(has, system, ""), source_id
     missing = pc.invert(has)
-    derived = derived_ids(*(pc.filter(c, missing) for c in (first, last)),
+    derived = derived_ids(pc.filter(first, missing), pc.filter(last, missing),
                           [pc.filter(p, missing) for p in phones], pc.filter(zip_, missing))
     ids = np.asarray(source_id.to_numpy(zero_copy_only=False), dtype=object)
     ids[np.asarray(missing)] = derived.to_numpy(zero_copy_only=False)
