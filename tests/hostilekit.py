@@ -44,6 +44,22 @@ RECORDS = ("scripts.yaml", "lists", "results", "volunteers.csv", "do-not-call.cs
 
 COUNTS: Counter[str] = Counter()  # cases run, by category
 
+# A small launcher forks the command and reports its peak memory from wait4: measured from the test
+# process itself, a child's ru_maxrss would start at the test process's own size (Linux keeps the
+# high-water mark of the memory it replaced at exec).
+_LAUNCH = """
+import os, sys
+out, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+_, status, usage = os.wait4(pid, 0)
+with open(out, "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
 
 @dataclasses.dataclass
 class Case:
@@ -133,9 +149,11 @@ def run_case(case: Case, tmp: Path, template: Path) -> Outcome:
            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PHONEBANK_NOW": NOW, "TMPDIR": str(tmp)}
     env.update(case.env or {})
     argv: list = [PHONEBANK] + (["--workspace", str(ws)] if case.workspace_option else []) + list(case.args)
+    memory_file = tmp / ".peak-rss"
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=tmp, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, str(memory_file), *argv], cwd=tmp, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
     streams: dict[str, bytes] = {}
 
     def drain(name: str, stream) -> None:
@@ -150,18 +168,23 @@ def run_case(case: Case, tmp: Path, template: Path) -> Outcome:
         pass
     finally:
         proc.stdin.close()
-    killer = threading.Timer(case.time_max * 3, proc.kill)  # a hang ends as a failed bound, not a stuck suite
+    # a hang ends as a failed bound, not a stuck suite: the whole process group is killed
+    killer = threading.Timer(case.time_max * 3, lambda: os.killpg(proc.pid, 9))
     killer.start()
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait()
     finally:
         killer.cancel()
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join()
+    try:
+        memory_mb = int(memory_file.read_text()) / 1024
+        memory_file.unlink()
+    except (OSError, ValueError):
+        memory_mb = float("inf")
     COUNTS[case.category] += 1
-    return Outcome(proc.returncode, streams.get("out", b""), streams.get("err", b""), seconds, usage.ru_maxrss / 1024,
+    return Outcome(proc.returncode, streams.get("out", b""), streams.get("err", b""), seconds, memory_mb,
                    _changed(outside_before, snapshot(outside)), _changed(records_before, snapshot(ws, RECORDS)))
 
 

@@ -4,7 +4,8 @@ A workbook is a zip of XML: a 1 KB file can claim a cell at XFD1048576 (16,384 c
 rows) or inflate to gigabytes. The first sheet is streamed (openpyxl's read-only mode, values only)
 and refused, with the row and a fix, as soon as it passes a budget: ``MAX_COLUMNS`` columns (as for a
 CSV file), ``MAX_ROWS`` rows, ``MAX_CELLS`` cells, a cell over ``MAX_FIELD_BYTES`` (as for a CSV
-field), or more than ``MAX_INFLATED`` bytes once unzipped. Row numbers are the sheet's, so
+field), more than ``MAX_INFLATED`` bytes once unzipped, or more cell text than ``TEXT_RATIO`` characters a
+byte of the file (a shared string repeated in every cell). Row numbers are the sheet's, so
 ``FILE:ROW`` points at the row in Excel.
 """
 
@@ -23,6 +24,8 @@ from .reading import MAX_COLUMNS, MAX_FIELD_BYTES, SourceTable
 MAX_ROWS = 1_048_576  # Excel's own limit
 MAX_CELLS = 30_000_000  # a million voters with 30 columns; a bigger list is imported faster as CSV
 MAX_INFLATED = 2 << 30  # bytes of the workbook once unzipped
+TEXT_FLOOR = 256 << 20  # characters of cell text always allowed ...
+TEXT_RATIO = 100  # ... and up to this many per byte of the workbook (one shared string repeated in every cell)
 _AS_CSV = "save it as CSV UTF-8 and import that"
 
 
@@ -41,8 +44,10 @@ def read_xlsx(path: Path, shown: str, *, max_rows: int = MAX_ROWS, max_cells: in
         raise
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for damaged files
         raise ImportFailed(f"{shown}: unreadable workbook ({_first_line(exc)}) — {_AS_CSV}") from None
+    max_text = max(TEXT_FLOOR, TEXT_RATIO * path.stat().st_size)
     try:
-        return _read_sheet(book.worksheets[0] if book.worksheets else None, shown, max_rows, max_cells, max_columns)
+        return _read_sheet(book.worksheets[0] if book.worksheets else None, shown, max_rows, max_cells, max_columns,
+                           max_text)
     except (ImportFailed, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - damaged XML inside the zip surfaces while streaming
@@ -62,14 +67,14 @@ def _check_inflated(path: Path, shown: str) -> None:
                            f"not a voter list; {_AS_CSV}")
 
 
-def _read_sheet(sheet, shown: str, max_rows: int, max_cells: int, max_columns: int) -> SourceTable:
+def _read_sheet(sheet, shown: str, max_rows: int, max_cells: int, max_columns: int, max_text: int) -> SourceTable:
     if sheet is None:
         raise ImportFailed(f"{shown}: the workbook has no sheet — {_AS_CSV}")
     sheet.reset_dimensions()  # rows as stored, not padded to the size the sheet claims (A1:XFD1048576)
     header: list[str] | None = None
     columns: list[list[str]] = []
     lines: list[int] = []
-    cells = 0
+    cells = text = 0
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         if number > max_rows:
             raise ImportFailed(f"{shown}:{number}: more than {max_rows:,} rows — {_AS_CSV}, or split the list")
@@ -85,6 +90,10 @@ def _read_sheet(sheet, shown: str, max_rows: int, max_cells: int, max_columns: i
         if cells > max_cells:
             raise ImportFailed(f"{shown}:{number}: more than {max_cells:,} cells — {_AS_CSV}, or split the list")
         row = [_text(v, shown, number) for v in values[:width]]
+        text += sum(map(len, row))
+        if text > max_text:
+            raise ImportFailed(f"{shown}:{number}: the cells hold more than {max_text:,} characters of text (the "
+                               f"budget for a workbook of this size) — that is not a voter list; {_AS_CSV}")
         if header is None:
             header = _names(row)
             columns = [[] for _ in header]
