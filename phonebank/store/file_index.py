@@ -18,15 +18,14 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .. import hours
 from ..dnc import append_dnc, read_dnc, read_dnc_entries
 from ..errors import DataError
-from ..lists import ListRows
 from ..outcomes import VoterOutcome, fold, live_phones
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
 from ..workspace import Workspace
 from .port import Clock
+from .voters_csv import voter_rows
 
 INDEX_VERSION = "3"
 SCAN_SECONDS = 30.0  # a full look at every results file at least this often (rows written outside a save)
@@ -223,7 +222,7 @@ class ListIndex:
         if loaded is None and fast_rows is not None:
             loaded = fast_rows(self.list_path, self._dnc)
         if loaded is None:
-            loaded = _voter_rows(self.list_path, self._dnc)
+            loaded = voter_rows(self.list_path, self._dnc)
         rows, zone_keys, header = loaded
         db.executemany("INSERT INTO voters(voter_id, zone, phones, data, done) VALUES (?, ?, ?, ?, ?)", rows)
         return zone_keys, header
@@ -376,52 +375,3 @@ class ListIndex:
             "WHERE voter_id=?",
             (*values, voter_id),
         )
-
-
-_SEP = "\x1f"  # ASCII unit separator: joins a voter's fields in the index
-# what the calling screen and the script use of a voter, besides the voter_id and phones columns
-KEPT_COLUMNS = ("first_name", "last_name", "zip", "city", "state", "language", "age", "party")
-
-
-def kept_header(header: list[str]) -> list[str]:
-    """The list's columns the index packs into ``data``, in the list's order."""
-    return [h for h in header if h in KEPT_COLUMNS]
-
-
-def _voter_rows(list_path: Path, dnc: set[str]) -> tuple[list[tuple], list[str], list[str]]:
-    """The index's voter rows read with the csv module (volunteers' machines: no pyarrow needed)."""
-    rows = ListRows(list_path)
-    header = rows.header
-    kept = kept_header(header)
-    kept_at = [header.index(h) for h in kept]
-    vid_at, zip_at, state_at = (header.index(name) for name in ("voter_id", "zip", "state"))
-    phone_at = rows.phone_indexes
-    zone_of: dict[str, int] = {}
-    zone_keys: list[str] = []
-    zone_cache: dict[tuple, int] = {}
-    seen: set[str] = set()
-    out = []
-    for row in rows:
-        vid = row[vid_at]
-        if not vid or vid in seen:
-            continue
-        seen.add(vid)
-        phones = [row[i] for i in phone_at if row[i]]
-        zip5, state = row[zip_at][:5], row[state_at]
-        cache_key = (zip5, state, *(p[:5] for p in phones))
-        zone = zone_cache.get(cache_key)
-        if zone is None:
-            key = hours.zone_key(hours.zones_for(zip5, state, phones))
-            zone = zone_cache[cache_key] = zone_of.setdefault(key, len(zone_of))
-            if zone == len(zone_keys):
-                zone_keys.append(key)
-        done = 0 if phones and (not dnc or any(p not in dnc for p in phones)) else 1
-        out.append((vid, zone, " ".join(phones), _pack([row[i] for i in kept_at]), done))
-    return out, zone_keys, kept
-
-
-def _pack(row: list[str]) -> str:
-    packed = _SEP.join(row)
-    if packed.count(_SEP) != len(row) - 1:  # a field held the separator itself (never in real data)
-        packed = _SEP.join(v.replace(_SEP, " ") for v in row)
-    return packed

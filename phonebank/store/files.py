@@ -45,8 +45,9 @@ from ..outcomes import live_phones
 from ..results import UNDO, ResultRow
 from ..script import Script
 from ..workspace import Workspace
-from .file_index import _SEP, ListIndex, _ts
+from .file_index import ListIndex, _ts
 from .port import Clock, Hold, Offer, QueueCounts, Saved, count_queue
+from .voters_csv import SEP
 
 
 class FileStore(ListIndex):
@@ -165,7 +166,7 @@ class FileStore(ListIndex):
         self._refresh_dnc()
         outcome = self._outcome(voter_id)
         all_phones = phones.split()
-        voter = {"voter_id": voter_id, **dict(zip(self._header, data.split(_SEP), strict=False))}
+        voter = {"voter_id": voter_id, **dict(zip(self._header, data.split(SEP), strict=False))}
         for i, phone in enumerate(all_phones, 1):
             voter[f"phone_{i}"] = phone
         return Offer(
@@ -181,7 +182,7 @@ class FileStore(ListIndex):
         row = self.db.execute("SELECT data FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
         if row is None:
             return voter_id
-        voter = dict(zip(self._header, row[0].split(_SEP), strict=False))
+        voter = dict(zip(self._header, row[0].split(SEP), strict=False))
         return " ".join(p for p in (voter.get("first_name", ""), voter.get("last_name", "")) if p) or voter_id
 
     def holds(self, hold: Hold) -> bool:

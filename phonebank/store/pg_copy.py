@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 from .. import hours
 from ..errors import DataError
 from ..lists import ListRows, phone_columns
-from .file_index import kept_header
 from .voters_arrow import _first_of_each_id, zone_indexes
+from .voters_csv import kept_header
 
 COPY_COLUMNS = ("list_id", "voter_id", "seq", "zone_key", "zone", "phones", "data", "finished", "blocked")
 SLICE = 100_000  # rows encoded at a time

@@ -1,6 +1,6 @@
 """The file store's voter rows, read and computed column-wise with pyarrow (organizers' machines).
 
-Same result as ``file_index._voter_rows`` (the csv-module reader a volunteer's machine uses): one row
+Same result as ``voters_csv.voter_rows`` (the csv-module reader a volunteer's machine uses): one row
 per voter_id (the first), the zone computed once per distinct (ZIP, state, area codes), the phones
 joined, the kept columns packed. About 3x faster on a million voters, so `phonebank import` can
 build the calling index right away. Importing this module fails without pyarrow; the caller then
@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 
 from .. import hours
 from ..lists import ListRows, phone_columns
-from .file_index import _SEP, kept_header
+from .voters_csv import SEP, kept_header
 
 Loaded = tuple[Iterable[tuple], list[str], list[str]]  # (voter rows, zone keys, packed columns)
 
@@ -60,7 +60,7 @@ def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
     table = table.combine_chunks()
     col = {name: table.column(name) for name in wanted}
     phones = [col[name] for name in phone_names]
-    if any(pc.any(pc.match_substring(c, _SEP)).as_py() for c in col.values()):
+    if any(pc.any(pc.match_substring(c, SEP)).as_py() for c in col.values()):
         return None  # a field holds the separator itself: the csv reader cleans it
     zones, zone_keys = zone_indexes(col["zip"], col["state"], phones)
     joined = pc.utf8_trim(pc.replace_substring_regex(pc.binary_join_element_wise(*phones, " "), " +", " "), " ")
@@ -72,7 +72,7 @@ def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
             alive = pc.and_(alive, pc.invert(pc.is_in(p, value_set=dnc_values)))
         live = alive if live is None else pc.or_(live, alive)
     done = pc.invert(live).to_numpy(zero_copy_only=False).astype(np.int64)
-    data = pc.binary_join_element_wise(*(col[name] for name in kept), _SEP)
+    data = pc.binary_join_element_wise(*(col[name] for name in kept), SEP)
     ids = col["voter_id"]
     keep = _first_of_each_id(ids)
     columns = [ids, pa.array(zones), joined, data, pa.array(done)]

@@ -121,8 +121,7 @@ def test_many_callers_starting_at_once_on_a_fresh_workspace_all_get_in(tmp_path,
 
 
 def test_the_pyarrow_and_csv_voter_readers_agree(tmp_path):
-    from phonebank.store.file_index import _voter_rows
-    from phonebank.store.voters_arrow import voter_rows
+    from phonebank.store import voters_arrow, voters_csv
 
     voters = [voter(f"V{i}", "Ana", f"Reyes {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
                     zip_code=("09012" if i % 7 == 0 else "90033"), state="" if i % 5 == 0 else "CA")
@@ -131,8 +130,8 @@ def test_the_pyarrow_and_csv_voter_readers_agree(tmp_path):
                voter("V99", "Quote, \"and\" comma", "Line\nbreak", "+13105550002")]
     ws = make_workspace(tmp_path / "ws", voters)
     dnc = {"+12135550004", "+12125550004", "+12135550001"}
-    slow, slow_keys, slow_header = _voter_rows(ws.list_path("test"), dnc)
-    fast, fast_keys, fast_header = voter_rows(ws.list_path("test"), dnc)
+    slow, slow_keys, slow_header = voters_csv.voter_rows(ws.list_path("test"), dnc)
+    fast, fast_keys, fast_header = voters_arrow.voter_rows(ws.list_path("test"), dnc)
     fast = list(fast)
     assert fast_header == slow_header and len(fast) == len(slow) == 61
     as_keys = lambda rows, keys: [(v, keys[z], p, d, done) for v, z, p, d, done in rows]  # noqa: E731
