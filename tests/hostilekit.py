@@ -91,6 +91,13 @@ class Outcome:
     changed_records: list[str]
 
 
+def params(cases: list[Case], stress: Callable[[Case], bool] = lambda case: False) -> list:
+    """``cases`` for ``pytest.mark.parametrize``, those ``stress`` picks under the ``stress`` marker."""
+    import pytest
+
+    return [pytest.param(c, id=str(c), marks=[pytest.mark.stress] if stress(c) else []) for c in cases]
+
+
 def make_template(root: Path) -> Path:
     """A workspace with list 'test' (the callkit voters), volunteers Ana and Bo and one saved call. Each
     test module makes it once; every case runs in a copy."""

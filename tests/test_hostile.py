@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hostilekit import COUNTS, Case, check_outcome, make_template, run_case
+from hostilekit import COUNTS, Case, check_outcome, make_template, params, run_case
 
 import figures
 
@@ -262,6 +262,14 @@ def _figures():
                    + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
+def _stress(case: Case) -> bool:
+    """Under `stress`: the same refusal through every command (quick runs keep import and call), and
+    the 100,000-character variants."""
+    if case.category in ("conflicting options", "long names") and case.args[:1] in (["report"], ["export"]):
+        return "--list" in case.args
+    return False
+
+
+@pytest.mark.parametrize("case", params(CASES, stress=_stress))
 def test_hostile_case(case: Case, tmp_path: Path, hostile_template: Path) -> None:
     check_outcome(case, run_case(case, tmp_path, hostile_template))

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hostilekit import COUNTS, ERROR_LINES_MAX, Case, check_outcome, make_template, run_case
+from hostilekit import COUNTS, ERROR_LINES_MAX, Case, check_outcome, make_template, params, run_case
 
 import figures
 
@@ -137,7 +137,9 @@ def _figures():
                    + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
 
 
-@pytest.mark.parametrize("case", yaml_cases() + workbook_cases(), ids=str)
+# every bomb through `check` by default; through report, call and script preview too under `stress`
+@pytest.mark.parametrize("case", params(yaml_cases() + workbook_cases(),
+                                        stress=lambda c: c.category == "alias bombs" and c.args != ["check"]))
 def test_bomb(case: Case, tmp_path: Path, hostile_template: Path) -> None:
     got = run_case(case, tmp_path, hostile_template)
     check_outcome(case, got)
