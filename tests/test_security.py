@@ -339,3 +339,196 @@ def test_report_cache_and_torn_rows_are_private(called: Path, tmp_path: Path, um
     leaky = [str(p) for p in new if not private(p)]
     assert leaky == [], f"readable by other users: {leaky}"
     CHECKED["private files and folders (library, umask 022)"] += len(new)
+
+
+# -- one boundary: bounded one-line errors, the apology, escapes ------------------------------------
+
+def test_an_unexpected_exception_is_one_line_of_apology_or_raised_for_tests(called: Path, monkeypatch) -> None:
+    import phonebank.commands.check_cmd as check_cmd
+
+    def broken(ws):
+        raise RuntimeError("a bug " + "x" * 10_000)
+
+    monkeypatch.setattr(check_cmd, "check_workspace", broken)
+    with pytest.raises(RuntimeError):  # the conftest sets PHONEBANK_RAISE_ERRORS: tests see the real exception
+        run(called, "check")
+    monkeypatch.delenv("PHONEBANK_RAISE_ERRORS")
+    result = CliRunner().invoke(cli, ["--workspace", str(called), "check"])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    message = one_line_error(result, code=1)
+    assert message.startswith("phonebank hit an unexpected problem (RuntimeError) and stopped; saved calls are kept")
+    assert "report it" in message and "PHONEBANK_RAISE_ERRORS=1" in message and "xxxx" not in message
+
+
+def test_error_lines_are_bounded_and_show_control_characters() -> None:
+    from phonebank.termsafe import for_screen, has_controls, visible, visible_keep_lines
+
+    line = bounded("invalid list name '" + "a" * 100_000 + "' — use letters")
+    assert len(line) <= MESSAGE_MAX and "…" in line and line.endswith("' — use letters")
+    assert bounded("two\nlines\r\nhere") == "two lines here"
+    assert bounded("x " * 1000).endswith("…") and len(bounded("x " * 1000)) == MESSAGE_MAX
+    assert bounded("keeps  two spaces") == "keeps  two spaces"
+    assert visible("\x1b]0;t\x07\x1b[2J\u202e\udcff\n\t\x00") == "\\e]0;t\\x07\\e[2J\\u202e\\udcff\\n\\t\\x00"
+    assert visible("José Hernández — 90012") == "José Hernández — 90012"
+    assert visible_keep_lines("a\x1b\r\nb\n") == "a\\e\r\nb\n"
+    assert has_controls("a\x07") and not has_controls("Peña")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert for_screen("=\x1b[31m\n", Terminal()) == "=\\e[31m\n"
+    assert for_screen("=\x1b[31m\n", io.StringIO()) == "=\x1b[31m\n"  # into a file or pipe: byte-exact data
+    CHECKED["boundary checks"] += 9
+
+
+def test_every_command_taking_a_list_fails_the_same_way(called: Path) -> None:
+    for command in (["report", "--list", "nope"], ["export", "results", "--list", "nope"],
+                    ["call", "--plain", "--email", "ana@example.org", "--list", "nope"]):
+        message = one_line_error(run(called, *command, env={"PHONEBANK_NOW": NOW}), code=2)
+        assert message.startswith("no list named 'nope'") and "available: test" in message, message
+    for command in (["report", "--list", ""], ["export", "results", "--list", ""], ["import", "x.csv", "--list", ""],
+                    ["call", "--plain", "--email", "ana@example.org", "--list", ""]):
+        assert one_line_error(run(called, *command)).startswith("invalid list name ''")
+    for name in ("u.rejects", "test.rejects", "T.Rejects"):
+        assert "would be mistaken for the rejects file" in one_line_error(run(called, "import", "x.csv", "--list", name))
+    CHECKED["list picker checks"] += 10
+
+
+# -- links: nothing written through them ----------------------------------------------------------
+
+def test_library_writes_refuse_links_inside_a_workspace_only(tmp_path: Path) -> None:
+    from phonebank.errors import UnsafePath
+    from phonebank.fsutil import atomic_write, durable_append, ensure_private_dir
+
+    root = tmp_path / "ws"
+    (root / "results").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.csv").write_bytes(b"keep\n")
+    Workspace(root)  # registers the root
+    (root / "results" / "linked.csv").symlink_to(outside / "victim.csv")
+    (root / "results" / "dir").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(UnsafePath, match=r"^results/linked.csv in the workspace is a symbolic link"):
+        durable_append(root / "results" / "linked.csv", b"row\n", b"h\n")
+    with pytest.raises(UnsafePath, match="results/dir in the workspace is a symbolic link"):
+        durable_append(root / "results" / "dir" / "new.csv", b"row\n", b"h\n")
+    with pytest.raises(UnsafePath):
+        with atomic_write(root / "results" / "linked.csv") as fh:
+            fh.write("x")
+    with pytest.raises(UnsafePath):
+        ensure_private_dir(root / "results" / "dir" / "sub")
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.csv"]
+    assert (outside / "victim.csv").read_bytes() == b"keep\n"
+    # outside every workspace (the user's config folder, an export path) a link is the user's own choice
+    (tmp_path / "config").symlink_to(outside, target_is_directory=True)
+    durable_append(tmp_path / "config" / "log.csv", b"row\n", b"h\n")
+    assert (outside / "log.csv").read_bytes() == b"h\nrow\n"
+    CHECKED["links refused (library)"] += 4
+
+
+def test_the_torn_tail_repair_cuts_only_the_file_it_names(tmp_path: Path) -> None:
+    from phonebank.errors import UnsafePath
+    from phonebank.fsutil import set_aside_torn_tail
+
+    root = tmp_path / "ws"
+    (root / "results").mkdir(parents=True)
+    Workspace(root)
+    outside = tmp_path / "victim.csv"
+    outside.write_bytes(b"line\ntorn")
+    named = root / "results" / "a.csv"
+    named.write_bytes(b"mine\n")
+    fd = os.open(outside, os.O_RDWR)
+    try:
+        with pytest.raises(UnsafePath):
+            set_aside_torn_tail(named, fd, os.fstat(fd).st_size)  # a descriptor of another file than the one named
+    finally:
+        os.close(fd)
+    assert outside.read_bytes() == b"line\ntorn" and not (root / "results" / "a.csv.torn").exists()
+
+
+# -- bounded readers ----------------------------------------------------------------------------
+
+def test_a_named_pipe_is_imported_not_read_as_empty(tmp_path: Path, called: Path) -> None:
+    ws = Path(shutil.copytree(called, tmp_path / "ws"))
+    fifo = tmp_path / "voters.pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"VANID,FirstName,LastName,Cell Phone\n"
+                                                              b"1,Ana,Reyes,2135550101\n2,Bo,Kim,2135550102\n"))
+    writer.start()
+    result = run(ws, "import", str(fifo), "--list", "piped")
+    writer.join()
+    assert result.exit_code == 0, result.output
+    assert f"Imported 2 voters from {fifo}" in result.output
+    shell = subprocess.run(["bash", "-c", f"{PHONEBANK} --workspace {ws} import <(printf 'VANID,Name,Cell Phone\\n9,"
+                            "Ann Lee,2135550109\\n') --list subst --dry-run"], capture_output=True, text=True)
+    assert shell.returncode == 0 and "would import 1 voters" in shell.stdout, shell.stderr
+    assert "is a device" in one_line_error(run(ws, "import", "/dev/zero", "--list", "z"))
+    assert "is a device" in one_line_error(run(ws, "dnc", "add", "/dev/zero"))
+    CHECKED["pipes and devices"] += 4
+
+
+def test_a_workbook_is_read_within_its_budget(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    from phonebank.errors import ImportFailed
+    from phonebank.importer.xlsx import read_xlsx
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["VANID", "FirstName", "Cell Phone"])
+    for i in range(5):
+        sheet.append([f"00{i}", "Ana", 2135550100 + i])
+    sheet["A20"] = "stray"  # a blank gap, then a row: read, with its own row number
+    path = tmp_path / "v.xlsx"
+    book.save(path)
+    src = read_xlsx(path, "v.xlsx")
+    assert src.table.column("VANID").to_pylist() == ["000", "001", "002", "003", "004", "stray"]
+    assert src.table.column("Cell Phone").to_pylist()[0] == "2135550100"
+    assert src.lines.tolist() == [2, 3, 4, 5, 6, 20]
+    with pytest.raises(ImportFailed, match=r"^v.xlsx:4: more than 3 rows"):
+        read_xlsx(path, "v.xlsx", max_rows=3)
+    with pytest.raises(ImportFailed, match=r"^v.xlsx:3: more than 8 cells"):
+        read_xlsx(path, "v.xlsx", max_cells=8)
+    with pytest.raises(ImportFailed, match=r"^v.xlsx:1: a value in column 3 \(at most 2 columns\)"):
+        read_xlsx(path, "v.xlsx", max_columns=2)
+
+
+def test_scripts_yaml_is_bounded(tmp_path: Path) -> None:
+    from phonebank.errors import ScriptError
+    from phonebank.script.load import MAX_ALIASES, MAX_BYTES, MAX_PROBLEMS, parse_script
+
+    def problems(text: str) -> list[str]:
+        with pytest.raises(ScriptError) as err:
+            parse_script(text)
+        return err.value.problems
+
+    assert problems("x" * (MAX_BYTES + 1))[0].startswith("scripts.yaml: the text is 1,048,577 characters")
+    many = SAMPLE + "one: &o 1\nmany: [" + ", ".join(["*o"] * (MAX_ALIASES + 1)) + "]\n"
+    assert f"more than {MAX_ALIASES:,} aliases" in problems(many)[0]
+    big = SAMPLE + "big: &b '" + "x" * 20_000 + "'\n" + "".join(f"b{i}: *b\n" for i in range(60))
+    assert "expand to more than 1,048,576 characters" in problems(big)[0]
+    found = problems(SAMPLE + "".join(f"k{i}: 1\n" for i in range(200)))
+    assert len(found) == MAX_PROBLEMS + 1 and found[-1] == "... and 150 more problems — fix these first"
+    assert len(set(found)) == len(found)
+    CHECKED["scripts.yaml bounds"] += 4
+
+
+# -- the workspace's CSVs are records, not spreadsheets -----------------------------------------
+
+def test_check_says_which_files_are_safe_to_open_and_counts_formula_cells(called: Path, tmp_path: Path) -> None:
+    from phonebank.records import RECORDS_NOTE, formula_cells
+
+    ws = Path(shutil.copytree(called, tmp_path / "ws"))
+    sample = tmp_path / "f.csv"
+    sample.write_bytes(b'a,b,c\n=HYPERLINK("x"),+12135550101,-5\n"@SUM(1)",-x,+\n1,"=1",2\n')
+    assert formula_cells(sample) == 4  # =HYPERLINK, @SUM, -x, "=1"; not +1213..., -5 or a lone +
+    result = run(ws, "check", env={"PHONEBANK_NOW": NOW})
+    assert f"  Files: {RECORDS_NOTE}" in result.stdout and "formulas" not in result.stderr
+    with open(ws / "lists" / "test.csv", "ab") as fh:
+        fh.write(b'V9,=HYPERLINK("http://evil"),x,+12135550199,,90033,Los Angeles,CA,en,,,,\n')
+    result = run(ws, "check", env={"PHONEBANK_NOW": NOW})
+    assert ("Warning: lists/test.csv: 1 cell(s) a spreadsheet would run as formulas (such as =HYPERLINK(...)) — never "
+            "open this file in a spreadsheet; use `phonebank export`") in result.stderr
+    CHECKED["record files scanned for formulas"] += 2
