@@ -41,7 +41,7 @@ from .activity import by_day, by_hour, volunteers
 from .data import REPORT_COLUMNS, Results, duplicate_mask, effective_mask, read_results
 from .state import E_DNC, S_CALLABLE, S_FINISHED, S_NEW, S_WAITING, Folded, ListState, fold_frame, list_state
 from .times import NAT, day_number, local_day_hour, ts_int
-from .voters import Voters, list_zones, read_list
+from .voters import Voters, id_index, list_zones, read_list
 
 SUPPORT_GROUPS = ("supporters", "undecided", "other_candidate")
 
@@ -97,7 +97,8 @@ def load(ws: Workspace, script: Script, list_name: str, list_columns: list[str] 
                        cache_dir=cache_dir)
     results = read_results(ws.results_files(list_name), result_columns, cache_dir=cache_dir)
     keep = effective_mask(results.frame)
-    folded = fold_frame(script, results.frame, keep, voters.frame["voter_id"])
+    list_index = id_index(voters, ws.list_path(list_name), cache_dir)
+    folded = fold_frame(script, results.frame, keep, voters.frame["voter_id"], list_index)
     if folded.list_repeats:
         voters = voters.deduped()  # a voter_id repeated in the list: its first row counts, as in the queue
         folded = fold_frame(script, results.frame, keep, voters.frame["voter_id"])

@@ -10,8 +10,8 @@ rows read up to a byte offset stay valid while the file only grows. The cache ke
 * an entry per results file in ``manifest.json``: where its rows start in ``rows.arrow`` and how many,
   ``offset``, the file's inode, its first 64 bytes and the 64 bytes before ``offset``, and its size
   and mtime when cached;
-* ``list-HASH.arrow``: the columns of the call list a report reads, and ``zones.arrow`` the zone key of
-  each of its voters, valid while the list file keeps its inode, size and mtime (lists are rewritten by
+* ``list-HASH.arrow``: the columns of the call list a report reads, ``zones.arrow`` the zone key of
+  each of its voters and ``ids.arrow`` their numeric ids in sorted order, valid while the list file keeps its inode, size and mtime (lists are rewritten by
   `phonebank import`, never appended to).
 
 An entry is used only when the file is the same inode, at least ``offset`` bytes long, with the same
@@ -181,25 +181,22 @@ def save_list(cache_dir: Path, path: Path, columns: list[str], table, header: li
         pass
 
 
-def load_zones(cache_dir: Path, path: Path, rows: int):
-    """The cached zone of every list voter (``data.list_zones``) if the list file is unchanged. `phonebank
-    import` records them (it works them out for the calling index anyway), so a first report need not."""
-    import numpy as np
+def _load_keyed(cache_dir: Path, name: str, path: Path, rows: int):
+    """(table, metadata) of ``name`` in the cache, if it was made from the list file as it is now."""
     import pyarrow as pa
 
     try:
-        with pa.memory_map(str(cache_dir / "zones.arrow")) as source:
+        with pa.memory_map(str(cache_dir / name)) as source:
             reader = pa.ipc.open_file(source)
             meta = json.loads(reader.schema.metadata[b"phonebank"])
             if meta["key"] != _list_key(path) or meta["rows"] != rows:
                 return None
-            zone_of = reader.read_all().column("zone").to_numpy()
-        return np.asarray(zone_of, dtype=np.int32), list(meta["keys"])
+            return reader.read_all(), meta
     except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
         return None
 
 
-def save_zones(cache_dir: Path, path: Path, zone_of, keys: list[str]) -> None:
+def _save_keyed(cache_dir: Path, name: str, path: Path, columns: dict, **meta) -> None:
     import pyarrow as pa
 
     key = _list_key(path)
@@ -207,8 +204,40 @@ def save_zones(cache_dir: Path, path: Path, zone_of, keys: list[str]) -> None:
         return
     try:
         ensure_private_dir(cache_dir)
-        meta = json.dumps({"key": key, "rows": len(zone_of), "keys": keys})
-        table = pa.table({"zone": pa.array(zone_of, pa.int32())}).replace_schema_metadata({"phonebank": meta})
-        _write_table(cache_dir / "zones.arrow", table)
+        table = pa.table(columns)
+        text = json.dumps({"key": key, "rows": table.num_rows, **meta})
+        _write_table(cache_dir / name, table.replace_schema_metadata({"phonebank": text}))
     except (OSError, pa.ArrowException):
         pass
+
+
+def load_zones(cache_dir: Path, path: Path, rows: int):
+    """The cached zone of every list voter (``data.list_zones``) if the list file is unchanged. `phonebank
+    import` records them (it works them out for the calling index anyway), so a first report need not."""
+    import numpy as np
+
+    got = _load_keyed(cache_dir, "zones.arrow", path, rows)
+    if got is None or "keys" not in got[1]:
+        return None
+    return np.asarray(got[0].column("zone").to_numpy(), dtype=np.int32), list(got[1]["keys"])
+
+
+def save_zones(cache_dir: Path, path: Path, zone_of, keys: list[str]) -> None:
+    import pyarrow as pa
+
+    _save_keyed(cache_dir, "zones.arrow", path, {"zone": pa.array(zone_of, pa.int32())}, keys=list(keys))
+
+
+def load_ids(cache_dir: Path, path: Path, rows: int):
+    """The list's voter ids as integers and their sorting order (``voters.id_index``), with ``unique``."""
+    got = _load_keyed(cache_dir, "ids.arrow", path, rows)
+    if got is None or "unique" not in got[1]:
+        return None
+    return got[0].column("id").to_numpy(), got[0].column("order").to_numpy(), bool(got[1]["unique"])
+
+
+def save_ids(cache_dir: Path, path: Path, ints, order, unique: bool) -> None:
+    import pyarrow as pa
+
+    _save_keyed(cache_dir, "ids.arrow", path, {"id": pa.array(ints, pa.int64()), "order": pa.array(order, pa.int64())},
+                unique=unique)

@@ -98,11 +98,11 @@ class Folded:
 
 
 def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = None,
-               list_ids: pd.Series | None = None) -> Folded:
+               list_ids: pd.Series | None = None, list_index: ListIds | None = None) -> Folded:
     """Fold the rows of ``frame`` that ``keep`` selects (``data.effective_mask``) into one outcome per
-    voter; ``list_ids`` (unique) numbers the list's voters first."""
+    voter; ``list_ids`` (unique) numbers the list's voters first (``list_index``: see ``ListIds``)."""
     n_list = 0 if list_ids is None else len(list_ids)
-    numbers, uniques, list_unique = number_voters(frame["voter_id"], list_ids)
+    numbers, uniques, list_unique = number_voters(frame["voter_id"], list_ids, list_index)
     u = max(len(uniques), n_list)
     codes = code_table(script, frame["code"].cat.categories)
     cat_all = frame["code"].cat.codes.to_numpy().astype(np.int64)
@@ -158,11 +158,38 @@ def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = No
                   dead_voter[keep_dead], dead_phone[keep_dead], codes, cat_all, not list_unique)
 
 
-def number_voters(ids: pd.Series, list_ids: pd.Series | None) -> tuple[np.ndarray, np.ndarray, bool]:
+@dataclass
+class ListIds:
+    """The list's voter ids as integers and the order that sorts them (``voters.id_index`` keeps them in
+    the report cache): a report then looks each call's voter up by binary search, with no hashing of the
+    list."""
+
+    ints: np.ndarray  # int64, in list order
+    order: np.ndarray  # positions that sort ``ints``
+    unique: bool
+
+
+def list_ids_index(list_ids: pd.Series) -> ListIds | None:
+    """``ListIds`` of the list's ids, None unless every id is a canonical decimal number."""
+    ints = _as_integers(list_ids)
+    if ints is None:
+        return None
+    order = np.argsort(ints, kind="stable")
+    ordered = ints[order]
+    return ListIds(ints, order, not bool((ordered[1:] == ordered[:-1]).any()))
+
+
+def number_voters(ids: pd.Series, list_ids: pd.Series | None,
+                  index: ListIds | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
     """Number the voter ids of ``ids``: the list's (unique) ids are 0..n-1 in list order, others
     follow. Returns (numbers of ``ids``, ids by number, whether the list's ids are unique). Numeric ids
-    (VAN IDs...) take a fast path: integers hash far faster than text."""
+    (VAN IDs...) take a fast path: integers hash far faster than text; with the list's ``index``, the
+    calls' ids are found by binary search."""
     n_list = 0 if list_ids is None else len(list_ids)
+    if index is not None and index.unique and n_list == len(index.ints) and n_list:
+        found = _number_by_index(ids, index)
+        if found is not None:
+            return found
     both = ids if not n_list else pd.concat([list_ids, ids], ignore_index=True)
     as_int = _as_integers(both)
     if as_int is not None:
@@ -172,6 +199,33 @@ def number_voters(ids: pd.Series, list_ids: pd.Series | None) -> tuple[np.ndarra
         uniques = np.asarray(uniques, dtype=object)
     list_unique = not n_list or int(numbers[:n_list].max()) == n_list - 1
     return numbers[n_list:].astype(np.int64), uniques, list_unique
+
+
+def _number_by_index(ids: pd.Series, index: ListIds) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    n_list = len(index.ints)
+    calls = _as_integers(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+    if calls is None:
+        return None
+    ordered = index.ints[index.order]
+    low, span = int(ordered[0]), int(ordered[-1]) - int(ordered[0]) + 1
+    numbers = np.full(len(calls), -1, dtype=np.int64)
+    if span <= 16 * n_list + 1024:  # ids close together (a county's VAN IDs): a table by id
+        table = np.full(span, -1, dtype=np.int64)
+        table[index.ints - low] = np.arange(n_list)
+        inside = (calls >= low) & (calls < low + span)
+        numbers[inside] = table[calls[inside] - low]
+    else:  # far apart: the calls' ids sorted, then merged with the list's (a binary search in order)
+        by_id = np.argsort(calls, kind="stable")
+        at = np.minimum(np.searchsorted(ordered, calls[by_id]), n_list - 1)
+        hit = ordered[at] == calls[by_id]
+        numbers[by_id[hit]] = index.order[at[hit]]
+    listed = numbers >= 0
+    uniques = index.ints
+    if not listed.all():  # voters not in the list: numbered after it, in order of appearance
+        codes, extra = pd.factorize(calls[~listed], sort=False)
+        numbers[~listed] = n_list + codes
+        uniques = np.concatenate([index.ints, np.asarray(extra, dtype=np.int64)])
+    return numbers, uniques, True
 
 
 def _as_integers(ids: pd.Series) -> np.ndarray | None:

@@ -141,3 +141,19 @@ def _read_list_frame(data: bytes, header: list[str], wanted: list[str], path: Pa
     records = [[row[i] for i in idx] for row in rows]
     return pd.DataFrame(records, columns=wanted, dtype="str") if records else pd.DataFrame(
         {c: pd.Series([], dtype="str") for c in wanted})
+
+
+def id_index(voters: Voters, path: Path | None, cache_dir: Path | None):
+    """The list's numeric voter ids and their sorting order (``state.ListIds``), kept in the report cache;
+    None when the ids are not all numbers."""
+    from . import cache
+    from .state import ListIds, list_ids_index
+
+    rows = len(voters.frame)
+    got = cache.load_ids(cache_dir, path, rows) if cache_dir is not None and path else None
+    if got is not None:
+        return ListIds(*got)
+    index = list_ids_index(voters.frame["voter_id"])
+    if index is not None and cache_dir is not None and path:
+        cache.save_ids(cache_dir, path, index.ints, index.order, index.unique)
+    return index
