@@ -91,11 +91,16 @@ class Outcome:
     changed_records: list[str]
 
 
-def params(cases: list[Case], stress: Callable[[Case], bool] = lambda case: False) -> list:
-    """``cases`` for ``pytest.mark.parametrize``, those ``stress`` picks under the ``stress`` marker."""
+def params(cases: list[Case], stress: Callable[[Case], bool] = lambda case: False,
+           xfail: dict[str, str] | None = None) -> list:
+    """``cases`` for ``pytest.mark.parametrize``: those ``stress`` picks under the ``stress`` marker, those
+    named in ``xfail`` ({case name: reason}) expected to fail (not strictly: another engineer's fix)."""
     import pytest
 
-    return [pytest.param(c, id=str(c), marks=[pytest.mark.stress] if stress(c) else []) for c in cases]
+    xfail = xfail or {}
+    return [pytest.param(c, id=str(c), marks=([pytest.mark.stress] if stress(c) else [])
+                         + ([pytest.mark.xfail(reason=xfail[c.name], strict=False)] if c.name in xfail else []))
+            for c in cases]
 
 
 def make_template(root: Path) -> Path:

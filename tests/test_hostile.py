@@ -247,7 +247,26 @@ def escape_codes() -> list[Case]:
     ]
 
 
-CASES = long_names() + not_utf8() + huge_numbers() + conflicting_options() + escape_codes()
+def prompt_answers() -> list[Case]:
+    """Plain-mode answers (the prompts' owner fixes these; a case still failing is marked xfail below)."""
+    register = ["register", "--plain"]
+    return [
+        Case("prompt answers", "register: names that are not UTF-8", register,
+             stdin=b"\xff\xfe\nRe\x80yes\nzz@example.org\n90012\n", expect=(0, EOF_EXIT), records_may_change=True),
+        Case("prompt answers", "register: a name with ESC", register,
+             stdin=b"Ana\x1b[2J\nReyes\nzz@example.org\n90012\n", expect=(0, EOF_EXIT), records_may_change=True),
+        Case("prompt answers", "register: an email of 262 characters", register,
+             stdin=b"Ana\nReyes\n" + b"a" * 250 + b"@example.org\n90012\n", expect=(EOF_EXIT,)),
+        Case("prompt answers", "call: a menu answer of 5,000 digits", CALL, stdin=b"9" * 5000 + b"\nq\n", expect=(0,)),
+        Case("prompt answers", "call: a note that is not UTF-8", CALL, stdin=b"n\n\xff\xfe note\ns\nq\n", expect=(0,),
+             records_may_change=True),
+        Case("prompt answers", "call: a menu answer with BEL", CALL, stdin=b"\x07\nq\n", expect=(0,)),
+    ]
+
+
+PROMPT_XFAIL = {"call: a menu answer with BEL": "prompt-side (prompts.py owner): a control character typed at a plain "
+                                                "prompt is echoed back raw in '... is not one of the choices'"}
+CASES = long_names() + not_utf8() + huge_numbers() + conflicting_options() + escape_codes() + prompt_answers()
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +289,6 @@ def _stress(case: Case) -> bool:
     return False
 
 
-@pytest.mark.parametrize("case", params(CASES, stress=_stress))
+@pytest.mark.parametrize("case", params(CASES, stress=_stress, xfail=PROMPT_XFAIL))
 def test_hostile_case(case: Case, tmp_path: Path, hostile_template: Path) -> None:
     check_outcome(case, run_case(case, tmp_path, hostile_template))
