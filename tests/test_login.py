@@ -95,3 +95,23 @@ def test_choose_list_asks_only_when_there_are_several(ws):
     assert choose_list(ws, ScriptedPrompter([]), None) == "test"
     with pytest.raises(UsageProblem, match="no list named 'nope' — available: test"):
         choose_list(ws, ScriptedPrompter([]), "nope")
+
+
+def test_call_registration_refuses_an_escape_code_in_a_name_in_one_line(tmp_path, invoke):
+    ws = make_workspace(tmp_path / "cli", volunteers=())
+    out = invoke(ws.root, "call", "--plain", input="eve@example.org\ny\nEve\x1b[2J\nEve\nKim\n90012\nq\n",
+                 env={"PHONEBANK_NOW": "2017-03-20T18:00:00-07:00"})
+    assert out.exit_code == 0, out.output
+    assert "First name contains a control character (such as Escape or a bell) — type it again with letters only\n" \
+        in out.stdout
+    assert read_roster(ws.roster_path)["eve@example.org"].first_name == "Eve"
+    assert "\x1b[2J" not in ws.roster_path.read_text(encoding="utf-8")
+
+
+def test_call_with_an_email_too_long_for_a_file_name_is_one_line_and_saves_nothing(tmp_path, invoke):
+    ws = make_workspace(tmp_path / "cli")
+    email = "a" * 240 + "@example.org"
+    out = invoke(ws.root, "call", "--plain", "--email", email, input="y\nEve\nKim\n90012\nq\n")
+    assert out.exit_code == 2
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("Error: '") and "use a shorter email" in out.stderr
+    assert email not in read_roster(ws.roster_path)
