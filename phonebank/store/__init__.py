@@ -1,8 +1,12 @@
 """Where a campaign's data lives, behind one port (``port``): the file store (``files``), or a shared
 PostgreSQL database (``postgres``) when one is named.
 
-``open_calling`` is what `phonebank call` uses; the calling loop (``phonebank.session``) sees only
-the ``CallingStore`` protocol.
+``open_calling`` is what `phonebank call` uses; the calling loop (``phonebank.loop``) sees only
+the ``CallingStore`` protocol. The file store: ``files`` (claims, saves) over ``file_index`` (the derived
+SQLite index), whose voter rows come from ``voters_csv`` (or ``voters_arrow`` for big lists). The database:
+``postgres`` (the store and the database's API) over ``pg_conn``, ``pg_schema``, ``pg_push``, ``pg_load``
+(with ``pg_copy``), ``pg_pull``, ``pg_logins``; a volunteer's side in ``remote``, ``outbox``,
+``credentials``.
 """
 
 from __future__ import annotations
