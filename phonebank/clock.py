@@ -2,7 +2,8 @@
 
 ``PHONEBANK_NOW`` (ISO 8601 with a UTC offset, e.g. ``2017-04-01T18:30:00-07:00``) fixes ``now()``;
 ``PHONEBANK_TODAY`` (``YYYY-MM-DD``) fixes ``today()``, which is otherwise the date of ``now()``.
-A rehearsal workspace (``rehearsal.yaml``: the shipped sample) starts `phonebank call`'s clock at a set moment.
+A rehearsal workspace (``rehearsal.yaml``: the shipped sample) starts the clock of every command run in it at a
+set moment (``use_workspace``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,30 @@ NOW_VAR = "PHONEBANK_NOW"
 TODAY_VAR = "PHONEBANK_TODAY"
 
 
+_rehearsal: tuple[dt.datetime, float] | None = None  # this process's rehearsal: (start, monotonic at start)
+
+
+def use_workspace(root: Path) -> dt.datetime | None:
+    """Run this process's clock as the workspace's rehearsal (``rehearsal.yaml``), if it has one, so every
+    command there — call, check, report, script preview — reads the same moment. Returns its start."""
+    global _rehearsal
+    start = rehearsal_start(root)
+    _rehearsal = (start, time.monotonic()) if start is not None else None
+    return start
+
+
+def rehearsing() -> bool:
+    """True while this process's clock is a rehearsal's (and PHONEBANK_NOW does not override it)."""
+    return _rehearsal is not None and not os.environ.get(NOW_VAR, "").strip()
+
+
 def now(tz: dt.tzinfo | None = None) -> dt.datetime:
     """The current time, always time-zone aware; in ``tz`` when given, else in local time."""
     raw = os.environ.get(NOW_VAR, "").strip()
-    if not raw:
+    if not raw and _rehearsal is not None:
+        start, t0 = _rehearsal
+        value = start + dt.timedelta(seconds=time.monotonic() - t0)
+    elif not raw:
         value = dt.datetime.now(dt.UTC)
     else:
         try:

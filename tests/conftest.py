@@ -29,6 +29,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
     # an unexpected exception is raised (a traceback fails the test) instead of the one-line apology;
     # tests of the apology itself, and subprocess suites checking what a user sees, unset it
     monkeypatch.setenv("PHONEBANK_RAISE_ERRORS", "1")
+    # a command run in a rehearsal workspace sets the process's clock: never carry it into the next test
+    from phonebank import clock
+
+    monkeypatch.setattr(clock, "_rehearsal", None)
 
 
 @pytest.fixture

@@ -67,3 +67,19 @@ def test_a_damaged_rehearsal_file_is_one_line(sample, text, monkeypatch):
     with pytest.raises(UsageProblem) as err:
         clock.rehearsal_start(sample.root)
     assert "rehearsal.yaml" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_check_report_and_preview_read_the_rehearsal_clock_too(sample, invoke):
+    """In a rehearsal workspace every command reads the same moment: no 'election already past' from
+    check, the report as of the rehearsal, the preview's countdown — each saying it is a rehearsal."""
+    checked = invoke(sample.root, "check")
+    note = ("Rehearsal: this workspace's clock reads Saturday, March 25, 2017, 18:05 PDT (rehearsal.yaml) — delete "
+            "rehearsal.yaml to use the real clock")
+    assert note in checked.stdout and "already past" not in checked.output
+    reported = invoke(sample.root, "report", "--format", "json")
+    assert note in reported.stderr and '"2017-03-25T18:05' in reported.stdout
+    previewed = invoke(sample.root, "script", "preview")
+    assert "in 10 days" in previewed.stdout
+    (sample.root / clock.REHEARSAL_FILE).unlink()  # a real campaign: the real clock, no note
+    real = invoke(sample.root, "check")
+    assert "Rehearsal" not in real.output and "already past" in real.output

@@ -6,7 +6,7 @@ import click
 
 from ..check import ERROR, OK, WARNING, check_workspace
 from ..records import RECORDS_NOTE, formula_cells, record_files
-from .common import current_workspace, workspace_option
+from .common import current_workspace, rehearsal_line, workspace_option
 
 
 @click.command("check")
@@ -20,6 +20,8 @@ def check() -> None:
     ws = current_workspace()
     findings = check_workspace(ws)
     click.echo(f"Workspace {ws.root}")
+    if note := rehearsal_line(ws):
+        click.echo(f"  {note}")
     for kind, text in findings.items:
         if kind == OK:
             click.echo(f"  {text}")

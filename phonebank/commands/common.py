@@ -8,10 +8,12 @@ import functools
 
 import click
 
+from .. import clock
+from ..errors import PhonebankError
 from ..script import Script, load_script
 from ..workspace import Workspace, find_workspace, pick_list
 
-__all__ = ["current_script", "current_workspace", "pick_list", "workspace_option"]
+__all__ = ["current_script", "current_workspace", "pick_list", "rehearsal_line", "workspace_option"]
 
 
 def workspace_option(func):
@@ -33,10 +35,26 @@ def workspace_option(func):
 
 def current_workspace() -> Workspace:
     ctx = click.get_current_context()
-    return find_workspace(ctx.meta.get("phonebank.workspace_dir"))
+    ws = find_workspace(ctx.meta.get("phonebank.workspace_dir"))
+    clock.use_workspace(ws.root)  # a rehearsal workspace: every command reads its clock
+    return ws
 
 
 def current_script(ws: Workspace | None = None) -> Script:
     ws = ws or current_workspace()
     return load_script(ws.script_path)
 
+
+
+def rehearsal_line(ws: Workspace, script: Script | None = None) -> str | None:
+    """The rehearsal note for an organizer's command in a rehearsal workspace, or None."""
+    if not clock.rehearsing():
+        return None
+    from ..screen import fmt_moment
+
+    try:
+        tz = (script or load_script(ws.script_path)).campaign.time_zone
+    except PhonebankError:  # a broken scripts.yaml is reported by the command itself
+        return None
+    return (f"Rehearsal: this workspace's clock reads {fmt_moment(clock.now(), tz, 'en')} (rehearsal.yaml) — "
+            "delete rehearsal.yaml to use the real clock")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import current_script, current_workspace, pick_list, workspace_option
+from .common import current_script, current_workspace, pick_list, rehearsal_line, workspace_option
 
 FORMATS = ("table", "csv", "json", "markdown")
 MAX_WARNINGS = 10
@@ -41,6 +41,8 @@ def report(list_name: str | None, since: str | None, until: str | None, voluntee
     first, last = parse_day(since, "--since"), parse_day(until, "--until")
     html_path = check_output(ws, html_file, "--html") if html_file is not None else None
     data = build_report(ws, script, name, since=first, until=last, volunteer=volunteer)
+    if note := rehearsal_line(ws, script):
+        click.echo(note, err=True)
     warn(data["warnings"])
     if html_path is not None:
         write_private(html_path, render_html(data))
