@@ -3,6 +3,7 @@ an id an export may never need) — each problem one line naming its line."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from phonebank.script import parse_script
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = (REPO / "scripts.yaml").read_text(encoding="utf-8")
+WITHOUT_EXTRA_FLAGS = re.sub(r"(?m)^  pdi_extra_flags: .*\n", "", SAMPLE)  # tests set their own
 
 
 def problems(text: str) -> list[str]:
@@ -26,11 +28,12 @@ def line_of(text: str, needle: str) -> int:
 
 def test_the_sample_loads_with_names_only() -> None:
     script = parse_script(SAMPLE)
-    assert script.export.van_users == {} and script.export.pdi_extra_flags == []
+    assert script.export.van_users == {}
+    assert script.export.pdi_extra_flags == ["AWAREY", "AWAREN", "BERNY", "BERNN", "BERNU"]  # its own survey flags
 
 
 def test_every_setting_is_read() -> None:
-    text = SAMPLE.replace("  van_contact_type: Phone\n", "  van_contact_type: Phone\n  van_contact_type_id: 67\n"
+    text = WITHOUT_EXTRA_FLAGS.replace("  van_contact_type: Phone\n", "  van_contact_type: Phone\n  van_contact_type_id: 67\n"
                           "  van_canvassed_by: 500\n  van_users: {ana@example.org: 321}\n"
                           "  pdi_acquisition_type_id: 7\n  pdi_noncontact_question: Q100\n  pdi_extra_flags: [AWAREY]\n")
     text = text.replace("van_result: Wrong Number,", "van_result: Wrong Number, van_result_id: 9001,")
@@ -41,7 +44,7 @@ def test_every_setting_is_read() -> None:
 
 
 def test_bad_shapes_are_one_line_each() -> None:
-    text = SAMPLE.replace("  van_contact_type: Phone\n", "  van_contact_type: Phone\n  van_contact_type_id: 0\n"
+    text = WITHOUT_EXTRA_FLAGS.replace("  van_contact_type: Phone\n", "  van_contact_type: Phone\n  van_contact_type_id: 0\n"
                           "  van_users: {Ana Reyes: 321}\n  pdi_extra_flags: [TOO-LONG-FLAG]\n")
     text = text.replace("van_result: Wrong Number, pdi_flag: BNH,", "van_result: Wrong Number, van_result_id: -4, pdi_flag: B N H,")
     export_line = line_of(text, "van_contact_type_id")

@@ -55,7 +55,6 @@ EXPORT_BLOCK = """export:
 """
 # organizer-mapped ids where no public id exists (Wrong Number, Left Message, Spanish): examples
 ID_EDITS = [
-    ("pdi_flag: NH,", "pdi_flag: NAH,"),
     ("van_result: Wrong Number,", "van_result: Wrong Number, van_result_id: 9001,"),
     ("van_result: Left Message,", "van_result: Left Message, van_result_id: 9002,"),
     ("van_result: Spanish,", "van_result: Spanish, van_result_id: 9003,"),
