@@ -66,6 +66,11 @@ class DataError(PhonebankError):
     exit_code = 1
 
 
+class NotSaved(DataError):
+    """A call could not be written (a full disk, a permission): it is not saved anywhere, and the same call
+    may be saved again once the cause is fixed."""
+
+
 class UnsafePath(DataError):
     """A file phonebank would write is a symbolic link, or resolves outside the workspace."""
 

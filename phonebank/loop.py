@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from . import hours
 from .callback import parse_callback
-from .errors import Offline
+from .errors import NotSaved, Offline
 from .interview import Interview
 from .messages import count, language_name, say
 from .outcomes import parse_time
@@ -261,7 +261,7 @@ class Session:
             note=readable(note), language=language, seconds=int(time.monotonic() - started),
             callback_at=callback_at,
         )
-        saved = self.store.save(row, offer.hold)
+        saved = self._save_or_retry(row, offer)
         code = self.script.code(code_id)
         self.saved_here[saved.row.row_id] = code
         self.tally.add(code)
@@ -271,6 +271,17 @@ class Session:
         self.notify(f"{self.say('saved', result=result, name=full_name(offer))} {self.tally.line(self.ui.language)}")
         if saved.overlaps or saved.hold_lost:
             self.notify(self._overlap_line(saved))
+
+    def _save_or_retry(self, row: ResultRow, offer: Offer) -> Saved:
+        """Save; when the disk refuses (full, a permission), say so and offer to try the same call again —
+        the call on screen is not lost to a problem the volunteer can fix. No: the error ends the session."""
+        while True:
+            try:
+                return self.store.save(row, offer.hold)
+            except NotSaved as exc:
+                self.ui.show(str(exc))
+                if not self.ui.confirm(self.say("save.retry"), True):
+                    raise
 
     def _overlap_line(self, saved: Saved) -> str:
         return self.say("saved.overlap") if saved.overlaps else self.say("saved.hold_lost")

@@ -164,6 +164,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "confirm.change_note": ("Change the note", "Cambiar la nota"),
     "confirm.discard": ("Discard (save nothing, back to the voter)", "Descartar (no guardar nada, volver al votante)"),
     "saved": ("Saved: {result} for {name}.", "Guardado: {result} para {name}."),
+    "save.retry": ("This call is not saved yet. Try to save it again (after freeing disk space or fixing the "
+                   "permission)?",
+                   "Esta llamada aún no está guardada. ¿Intentar guardarla de nuevo (después de liberar espacio en el "
+                   "disco o corregir el permiso)?"),
     "saved.overlap": ("Another volunteer also called this voter while your hold had lapsed: both calls are saved, "
                       "yours is marked so reports count the voter once.",
                       "Otro voluntario también llamó a este votante mientras su reserva había vencido: se guardan "

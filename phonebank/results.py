@@ -48,7 +48,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DataError
+from .errors import DataError, NotSaved
 from .fsutil import durable_append, set_aside_torn_tail
 
 RESULT_COLUMNS = (
@@ -229,7 +229,7 @@ class CsvResultsStore:
         try:
             durable_append(path, row_to_line(row), HEADER_LINE.encode())
         except OSError as exc:
-            raise DataError(f"{path}: could not save the call ({exc.strerror}) — check the disk and permissions; the call was NOT saved") from None
+            raise NotSaved(f"{path}: could not save the call ({exc.strerror}) — check the disk and permissions; the call was NOT saved") from None
         return path
 
     def read(self, list_name: str) -> tuple[list[ResultRow], ReadProblems]:

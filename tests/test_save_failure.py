@@ -1,5 +1,6 @@
-"""A call the disk will not take: `phonebank call` says in one line that it was NOT saved, stops with exit
-1 and no traceback, and every call saved before it is kept."""
+"""A call the disk will not take (full, a permission): `phonebank call` says so in one line and offers to
+save the same call again — the call on screen is not lost to a problem the volunteer can fix. Declining
+ends the session with the one-line error (exit 1, no traceback), every call saved before it kept."""
 
 from __future__ import annotations
 
@@ -12,32 +13,51 @@ from phonebank.cli import cli
 from callkit import make_workspace, read_rows
 
 
-def test_a_call_the_disk_refuses_is_said_not_saved_and_the_calls_before_it_are_kept(tmp_path, monkeypatch):
+@pytest.fixture
+def ws(tmp_path, monkeypatch):
     monkeypatch.setenv("PHONEBANK_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PHONEBANK_NOW", "2017-03-20T18:00:00-07:00")
     monkeypatch.delenv("PHONEBANK_RAISE_ERRORS", raising=False)  # what a volunteer sees, not a test's exception
-    ws = make_workspace(tmp_path / "ws")
-    real = results.durable_append
-    appends: list[bytes] = []
+    return make_workspace(tmp_path / "ws")
 
-    def second_fails(path, line, header=b""):
-        appends.append(line)
-        if len(appends) == 2:
+
+def disk_full_on(monkeypatch, failing: set[int]) -> list[bytes]:
+    """Make the results append fail (no space left) on the given attempts (1-based)."""
+    real = results.durable_append
+    attempts: list[bytes] = []
+
+    def append(path, line, header=b""):
+        attempts.append(line)
+        if len(attempts) in failing:
             raise OSError(28, "No space left on device")
         return real(path, line, header)
 
-    monkeypatch.setattr(results, "durable_append", second_fails)
-    answers = "n\n\ns\nn\n\ns\nq\n"  # V1 not home, saved; V2 not home, the disk is full
-    got = CliRunner().invoke(cli, ["--workspace", str(ws.root), "call", "--email", "ana@example.org", "--plain"],
-                             input=answers)
+    monkeypatch.setattr(results, "durable_append", append)
+    return attempts
+
+
+def call(ws, answers: str):
+    return CliRunner().invoke(cli, ["--workspace", str(ws.root), "call", "--email", "ana@example.org", "--plain"],
+                              input=answers)
+
+
+def test_the_same_call_is_saved_when_the_volunteer_tries_again(ws, monkeypatch):
+    attempts = disk_full_on(monkeypatch, {2})
+    got = call(ws, "n\n\ns\nn\n\ns\ny\nq\n")  # V1 not home; V2 not home: the disk is full, try again: yes
+    assert got.exit_code == 0, got.output
+    assert "could not save the call (No space left on device)" in got.output
+    assert "This call is not saved yet. Try to save it again" in got.output
+    assert [r["voter_id"] for r in read_rows(ws)] == ["V1", "V2"]
+    assert attempts[1] == attempts[2]  # the very same row, once in the file
+    assert "Session summary: 2 calls" in got.output
+
+
+def test_declining_ends_with_one_line_and_keeps_the_calls_before(ws, monkeypatch):
+    disk_full_on(monkeypatch, {2})
+    got = call(ws, "n\n\ns\nn\n\ns\nn\n")  # ... try again: no
     assert got.exit_code == 1, got.output
     assert "Traceback" not in got.output
     last = got.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: ") and "could not save the call (No space left on device)" in last
     assert last.endswith("the call was NOT saved")
     assert [r["voter_id"] for r in read_rows(ws)] == ["V1"]
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_workspace(monkeypatch):
-    monkeypatch.delenv("PHONEBANK_WORKSPACE", raising=False)

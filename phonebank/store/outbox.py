@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DataError, LoginRefused, Offline, UsageProblem
+from ..errors import DataError, LoginRefused, NotSaved, Offline, UsageProblem
 from ..fsutil import durable_append
 from ..results import CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
@@ -299,8 +299,8 @@ class OutboxStore:
         try:
             _journal(journal, PENDING, row.row_id, hold.token if hold else "-", str(hold.since) if hold else "-")
         except OSError as exc:
-            raise DataError(f"{journal}: could not save the call ({exc.strerror}) — check the disk and permissions; "
-                            "the call was NOT saved") from None
+            raise NotSaved(f"{journal}: could not save the call ({exc.strerror}) — check the disk and permissions; "
+                           "the call was NOT saved") from None
         self.results.append(row)  # raises DataError when it cannot: then the call is not saved anywhere
         self._saved_here(row)
         if not self.offline:
