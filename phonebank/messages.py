@@ -164,6 +164,32 @@ CATALOG: dict[str, tuple[str, str]] = {
     "confirm.change_note": ("Change the note", "Cambiar la nota"),
     "confirm.discard": ("Discard (save nothing, back to the voter)", "Descartar (no guardar nada, volver al votante)"),
     "saved": ("Saved: {result} for {name}.", "Guardado: {result} para {name}."),
+    # -- a shared campaign's database out of reach (store/outbox.py) ------------------------------------
+    "offline.call": ("Offline: the campaign database cannot be reached. Finish and save this call: it is kept on "
+                     "this computer and sent when the connection is back; no new voter until then.",
+                     "Sin conexión: no se puede llegar a la base de datos de la campaña. Termine y guarde esta "
+                     "llamada: se guarda en esta computadora y se envía cuando vuelva la conexión; no habrá otro "
+                     "votante hasta entonces."),
+    "offline.saved": ("Offline: the campaign database cannot be reached. This call is kept on this computer and sent "
+                      "when the connection is back; no new voter until then.",
+                      "Sin conexión: no se puede llegar a la base de datos de la campaña. Esta llamada se guarda en "
+                      "esta computadora y se envía cuando vuelva la conexión; no habrá otro votante hasta entonces."),
+    "offline.no_voter": ("Offline: no new voter until the campaign database can be reached again.",
+                         "Sin conexión: no habrá otro votante hasta que se pueda llegar de nuevo a la base de datos "
+                         "de la campaña."),
+    "offline.no_voter_kept": ("Offline: no new voter until the campaign database can be reached again; {n} saved "
+                              "call(s) are kept on this computer and will be sent then.",
+                              "Sin conexión: no habrá otro votante hasta que se pueda llegar de nuevo a la base de "
+                              "datos de la campaña; {n} llamada(s) guardada(s) se conservan en esta computadora y se "
+                              "enviarán entonces."),
+    "offline.back": ("Back online: the campaign database can be reached again.",
+                     "Conectado de nuevo: se puede llegar otra vez a la base de datos de la campaña."),
+    "offline.sent": ("Sent {n} call(s) saved while offline to the campaign database.",
+                     "Se enviaron a la base de datos de la campaña {n} llamada(s) guardada(s) sin conexión."),
+    "offline.sent_marked": ("Sent {n} call(s) saved while offline to the campaign database ({marked} marked: another "
+                            "volunteer called the voter meanwhile).",
+                            "Se enviaron a la base de datos de la campaña {n} llamada(s) guardada(s) sin conexión "
+                            "({marked} marcada(s): otro voluntario llamó al votante mientras tanto)."),
     "save.retry": ("This call is not saved yet. Try to save it again (after freeing disk space or fixing the "
                    "permission)?",
                    "Esta llamada aún no está guardada. ¿Intentar guardarla de nuevo (después de liberar espacio en el "

@@ -268,9 +268,9 @@ def test_a_save_that_finds_the_network_down_is_kept_and_sent_at_the_next_voter(t
     the voter's screen is kept from what is known here, undo waits, no new voter; back online, the next voter
     first sends the call (once) and gives back the voter let go while offline."""
     from phonebank.errors import Offline
+    from phonebank.messages import say
     from phonebank.results import ResultRow
     from phonebank.script import load_script
-    from phonebank.store.outbox import SAVED_OFFLINE_LINE
     from phonebank.store.remote import Campaign
 
     from homekit import Proxy
@@ -291,7 +291,7 @@ def test_a_save_that_finds_the_network_down_is_kept_and_sent_at_the_next_voter(t
         row = ResultRow(recorded_at=T0, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
                         phone=offer.phones[0], code="wrong_number")
         saved = store.save(row, offer.hold)
-        assert saved.row == row and shown == [SAVED_OFFLINE_LINE] and store.offline
+        assert saved.row == row and shown == [say("en", "offline.saved")] and store.offline
         again = store.offer(offer.voter_id, offer.hold)  # the screen, from what is known here
         assert again.phones == offer.phones[1:] and again.history[-1] == row
         store.release(offer.hold)
@@ -344,3 +344,15 @@ def test_check_in_a_joined_workspace_does_not_ask_for_the_lists_the_database_hol
     assert "there is no call list" not in checked.output
     (folder / "workspace.yaml").unlink()  # a plain workspace with results and no list is still told
     assert "there is no call list lists/test.csv" in run("-w", str(folder), "check").output
+
+
+def test_the_offline_lines_are_said_in_the_volunteers_language():
+    from phonebank.messages import say
+    from phonebank.store.outbox import Delivery
+
+    assert Delivery(sent=2, marked=1).lines("es") == [
+        "Se enviaron a la base de datos de la campaña 2 llamada(s) guardada(s) sin conexión (1 marcada(s): otro "
+        "voluntario llamó al votante mientras tanto)."]
+    assert Delivery(sent=1).lines() == ["Sent 1 call(s) saved while offline to the campaign database."]
+    for key in ("offline.call", "offline.saved", "offline.no_voter", "offline.back"):
+        assert say("es", key) != say("en", key) and "Offline" not in say("es", key)

@@ -96,7 +96,7 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
             ui.show(say(language, "rehearsal", when=when))
             rehearsal_line = say(language, "rehearsal.short", when=when)
         if campaign is not None:
-            for line in campaign.deliver_all(script, clock_).lines():
+            for line in campaign.deliver_all(script, clock_).lines(language):
                 ui.show(line)
         if campaign is not None and campaign.login is not None:
             volunteer = log_in_as(ws, ui, campaign.login, email, tz, language)
@@ -104,7 +104,7 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
             volunteer = log_in(ws, ui, email, tz, language)
         name = choose_list(ws, ui, list_name, names, language)
         if campaign is not None:
-            store = campaign.calling_store(script, name, clock_, notify=ui.show)
+            store = campaign.calling_store(script, name, clock_, notify=ui.show, language=ui.language)
         else:
             store = open_calling(ws, script, name, clock_,
                                  on_rebuild=lambda: ui.show(say(language, "list.preparing", list=name)))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import DataError, LoginRefused, NotSaved, Offline, UsageProblem
 from ..fsutil import durable_append
+from ..messages import say
 from ..results import CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
 from ..workspace import Workspace
@@ -102,11 +103,12 @@ class Delivery:
         self.marked += other.marked
         self.refused += other.refused
 
-    def lines(self, where: str = "saved while offline") -> list[str]:
+    def lines(self, language: str = "en") -> list[str]:
         out = []
-        if self.sent:
-            marked = f" ({self.marked} marked: another volunteer called the voter meanwhile)" if self.marked else ""
-            out.append(f"Sent {self.sent} call(s) {where} to the campaign database{marked}.")
+        if self.sent and self.marked:
+            out.append(say(language, "offline.sent_marked", n=self.sent, marked=self.marked))
+        elif self.sent:
+            out.append(say(language, "offline.sent", n=self.sent))
         out += self.refused
         return out
 
@@ -146,10 +148,6 @@ def deliver(store: postgres.PostgresStore, ws: Workspace) -> Delivery:
 
 # == the calling store with an outbox =====================================================================
 
-OFFLINE_LINE = ("Offline: the campaign database cannot be reached. Finish and save this call: it is kept on this "
-                "computer and sent when the connection is back; no new voter until then.")
-SAVED_OFFLINE_LINE = ("Offline: the campaign database cannot be reached. This call is kept on this computer and sent "
-                      "when the connection is back; no new voter until then.")
 
 
 def rehearsal_clock(clock: Clock) -> Clock | None:
@@ -163,8 +161,9 @@ class OutboxStore:
     """``CallingStore`` of one list: local results file first, then the database (see the module)."""
 
     def __init__(self, campaign: Campaign, script: Script, list_name: str, clock: Clock,
-                 notify: Callable[[str], None]):
+                 notify: Callable[[str], None], language: str = "en"):
         self.campaign = campaign
+        self.language = language  # the volunteer's: the lines below are said in it (messages.py)
         self.script = script
         self.list_name = list_name
         self._given_clock = rehearsal_clock(clock)
@@ -177,7 +176,7 @@ class OutboxStore:
         self._told = False  # the offline line was shown in this offline spell
         self._releases: list[Hold] = []  # voters let go while offline
         self._pg = self._open()
-        self.notify_lines(deliver(self._pg, campaign.ws).lines())
+        self.notify_lines(deliver(self._pg, campaign.ws).lines(language))
 
     def _open(self) -> postgres.PostgresStore:
         return postgres.PostgresStore(self.campaign.conn, self.script, self.list_name, self._given_clock)
@@ -209,16 +208,17 @@ class OutboxStore:
             self.offline = True
             return False
         if self.offline:
-            self.notify_lines(delivered.lines() or ["Back online: the campaign database can be reached again."])
+            self.notify_lines(delivered.lines(self.language) or [say(self.language, "offline.back")])
         else:
-            self.notify_lines(delivered.lines())
+            self.notify_lines(delivered.lines(self.language))
         self.offline = self._told = False
         return True
 
     def _offline_error(self) -> Offline:
         waiting = pending_count(self.campaign.ws)
-        kept = f"; {waiting} saved call(s) are kept on this computer and will be sent then" if waiting else ""
-        return Offline(f"Offline: no new voter until the campaign database can be reached again{kept}.")
+        if waiting:
+            return Offline(say(self.language, "offline.no_voter_kept", n=waiting))
+        return Offline(say(self.language, "offline.no_voter"))
 
     def _run(self, work):
         """``work(PostgresStore)`` on the database; on a lost connection one new connection is tried at once,
@@ -240,7 +240,7 @@ class OutboxStore:
         """One line per offline spell: when it is noticed during a call, or at the save that noticed it."""
         if not self._told:
             self._told = True
-            self.notify(SAVED_OFFLINE_LINE if saved else OFFLINE_LINE)
+            self.notify(say(self.language, "offline.saved" if saved else "offline.call"))
 
     # -- time ---------------------------------------------------------------------------------------
     def clock(self):

@@ -177,8 +177,8 @@ class Campaign:
         return done
 
     def calling_store(self, script: Script, list_name: str, clock: Clock,
-                      notify: Callable[[str], None] = lambda line: None) -> OutboxStore:
-        return OutboxStore(self, script, list_name, clock, notify)
+                      notify: Callable[[str], None] = lambda line: None, language: str = "en") -> OutboxStore:
+        return OutboxStore(self, script, list_name, clock, notify, language)
 
     def close(self) -> None:
         self.conn.close()
