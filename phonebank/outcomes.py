@@ -49,15 +49,9 @@ def parse_time(text: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    try:
-        value.astimezone(dt.UTC)  # a hand-typed 9999-12-31T23:59-12:00 is past the last datetime in UTC
-    except OverflowError:
-        return _LAST if value.year > 1 else _FIRST
-    return value
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-_FIRST = dt.datetime.min.replace(tzinfo=dt.UTC)
 _LAST = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
