@@ -91,6 +91,14 @@ class Outcome:
     changed_records: list[str]
 
 
+def record_figures() -> None:
+    """The hostile suites' line in the figures printed at the end of the run (every module adds to COUNTS)."""
+    import figures
+
+    figures.record("hostile", f"{sum(COUNTS.values())} hostile CLI runs as subprocesses: "
+                   + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
+
+
 def params(cases: list[Case], stress: Callable[[Case], bool] = lambda case: False,
            xfail: dict[str, str] | None = None) -> list:
     """``cases`` for ``pytest.mark.parametrize``: those ``stress`` picks under the ``stress`` marker, those

@@ -12,9 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hostilekit import COUNTS, Case, check_outcome, make_template, params, run_case
-
-import figures
+from hostilekit import Case, check_outcome, make_template, params, record_figures, run_case
 
 VOTERS_CSV = b"VANID,FirstName,LastName,Cell Phone,City,Zip\n1,Ana,Reyes,2135550101,LA,90012\n"
 SAVE_ONE = b"n\n\ns\nq\n"  # plain mode: not home, no note, save, quit
@@ -277,8 +275,7 @@ def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", autouse=True)
 def _figures():
     yield
-    figures.record("hostile", f"{sum(COUNTS.values())} hostile CLI runs as subprocesses: "
-                   + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
+    record_figures()
 
 
 def _stress(case: Case) -> bool:

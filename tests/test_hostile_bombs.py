@@ -10,9 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hostilekit import COUNTS, ERROR_LINES_MAX, Case, check_outcome, make_template, params, run_case
-
-import figures
+from hostilekit import ERROR_LINES_MAX, Case, check_outcome, make_template, params, record_figures, run_case
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -133,8 +131,7 @@ def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", autouse=True)
 def _figures():
     yield
-    figures.record("hostile", f"{sum(COUNTS.values())} hostile CLI runs as subprocesses: "
-                   + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
+    record_figures()
 
 
 # every bomb through `check` by default; through report, call and script preview too under `stress`

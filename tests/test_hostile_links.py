@@ -11,9 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hostilekit import CANARY, COUNTS, Case, check_outcome, make_template, run_case
-
-import figures
+from hostilekit import CANARY, Case, check_outcome, make_template, record_figures, run_case
 
 SAVE_ONE = b"n\n\ns\nq\n"  # plain mode: not home, no note, save, quit
 CALL = ["call", "--plain", "--email", "ana@example.org"]
@@ -114,8 +112,7 @@ def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", autouse=True)
 def _figures():
     yield
-    figures.record("hostile", f"{sum(COUNTS.values())} hostile CLI runs as subprocesses: "
-                   + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
+    record_figures()
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

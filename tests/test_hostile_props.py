@@ -9,11 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostilekit import COUNTS, Case, check_outcome, make_template, run_case
+from hostilekit import Case, check_outcome, make_template, record_figures, run_case
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-import figures
 
 SIZES = [pytest.param(5, id="quick"), pytest.param(60, id="many", marks=pytest.mark.stress)]
 VOTERS_CSV = b"VANID,FirstName,LastName,Cell Phone,City,Zip\n1,Ana,Reyes,2135550101,LA,90012\n"
@@ -34,8 +32,7 @@ def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", autouse=True)
 def _figures():
     yield
-    figures.record("hostile", f"{sum(COUNTS.values())} hostile CLI runs as subprocesses: "
-                   + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
+    record_figures()
 
 
 def explore(examples: int, strategy, body) -> None:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .. import clock, hours
 from ..dnc import read_dnc
-from ..errors import DataError, UsageProblem
+from ..errors import UsageProblem
 from ..render import pick
 from ..results import decode_answers
 from ..script import Script
@@ -44,24 +44,6 @@ from .times import NAT, day_number, local_day_hour, ts_int
 from .voters import Voters, id_index, list_zones, read_list
 
 SUPPORT_GROUPS = ("supporters", "undecided", "other_candidate")
-
-
-def pick_list(ws: Workspace, name: str | None) -> str:
-    """The list to report on: ``name`` (validated), else the workspace's only list."""
-    names = ws.list_names()
-    if name:
-        path = ws.list_path(name)  # validates the name: never a path
-        if not path.is_file():
-            raise DataError(
-                f"no list named '{name}' in {ws.lists_dir} — available: {', '.join(names) or 'none'}; "
-                "import one with `phonebank import SOURCE --list NAME`"
-            )
-        return name
-    if not names:
-        raise DataError(f"no call lists in {ws.lists_dir} — import one with `phonebank import SOURCE --list NAME`")
-    if len(names) > 1:
-        raise UsageProblem(f"this workspace has {len(names)} lists ({', '.join(names)}) — pick one with --list NAME")
-    return names[0]
 
 
 def parse_day(text: str | None, option: str) -> dt.date | None:
