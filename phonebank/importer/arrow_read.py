@@ -5,9 +5,9 @@ UTF-8 block by block (never the whole file in one string) and, on the way, count
 bytes. pyarrow parses the blocks into string columns, a blank line being a row of empty values (dropped
 later, as the exact path drops it). When the count shows one row per line — no line break inside a
 quoted value — and no NUL was seen, each row's line number is its position plus 2 and nothing else
-needs a look at every column. Anything unusual (a ragged row,
-duplicate or empty header names, bad UTF-8, a line break in a value...) returns None: ``reading`` then takes its
-exact path, which names the line of a problem and reads odd files the way it always has.
+needs a look at every column. Anything unusual (a ragged row, duplicate or empty header names, bad
+UTF-8, a line break in a value...) returns None: ``reading`` then takes its exact path, which names the
+line of a problem and reads odd files the way it always has.
 """
 
 from __future__ import annotations
