@@ -122,9 +122,8 @@ import sys, glob
 import pandas as pd
 root = sys.argv[1]
 files = sorted(glob.glob(root + "/results/big/*.csv"))
-r = pd.concat([pd.read_csv(f, engine="pyarrow", dtype={"voter_id": str, "phone": str}) for f in files], ignore_index=True)
-v = pd.read_csv(root + "/lists/big.csv", engine="pyarrow", usecols=["voter_id", "zip", "state", "phone_1", "phone_2"],
-                dtype=str)
+r = pd.concat([pd.read_csv(f, engine="pyarrow") for f in files], ignore_index=True)
+v = pd.read_csv(root + "/lists/big.csv", engine="pyarrow", usecols=["voter_id", "zip", "state", "phone_1", "phone_2"])
 r["at"] = pd.to_datetime(r["recorded_at"], utc=True).dt.tz_convert("America/Los_Angeles")
 contact = r["code"].isin(["supporter", "undecided", "other_candidate", "refused", "language_spanish"])
 r["contact"] = contact
