@@ -135,14 +135,24 @@ def log_in(ws: Workspace, ui: Prompter, email: str | None, tz: str, language: st
     return volunteer
 
 
-def log_in_as(ws: Workspace, ui: Prompter, login: str, email: str | None, tz: str, language: str = "en") -> Volunteer:
-    """A campaign database login is the volunteer: the email comes from it, never typed; the name the
-    script says comes from this workspace's roster (asked once, as a registration)."""
+def log_in_as(ws: Workspace, ui: Prompter, login: str, email: str | None, tz: str, language: str = "en",
+              known: Volunteer | None = None, record: Callable[[Volunteer], None] | None = None) -> Volunteer:
+    """A campaign database login is the volunteer: the email comes from it, never typed. The name the
+    script says comes from this workspace's roster, else from the campaign database's record of the login
+    (``known``: registered on another computer), else it is asked once, as a registration — and then
+    recorded in the database (``record``) when the database lacks it."""
     if email is not None and check_email(email) != login:
         raise UsageProblem(f"this campaign login belongs to {login}, not {email.strip()} — leave out --email")
     ui.show(say(language, "login.joined", email=login))
     volunteer = read_roster(ws.roster_path).get(login)
-    return volunteer if volunteer is not None else register_volunteer(ws, ui, tz, login, language)
+    if volunteer is None and known is not None:
+        add_volunteer(ws.roster_path, known)
+        volunteer = known
+    if volunteer is None:
+        volunteer = register_volunteer(ws, ui, tz, login, language)
+    if record is not None and known is None:
+        record(volunteer)
+    return volunteer
 
 
 def choose_list(ws: Workspace, ui: Prompter, name: str | None, names: list[str] | None = None,

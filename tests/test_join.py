@@ -200,7 +200,8 @@ def test_call_in_a_joined_workspace_identity_from_the_login_lists_and_script_fro
     text = campaign.ws.script_path.read_text().replace("claim_minutes: 30", "claim_minutes: 20")
     campaign.ws.script_path.write_text(text)
     postgres.push_workspace(campaign.conn, campaign.ws)
-    got = run("-w", str(folder), "call", "--plain", input="Ana\nReyes\n90033\n1\nq\n")
+    # ANA's registration is in the campaign database (the organizer's roster, pushed): not asked here
+    got = run("-w", str(folder), "call", "--plain", input="1\nq\n")
     assert got.exit_code == 0, got.output
     out = got.stdout
     assert out.index("The campaign's script changed: scripts.yaml now holds the organizer's latest.") \
@@ -356,3 +357,44 @@ def test_the_offline_lines_are_said_in_the_volunteers_language():
     assert Delivery(sent=1).lines() == ["Sent 1 call(s) saved while offline to the campaign database."]
     for key in ("offline.call", "offline.saved", "offline.no_voter", "offline.back"):
         assert say("es", key) != say("en", key) and "Offline" not in say("es", key)
+
+
+def test_a_volunteer_registers_once_for_every_computer_and_the_organizer_sees_the_name(tmp_path, campaign):
+    from phonebank.roster import read_roster
+
+    cleo = "cleo@example.org"  # invited, never registered by the organizer
+    invitation = campaign.invite(cleo).url
+    first, second = tmp_path / "laptop", tmp_path / "desktop"
+    assert run("join", invitation, str(first)).exit_code == 0
+    got = run("-w", str(first), "call", "--plain", "--list", "test", input="Cleo\nDiaz\n90033\nq\n")
+    assert got.exit_code == 0, got.output
+    assert "First name" in got.output
+    assert campaign.conn.execute("SELECT first_name, last_name, zip FROM phonebank.volunteers WHERE email = %s",
+                                 (cleo,)).fetchone() == ("Cleo", "Diaz", "90033")
+    # the same volunteer on another computer: not asked again, the name the script says is hers
+    assert run("join", invitation, str(second)).exit_code == 0
+    again = run("-w", str(second), "call", "--plain", "--list", "test", input="q\n")
+    assert again.exit_code == 0, again.output
+    assert "First name" not in again.output and read_roster(Workspace(second).roster_path)[cleo].last_name == "Diaz"
+    # the organizer's files learn the registration from `db pull`
+    pulled = run("--database", campaign.url, "-w", str(campaign.ws.root), "db", "pull")
+    assert pulled.exit_code == 0, pulled.output
+    assert read_roster(campaign.ws.roster_path)[cleo].first_name == "Cleo"
+
+
+def test_only_a_login_registers_itself_and_only_a_registration_is_taken(campaign):
+    import psycopg
+
+    with pytest.raises(psycopg.errors.RaiseException, match="only a volunteer's login registers itself"):
+        campaign.conn.execute("SELECT phonebank.register_me('Eve', 'X', '90033', '')")
+    invitation = campaign.invite("cleo@example.org")
+    with psycopg.connect(invitation.url, autocommit=True) as ana:
+        with pytest.raises(psycopg.errors.RaiseException, match="a registration is a first name"):
+            ana.execute("SELECT phonebank.register_me(%s, 'Reyes', '90033', '')", ("Cleo\x1b[2J",))
+        with pytest.raises(psycopg.errors.RaiseException, match="5-digit ZIP"):
+            ana.execute("SELECT phonebank.register_me('Ana', 'Reyes', 'nope', '')")
+        assert ana.execute("SELECT phonebank.my_registration()").fetchone()[0] is None
+        ana.execute("SELECT phonebank.register_me('Ana', 'Reyes', '90033', '2017-03-20T18:00:00-07:00')")
+        assert ana.execute("SELECT phonebank.my_registration()").fetchone()[0]["last_name"] == "Reyes"
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            ana.execute("UPDATE phonebank.volunteers SET first_name = 'Mallory'")

@@ -99,7 +99,8 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
             for line in campaign.deliver_all(script, clock_).lines(language):
                 ui.show(line)
         if campaign is not None and campaign.login is not None:
-            volunteer = log_in_as(ws, ui, campaign.login, email, tz, language)
+            volunteer = log_in_as(ws, ui, campaign.login, email, tz, language, known=campaign.registration(),
+                                  record=campaign.register)
         else:
             volunteer = log_in(ws, ui, email, tz, language)
         name = choose_list(ws, ui, list_name, names, language)

@@ -19,11 +19,13 @@ from pathlib import Path
 
 from ..errors import DataError, LoginRefused, UsageProblem, WorkspaceError
 from ..fsutil import atomic_write, ensure_private_dir
+from ..roster import Volunteer
 from ..script import Script, parse_script
 from ..workspace import DNC_FILE, LISTS_DIR, RESULTS_DIR, ROSTER_FILE, SCRIPT_FILE, SETTINGS_FILE, Workspace
 from . import postgres
 from .credentials import check_tls, remote_host, save_password, without_password
 from .outbox import Delivery, OutboxStore, deliver, outboxes, pending_count, read_outbox, rehearsal_clock
+from .pg_conn import pg_errors, psycopg
 from .port import Clock
 
 # == joining =============================================================================================
@@ -138,6 +140,37 @@ class Campaign:
             old.close()
         except Exception:  # noqa: BLE001 - the old connection is broken anyway
             pass
+
+    def registration(self) -> Volunteer | None:
+        """This login's registration as the campaign database has it (None: none yet, or a database not
+        migrated to 0006, where volunteers register on each computer as before)."""
+        if self.login is None:
+            return None
+        try:
+            with self.conn.transaction():
+                got = self.conn.execute("SELECT phonebank.my_registration()").fetchone()[0]
+        except pg_errors.UndefinedFunction:
+            return None
+        except psycopg.Error as exc:
+            with postgres.translated():
+                raise exc from None
+        if not got:
+            return None
+        return Volunteer(email=self.login, first_name=got["first_name"], last_name=got["last_name"],
+                         zip=got["zip"], registered_at=got["registered_at"])
+
+    def register(self, volunteer: Volunteer) -> None:
+        """Record this login's registration in the campaign database (the organizer's `db pull` and reports
+        show the name; another computer of the same volunteer does not ask again)."""
+        try:
+            with self.conn.transaction():
+                self.conn.execute("SELECT phonebank.register_me(%s, %s, %s, %s)", (
+                    volunteer.first_name, volunteer.last_name, volunteer.zip, volunteer.registered_at))
+        except pg_errors.UndefinedFunction:
+            return  # an older campaign database: the name stays on this computer
+        except psycopg.Error as exc:
+            with postgres.translated():
+                raise exc from None
 
     def list_names(self) -> list[str]:
         with postgres.translated():
