@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hostilekit import Case, check_outcome, make_template, params, record_figures, run_case
+from hostilekit import COUNTS, Case, check_outcome, make_template, params, record_figures, run_case
 
 VOTERS_CSV = b"VANID,FirstName,LastName,Cell Phone,City,Zip\n1,Ana,Reyes,2135550101,LA,90012\n"
 SAVE_ONE = b"n\n\ns\nq\n"  # plain mode: not home, no note, save, quit
@@ -307,3 +307,43 @@ def _stress(case: Case) -> bool:
 @pytest.mark.parametrize("case", params(CASES, stress=_stress, xfail=PROMPT_XFAIL))
 def test_hostile_case(case: Case, tmp_path: Path, hostile_template: Path) -> None:
     check_outcome(case, run_case(case, tmp_path, hostile_template))
+
+
+def test_export_never_sends_an_imported_escape_sequence(tmp_path: Path, hostile_template: Path) -> None:
+    """An imported extra column holding ESC never reaches the screen as a sequence through `export`, on a
+    terminal or into a pipe."""
+    pexpect = pytest.importorskip("pexpect")
+    import shutil
+
+    from hostilekit import NOW, PHONEBANK
+
+    ws = tmp_path / "ws"
+    shutil.copytree(hostile_template, ws)
+    source = tmp_path / "v.csv"
+    source.write_bytes(f"VANID,FirstName,LastName,Cell Phone,Notes\n1,Ana,Reyes,2135550101,hi{ESC}there\n".encode())
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PHONEBANK_HOME": str(tmp_path), "PHONEBANK_NOW": NOW,
+           "LANG": "C.UTF-8"}
+    import subprocess
+
+    done = subprocess.run([PHONEBANK, "--workspace", str(ws), "import", str(source), "--list", "esc"], env=env,
+                          capture_output=True)
+    assert done.returncode == 0, done.stderr
+    with open(ws / "results" / "test" / "ana@example.org.csv", "rb") as fh:
+        row = fh.read().splitlines()[1].replace(b",test,", b",esc,")
+    voter_id = (ws / "lists" / "esc.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0].strip('"')
+    fields = row.split(b",")
+    fields[4] = voter_id.encode()
+    (ws / "results" / "esc").mkdir(mode=0o700)
+    (ws / "results" / "esc" / "ana@example.org.csv").write_bytes((ws / "results" / "test" / "ana@example.org.csv")
+                                                                  .read_bytes().splitlines(True)[0] + b",".join(fields)
+                                                                  + b"\n")
+    argv = ["--workspace", str(ws), "export", "results", "--list", "esc"]
+    assert ESC.encode() in (ws / "lists" / "esc.csv").read_bytes()  # the list keeps what the voter file held
+    piped = subprocess.run([PHONEBANK, *argv], env=env, capture_output=True)
+    assert piped.returncode == 0 and b"\x1b" not in piped.stdout, piped.stderr
+    child = pexpect.spawn(PHONEBANK, argv, env=env, timeout=60)  # a terminal: for_screen escapes what is left
+    screen = child.read()
+    child.close()
+    assert child.exitstatus == 0, screen
+    assert b"hi" in screen and b"there" in screen and b"\x1b" not in screen
+    COUNTS["escape codes"] += 2
