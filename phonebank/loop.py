@@ -7,6 +7,7 @@ reads comes from the message catalog (``phonebank.messages``), the voter screen 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from .screen import (
 from .script import Code, Script
 from .store.port import CallingStore, Offer, Saved
 from .tally import Tally
+from .termsafe import has_controls, visible
 from .wrap import height_of
 
 
@@ -78,7 +80,7 @@ class Session:
                     if not self._offline(exc):
                         break
                     continue
-                self.current = offer
+                self.current = offer = shown_safe(offer)
                 self._told_lost = False
                 if not self._work_voter(offer):
                     break
@@ -188,7 +190,7 @@ class Session:
                 return True
             if action == "undo":
                 self._undo_last()
-                offer = self.store.offer(offer.voter_id, offer.hold)
+                offer = shown_safe(self.store.offer(offer.voter_id, offer.hold))
                 self.current = offer
                 continue
             if action == "language":
@@ -207,7 +209,7 @@ class Session:
             code = self.script.code(code_id)
             self._save(offer, phone, code_id, answers, note, callback_at, language, started)
             if code and code.effect == "final_for_number":
-                offer = self.store.offer(offer.voter_id, offer.hold)
+                offer = shown_safe(self.store.offer(offer.voter_id, offer.hold))
                 self.current = offer
                 if offer.phones and self._open_for_dialing(offer) and self.ui.confirm(
                     self.say("next_number.ask", name=full_name(offer), phone=fmt_phone(offer.phones[0])), True
@@ -363,3 +365,12 @@ class Session:
         menu = height_of(f"? {message} {self.say('prompt.instruction')}", columns) + 1 + sum(
             height_of(f"  {n}) {c.title} [{c.key}]{default}", columns) for n, c in enumerate(actions or [], 1))
         return voter_screen(self.script, view, self.ui.style, size, menu)
+
+
+def shown_safe(offer: Offer) -> Offer:
+    """The offer as the volunteer's screen and the script may show it: a list's names, city or notes holding
+    control characters (ESC, BEL: a hostile or damaged voter file) made visible, never run by the terminal.
+    The voter_id stays as stored: the store knows the voter by it."""
+    voter = {k: v if k == "voter_id" else visible(v) for k, v in offer.voter.items()}
+    history = [dataclasses.replace(r, note=visible(r.note)) if has_controls(r.note) else r for r in offer.history]
+    return dataclasses.replace(offer, voter=voter, history=history)

@@ -17,6 +17,7 @@ from typing import IO, Protocol
 
 from .errors import Aborted
 from .messages import say
+from .termsafe import visible, visible_keep_lines
 from .wrap import width_of, wrap_text
 
 ANSI_CLEAR = "\x1b[2J\x1b[H"
@@ -97,6 +98,7 @@ class PlainPrompter:
         """A transcript is never cleared: what was said stays readable above."""
 
     def show(self, text: str) -> None:
+        text = visible_keep_lines(text)  # a plain transcript holds no markup: any control character is input's
         size = self.size()
         if size is not None:
             text = "\n".join(wrap_text(text, size[0]))
@@ -142,7 +144,7 @@ class PlainPrompter:
             by_key = [c for c in choices if c.key and c.key.lower() == answer.lower()]
             if by_key:
                 return by_key[0].value
-            shown = answer if len(answer) <= 20 else answer[:20] + "…"
+            shown = visible(answer if len(answer) <= 20 else answer[:20] + "…")
             self.show(say(self.language, "prompt.not_a_choice", answer=shown, n=len(choices)))
         raise Aborted(say(self.language, "prompt.gave_up", n=self.max_tries))
 
