@@ -78,8 +78,16 @@ def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
     columns = [ids, pa.array(zones), joined, data, pa.array(done)]
     if keep is not None:
         columns = [c.filter(keep) for c in columns]
-    rows = list(zip(*(c.to_pylist() for c in columns), strict=True))
-    return rows, zone_keys, kept
+    return _in_slices(columns), zone_keys, kept
+
+
+def _in_slices(columns: list, size: int = 100_000) -> Iterable[tuple]:
+    """The rows as tuples, made a slice at a time: a 5.7M-voter list never stands as Python objects whole
+    (that took gigabytes), only as Arrow columns."""
+    n = len(columns[0])
+    for start in range(0, n, size):
+        part = [c.slice(start, size).to_pylist() for c in columns]
+        yield from zip(*part, strict=True)
 
 
 def _dictionary(values) -> tuple[np.ndarray, list]:
