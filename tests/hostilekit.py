@@ -99,16 +99,11 @@ def record_figures() -> None:
                    + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
 
 
-def params(cases: list[Case], stress: Callable[[Case], bool] = lambda case: False,
-           xfail: dict[str, str] | None = None) -> list:
-    """``cases`` for ``pytest.mark.parametrize``: those ``stress`` picks under the ``stress`` marker, those
-    named in ``xfail`` ({case name: reason}) expected to fail (not strictly: another engineer's fix)."""
+def params(cases: list[Case], stress: Callable[[Case], bool] = lambda case: False) -> list:
+    """``cases`` for ``pytest.mark.parametrize``, those ``stress`` picks under the ``stress`` marker."""
     import pytest
 
-    xfail = xfail or {}
-    return [pytest.param(c, id=str(c), marks=([pytest.mark.stress] if stress(c) else [])
-                         + ([pytest.mark.xfail(reason=xfail[c.name], strict=False)] if c.name in xfail else []))
-            for c in cases]
+    return [pytest.param(c, id=str(c), marks=[pytest.mark.stress] if stress(c) else []) for c in cases]
 
 
 def make_template(root: Path) -> Path:

@@ -262,7 +262,7 @@ def escape_codes() -> list[Case]:
 
 
 def prompt_answers() -> list[Case]:
-    """Plain-mode answers (the prompts' owner fixes these; a case still failing is marked xfail below)."""
+    """Plain-mode answers (the prompt side of issue 15, fixed in the prompts and the calling session)."""
     register = ["register", "--plain"]
     return [
         Case("prompt answers", "register: names that are not UTF-8", register,
@@ -278,7 +278,6 @@ def prompt_answers() -> list[Case]:
     ]
 
 
-PROMPT_XFAIL: dict[str, str] = {}  # prompt-side cases once marked xfail: all fixed (loop.shown_safe, prompts)
 CASES = long_names() + not_utf8() + huge_numbers() + conflicting_options() + escape_codes() + prompt_answers()
 
 
@@ -301,7 +300,7 @@ def _stress(case: Case) -> bool:
     return False
 
 
-@pytest.mark.parametrize("case", params(CASES, stress=_stress, xfail=PROMPT_XFAIL))
+@pytest.mark.parametrize("case", params(CASES, stress=_stress))
 def test_hostile_case(case: Case, tmp_path: Path, hostile_template: Path) -> None:
     check_outcome(case, run_case(case, tmp_path, hostile_template))
 

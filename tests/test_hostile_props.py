@@ -144,11 +144,6 @@ def test_generated_scripts(examples: int, tmp_path_factory, hostile_template: Pa
     explore(examples, edits, body)
 
 
-PROMPT_SIDE = "plain-mode prompts are fixed by the prompts/calling-session owner (issue 15, prompt-side items)"
-
-
-@pytest.mark.xfail(reason=PROMPT_SIDE + ": a control character typed at a plain prompt is echoed back raw in "
-                   "'... is not one of the choices'", strict=False)
 @pytest.mark.parametrize("examples", SIZES)
 def test_generated_prompt_answers(examples: int, tmp_path_factory, hostile_template: Path) -> None:
     """Random bytes (not UTF-8 included) and huge digit answers piped into plain-mode register and call."""
