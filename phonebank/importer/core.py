@@ -274,12 +274,12 @@ def _prepare_calling_rows(ws: Workspace, table: pa.Table) -> Callable[[], tuple 
 def _record_zones(ws: Workspace, list_name: str, calling_rows: tuple | None) -> None:
     """Keep each voter's zone key (worked out for the calling index) for the reports, keyed to the list
     file just written (``report.cache.save_zones``): a first report then need not work them out again."""
-    if calling_rows is None or not isinstance(calling_rows[0], list):
+    if calling_rows is None or not hasattr(calling_rows[0], "zones"):
         return
     from ..report import cache as report_cache
 
     rows, zone_keys, _ = calling_rows
-    zone_of = np.fromiter((row[1] for row in rows), dtype=np.int32, count=len(rows))
+    zone_of = rows.zones.astype(np.int32)
     report_cache.save_zones(report_cache.folder(ws.index_dir, list_name), ws.list_path(list_name), zone_of,
                             list(zone_keys))
 

@@ -10,7 +10,7 @@ the problem with its line number).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -78,16 +78,30 @@ def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
     columns = [ids, pa.array(zones), joined, data, pa.array(done)]
     if keep is not None:
         columns = [c.filter(keep) for c in columns]
-    return _in_slices(columns), zone_keys, kept
+    return ArrowRows(columns), zone_keys, kept
 
 
-def _in_slices(columns: list, size: int = 100_000) -> Iterable[tuple]:
-    """The rows as tuples, made a slice at a time: a 5.7M-voter list never stands as Python objects whole
-    (that took gigabytes), only as Arrow columns."""
-    n = len(columns[0])
-    for start in range(0, n, size):
-        part = [c.slice(start, size).to_pylist() for c in columns]
-        yield from zip(*part, strict=True)
+class ArrowRows:
+    """The index's voter rows (voter_id, zone, phones, packed columns, done) kept as Arrow columns and made
+    into tuples a slice at a time, each time they are iterated: a 5.7M-voter list never stands as Python
+    objects whole (that took gigabytes)."""
+
+    def __init__(self, columns: list, size: int = 100_000):
+        self.columns = columns
+        self.size = size
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def __iter__(self) -> Iterator[tuple]:
+        for start in range(0, len(self), self.size):
+            part = [c.slice(start, self.size).to_pylist() for c in self.columns]
+            yield from zip(*part, strict=True)
+
+    @property
+    def zones(self) -> np.ndarray:
+        """Each row's zone (a position in the zone keys)."""
+        return self.columns[1].to_numpy(zero_copy_only=False)
 
 
 def _dictionary(values) -> tuple[np.ndarray, list]:
