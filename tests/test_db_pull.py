@@ -136,4 +136,4 @@ def test_pull_of_one_list_and_of_a_list_the_workspace_lacks(tmp_path, campaign):
     assert any(line.startswith("Warning: list 'other' is in the database but not in lists/") for line in summary.lines())
     assert set(pg_pull.pull_workspace(conn, ws, lists=["test"]).results) == {"test"}
     missing = run("--database", url, "-w", str(ws.root), "db", "pull", "--list", "nope")
-    assert missing.exit_code == 1 and "no list named 'nope' in the database" in missing.stderr
+    assert missing.exit_code == 2 and "no list named 'nope' in the database" in missing.stderr  # as every --list

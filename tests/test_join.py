@@ -12,7 +12,7 @@ from phonebank.cli import cli
 from phonebank.errors import UsageProblem, WorkspaceError
 from phonebank.workspace import Workspace
 
-from callkit import ANA, BO, Clock, la, voter, write_list
+from callkit import ANA, BO, Clock, la, make_workspace, voter, write_list
 from homekit import T0, open_campaign
 
 REMOTE = "postgresql://pb_x:s3cret@db.example.org:5433/ca34"
@@ -398,3 +398,19 @@ def test_only_a_login_registers_itself_and_only_a_registration_is_taken(campaign
         assert ana.execute("SELECT phonebank.my_registration()").fetchone()[0]["last_name"] == "Reyes"
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             ana.execute("UPDATE phonebank.volunteers SET first_name = 'Mallory'")
+
+
+def test_a_link_planted_as_the_outbox_journal_is_refused_not_truncated(tmp_path):
+    from phonebank.errors import UnsafePath
+    from phonebank.store.outbox import OUTBOX_HEADER, _compact
+
+    ws = make_workspace(tmp_path / "ws")
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(OUTBOX_HEADER + b"sent\tr1\n" + b"precious\n" * 10)
+    folder = ws.results_dir / "test"
+    folder.mkdir(parents=True, exist_ok=True)
+    journal = folder / ".ana@example.org.csv.outbox"
+    journal.symlink_to(outside)
+    with pytest.raises(UnsafePath):
+        _compact(journal)
+    assert outside.read_bytes().endswith(b"precious\n" * 10)

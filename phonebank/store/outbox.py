@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import DataError, LoginRefused, NotSaved, Offline, UsageProblem
-from ..fsutil import durable_append
+from ..fsutil import durable_append, open_no_follow
 from ..messages import say
 from ..results import CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
@@ -64,7 +64,7 @@ def read_outbox(path: Path) -> dict[str, tuple[str, int | None]]:
 def _compact(path: Path) -> None:
     """Empty a journal whose every row was acknowledged (under the appenders' lock)."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        fd = open_no_follow(path, os.O_RDWR)  # a link planted there is refused, never truncated through
     except FileNotFoundError:
         return
     try:

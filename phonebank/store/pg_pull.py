@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..dnc import append_dnc, read_dnc_entries
-from ..errors import DataError
+from ..errors import DataError, UsageProblem
 from ..fsutil import check_name, durable_append
 from ..results import HEADER_LINE, CsvResultsStore, ResultRow, row_to_line
 from ..roster import Volunteer, add_volunteer, read_roster
@@ -77,7 +77,7 @@ def pull_workspace(conn, ws: Workspace, lists: Iterable[str] | None = None, now:
     names = in_database if lists is None else [check_name(n) for n in lists]
     for name in names:
         if name not in in_database:
-            raise DataError(f"no list named '{name}' in the database — available: {', '.join(in_database) or 'none'}")
+            raise UsageProblem(f"no list named '{name}' in the database — available: {', '.join(in_database) or 'none'}")
     index = ws.index_dir
     with open(index / "pull.lock", "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # one pull at a time in this workspace

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..dnc import read_dnc_entries
-from ..errors import DataError
+from ..errors import UsageProblem
 from ..fsutil import check_name
 from ..outcomes import VoterOutcome, fold, live_phones
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
@@ -49,7 +49,7 @@ def push_workspace(conn, ws: Workspace, lists: Iterable[str] | None = None) -> P
         summary.dnc_entries = _push_dnc(conn, ws)
         for name in names:
             if not ws.list_path(name).is_file():
-                raise DataError(f"no list named '{name}' in {ws.lists_dir} — available: "
+                raise UsageProblem(f"no list named '{name}' in {ws.lists_dir} — available: "
                                 f"{', '.join(ws.list_names()) or 'none'}")
             from . import pg_load  # pyarrow: the organizer's tools
 
