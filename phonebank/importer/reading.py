@@ -125,7 +125,7 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
     _check_column_count(first_line, delimiter, shown)
     names = arrow_read.header_names(first_line, delimiter)
     fast = arrow_read.read_fast(path, guess, delimiter, names) if names else None
-    if fast is None:  # not the usual file: the exact path names the line of any problem
+    if fast is None or names is None:  # not the usual file: the exact path names the line of any problem
         return _read_exact(path, shown, encoding, explicit, delimiter, head)
     table, lines = fast
     return _finish(table, names, lines, guess, delimiter, shown)

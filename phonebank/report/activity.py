@@ -50,7 +50,7 @@ def volunteers(ws: Workspace, names: list[str], vol: np.ndarray, contact: np.nda
             "first_call": first,
             "last_call": last,
         })
-    out.sort(key=lambda r: (-r["calls"], r["volunteer"]))
+    out.sort(key=lambda r: (-int(r["calls"] or 0), str(r["volunteer"])))
     return out
 
 

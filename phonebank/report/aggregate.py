@@ -22,6 +22,7 @@ Definitions (see docs/report-export.md for the JSON keys):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -71,7 +72,7 @@ class Loaded:
     cache_dir: Path | None = None
 
 
-def load(ws: Workspace, script: Script, list_name: str, list_columns: list[str] | None = ("zip", "state"),
+def load(ws: Workspace, script: Script, list_name: str, list_columns: Sequence[str] | None = ("zip", "state"),
          result_columns: tuple[str, ...] = REPORT_COLUMNS, now: dt.datetime | None = None,
          use_cache: bool = True) -> Loaded:
     cache_dir = _cache_dir(ws, list_name) if use_cache else None

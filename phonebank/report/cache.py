@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from ..fsutil import atomic_write, ensure_private_dir
 
@@ -106,7 +107,7 @@ def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
     return out
 
 
-def save(cache_dir: Path, tables: dict[Path, tuple[object, int]]) -> None:
+def save(cache_dir: Path, tables: dict[Path, tuple[Any, int]]) -> None:
     """Cache ``tables`` ({path: (rows of the file up to offset, offset)}), replacing what was cached."""
     import pyarrow as pa
 

@@ -126,7 +126,7 @@ def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
                 table = _slow_table(path, schema, parse_columns, problems)
             new[path] = table
     ends = {path: end for path, _, _, end in bodies}
-    parts = []
+    parts: list = []
     updates: dict[Path, tuple] = {}
     for path in files:
         mine = []

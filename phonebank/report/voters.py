@@ -71,6 +71,7 @@ def read_list(path: Path, columns: list[str] | None = None, dedupe: bool = True,
             from . import cache
 
             cache.save_list(cache_dir, path, key_columns, pa.Table.from_pandas(frame, preserve_index=False), header)
+    assert header is not None  # read from the cache or the file above
     voters = Voters(frame, phone_columns(header))
     return voters.deduped() if dedupe else voters
 
