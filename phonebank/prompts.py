@@ -106,6 +106,7 @@ class PlainPrompter:
         self.stdout.flush()
 
     def _read(self, prompt: str) -> str:
+        prompt = visible_keep_lines(prompt)  # a default shown in it may be input's (a note with ESC)
         self.stdout.write(prompt)
         self.stdout.flush()
         for _ in range(self.max_tries):

@@ -152,3 +152,13 @@ def test_questionary_ctrl_c_is_an_abort(tmp_path, pipe):
     with pytest.raises(Aborted, match="Ctrl-C"):
         Session(script, FileStore(ws, script, "test", Clock(la(2017, 3, 20, 18, 0))), ANA,
                 QuestionaryPrompter(stdout=io.StringIO())).run()
+
+
+def test_a_default_holding_control_characters_is_shown_visible_never_run():
+    """A note typed with ESC comes back as the default of 'Change the note': the prompt shows \\e, not ESC
+    (found by the hostile suite's generated prompt answers)."""
+    ui, out = plain("\n")
+    assert ui.text("Note (optional):", default="\x1b[2J") == "\x1b[2J"  # Enter keeps the note as typed
+    assert "\x1b" not in out.getvalue() and "[\\e[2J]" in out.getvalue()
+    ui.show("a name with BEL\x07 and ESC\x1b]0;owned")
+    assert "\x07" not in out.getvalue() and "\x1b" not in out.getvalue()
