@@ -27,11 +27,25 @@ def _prompter(plain: bool, language: str = "en"):
     return QuestionaryPrompter(language=language)
 
 
+def _running_prompt():
+    """The arrow-key prompt waiting for an answer now, if any (prompt_toolkit is loaded only then)."""
+    if "prompt_toolkit" not in sys.modules:
+        return None
+    from prompt_toolkit.application.current import get_app_or_none
+
+    app = get_app_or_none()
+    return app if app is not None and app.is_running and not app.is_done else None
+
+
 def _stop_on_hangup() -> None:
     """A closed terminal (SIGHUP) or a polite kill (SIGTERM) stops like Ctrl-C: the voter being
     called is released at once instead of waiting for the claim to expire; saved calls are on disk."""
 
     def stop(signum, frame):
+        app = _running_prompt()
+        if app is not None:  # ends the prompt the prompt_toolkit way: raised mid-loop, asyncio could hang
+            app.exit(exception=KeyboardInterrupt())
+            return
         raise KeyboardInterrupt
 
     for sig in (signal.SIGHUP, signal.SIGTERM):
