@@ -61,3 +61,42 @@ def test_declining_ends_with_one_line_and_keeps_the_calls_before(ws, monkeypatch
     assert last.startswith("Error: ") and "could not save the call (No space left on device)" in last
     assert last.endswith("the call was NOT saved")
     assert [r["voter_id"] for r in read_rows(ws)] == ["V1"]
+
+
+def test_a_retry_after_the_hold_lapsed_is_saved_once_and_marked(tmp_path, monkeypatch):
+    """The clock moves while the volunteer frees disk space: 40 minutes pass (claim_minutes is 30), another
+    volunteer is handed the same voter and saves a call. The retried save is kept — once — and marked with
+    the other call's row id, and the volunteer is told."""
+    from phonebank.loop import Session
+    from phonebank.results import ResultRow
+    from phonebank.script import load_script
+    from phonebank.store.files import FileStore
+
+    from callkit import ANA, BO, Clock, ScriptedPrompter, la
+
+    ws = make_workspace(tmp_path / "ws")
+    script = load_script(ws.script_path)
+    clock = Clock(la(2017, 3, 20, 18, 0))
+    disk_full_on(monkeypatch, {1})
+    theirs: list[ResultRow] = []
+
+    def meanwhile(kind, message, options):
+        assert kind == "confirm" and "not saved yet" in message
+        clock.advance(minutes=40)
+        other = FileStore(ws, script, "test", clock)
+        offer = other.next_voter(BO.email)
+        assert offer.voter_id == "V1"  # the lapsed hold: V1 is handed to BO
+        row = ResultRow(recorded_at=clock().isoformat(), volunteer=BO.email, list="test", voter_id="V1",
+                        phone=offer.phones[0], code="not_home")
+        other.save(row, offer.hold)
+        theirs.append(row)
+        return True
+
+    ui = ScriptedPrompter(["not_home", "", "save", meanwhile, "quit"])
+    Session(script, FileStore(ws, script, "test", clock), ANA, ui, "en").run()
+    rows = read_rows(ws)
+    assert sorted((r["volunteer"], r["voter_id"]) for r in rows) == [(ANA.email, "V1"), (BO.email, "V1")]
+    mine = next(r for r in rows if r["volunteer"] == ANA.email)
+    assert mine["overlaps"] == theirs[0].row_id and mine["recorded_at"] == "2017-03-20T18:00:00-07:00"
+    assert "could not save the call (No space left on device)" in ui.screen
+    assert "another volunteer" in ui.screen.lower()
