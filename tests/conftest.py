@@ -7,7 +7,7 @@ a temporary folder), so a developer's own settings never change a result.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -82,6 +82,16 @@ def invoke(runner: CliRunner) -> Callable[..., Result]:
         return runner.invoke(cli, argv, input=input, env=env, catch_exceptions=False, prog_name="phonebank")
 
     return run
+
+
+@pytest.fixture(scope="module")
+def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The hostile suites' workspace (``hostilekit.make_template``), made once a module; every case runs in
+    a copy. When the module is done, the suites' counts go into the figures printed at the end."""
+    from hostilekit import make_template, record_figures
+
+    yield make_template(tmp_path_factory.mktemp("hostile-template") / "ws")
+    record_figures()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hostilekit import COUNTS, Case, check_outcome, make_template, params, record_figures, run_case
+from hostilekit import COUNTS, Case, check_outcome, params, run_case
 
 VOTERS_CSV = b"VANID,FirstName,LastName,Cell Phone,City,Zip\n1,Ana,Reyes,2135550101,LA,90012\n"
 SAVE_ONE = b"n\n\ns\nq\n"  # plain mode: not home, no note, save, quit
@@ -279,17 +279,6 @@ def prompt_answers() -> list[Case]:
 
 
 CASES = long_names() + not_utf8() + huge_numbers() + conflicting_options() + escape_codes() + prompt_answers()
-
-
-@pytest.fixture(scope="module")
-def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("hostile-template") / "ws")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _figures():
-    yield
-    record_figures()
 
 
 def _stress(case: Case) -> bool:

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hostilekit import ERROR_LINES_MAX, Case, check_outcome, make_template, params, record_figures, run_case
+from hostilekit import ERROR_LINES_MAX, Case, check_outcome, params, run_case
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -121,17 +121,6 @@ def workbook_cases() -> list[Case]:
         out.append(Case("workbook bombs", name, ["import", "voters.xlsx", "--list", "book"], setup=setup, expect=(1, 2),
                         message=message, time_max=20.0, memory_max_mb=600))
     return out
-
-
-@pytest.fixture(scope="module")
-def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("hostile-template") / "ws")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _figures():
-    yield
-    record_figures()
 
 
 # every bomb through `check` by default; through report, call and script preview too under `stress`

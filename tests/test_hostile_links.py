@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hostilekit import CANARY, Case, check_outcome, make_template, record_figures, run_case
+from hostilekit import CANARY, Case, check_outcome, run_case
 
 SAVE_ONE = b"n\n\ns\nq\n"  # plain mode: not home, no note, save, quit
 CALL = ["call", "--plain", "--email", "ana@example.org"]
@@ -102,17 +102,6 @@ CASES = [
          setup=lambda ws, outside: (ws.parent / "fresh").mkdir() or (ws.parent / "fresh" / "lists").symlink_to(outside),
          message=LINKED),
 ]
-
-
-@pytest.fixture(scope="module")
-def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("hostile-template") / "ws")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _figures():
-    yield
-    record_figures()
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

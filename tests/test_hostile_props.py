@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostilekit import Case, check_outcome, make_template, record_figures, run_case
+from hostilekit import Case, check_outcome, run_case
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -22,17 +22,6 @@ TOKENS = ["check", "report", "export", "import", "dnc", "add", "list", "call", "
           "--delimiter", "--encoding", "--replace", "--dry-run", "--plain", "--email", "--language", "--count",
           "--reason", "--excel", "-h", "results", "van", "pdi", "supporters", "callbacks", "test", "voters.csv",
           "json", "csv", "markdown", "2017-03-20", "ana@example.org", "-", "--", "tab"]
-
-
-@pytest.fixture(scope="module")
-def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("hostile-template") / "ws")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _figures():
-    yield
-    record_figures()
 
 
 def explore(examples: int, strategy, body) -> None:

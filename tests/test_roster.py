@@ -8,8 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from datakit import refused_with
 
-from phonebank.errors import DataError
 from phonebank.roster import Volunteer, add_volunteer, read_roster
 
 ANA = Volunteer("ana@example.org", "Ana", "Reyes", "90033", "2017-03-01T10:00:00-08:00")
@@ -89,8 +89,4 @@ def test_older_header_without_registered_at_and_other_column_order(tmp_path: Pat
                                 "email,first_name,last_name,zip,registered_at"),
 ])
 def test_bad_roster_is_a_one_line_error_with_its_line(tmp_path: Path, data: bytes, message: str) -> None:
-    path = tmp_path / "volunteers.csv"
-    path.write_bytes(data)
-    with pytest.raises(DataError) as exc:
-        read_roster(path)
-    assert str(exc.value) == message.format(path=path)
+    refused_with(read_roster, tmp_path / "volunteers.csv", data, message)
