@@ -1,19 +1,25 @@
 """What the saved calls mean for each voter: finished, waiting for a retry or call-back, or callable.
 
-Pure functions over ``ResultRow``s and the script; the calling queue and the reports both use them,
-so "who may be called" has exactly one definition.
+The rules are data: ``RULES`` says, for each code effect of scripts.yaml, what one saved call does to
+its voter (``Rule``); ``UNKNOWN_CODE`` is the rule of a code no longer in scripts.yaml (renamed since:
+it counts as final, so no one is called twice by mistake; `phonebank check` and reports name such
+codes). ``apply`` interprets them one call at a time for the calling queue (pure Python: the volunteer
+path); the report's vectorized fold (``report.state``) builds its arrays from the same table, so there
+is one definition of "who may be called", not two kept equal by a test.
 
-Rules, per voter, over the rows that still count (``undo`` rows cancel the row they name):
+Per voter, over the rows that still count (``undo`` rows cancel the row they name), in time order:
 
-* effect ``final``: the voter is finished.
-* effect ``do_not_call``: the number goes on the do-not-call list and the voter is finished.
-* effect ``final_for_number``: that number is dead; the voter stays callable on their next number,
-  and is finished when no number is left.
-* effect ``retry``: the voter comes back ``after_hours`` after the call, until the voter has been
-  dialed ``max_attempts`` times (the code's own limit, else the script's default); then finished.
-* effect ``callback``: the voter comes back at the time the volunteer gave (``callback_at``).
-* a code no longer in scripts.yaml (renamed since) counts as final, so no one is called twice by
-  mistake; `phonebank check` and reports name such codes.
+* every row is an attempt, and the voter's last row;
+* a row whose rule ``finishes`` finishes the voter; so does a ``limited`` row once the voter has been
+  dialed ``max_attempts`` times (the code's own limit, else the script's default);
+* a row whose rule ``kills_number`` makes the number dialed dead for that voter (the voter stays
+  callable on their next number and is finished when no number is left);
+* a row that does not finish the voter sets when it comes back (``next_at``): never by itself
+  (``NEXT_NONE``), ``after_hours`` after the call (``NEXT_AFTER``), or at the time the volunteer gave
+  (``NEXT_CALLBACK``; ``after_hours`` after the call when none was given); any later row replaces it;
+* a ``routes_language`` row sends the voter to a volunteer calling in the code's ``route_language``.
+
+A code with ``contact: true`` marks the voter reached, whatever its effect.
 """
 
 from __future__ import annotations
@@ -26,6 +32,35 @@ from .results import ResultRow, effective_rows
 from .script import Script
 
 NEW, CALLABLE, WAITING, FINISHED = "new", "callable", "waiting", "finished"
+NEXT_NONE, NEXT_AFTER, NEXT_CALLBACK = "none", "after_hours", "callback_at"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one saved call with a code of this effect does to its voter (see the module docstring)."""
+
+    finishes: bool = False  # the voter is finished
+    limited: bool = False  # the voter is finished once dialed max_attempts times
+    kills_number: bool = False  # the number dialed is dead for this voter
+    do_not_call: bool = False  # the number dialed goes on the campaign's do-not-call list (every list)
+    next_at: str = NEXT_NONE  # when a voter it does not finish comes back: NEXT_NONE, NEXT_AFTER or NEXT_CALLBACK
+    routes_language: bool = False  # the voter goes to a volunteer calling in the code's route_language
+
+
+RULES: dict[str, Rule] = {  # by effect (``script.EFFECTS``)
+    "final": Rule(finishes=True),
+    "final_for_number": Rule(kills_number=True),
+    "retry": Rule(limited=True, next_at=NEXT_AFTER, routes_language=True),
+    "callback": Rule(next_at=NEXT_CALLBACK),
+    "do_not_call": Rule(finishes=True, kills_number=True, do_not_call=True),
+}
+UNKNOWN_CODE = Rule(finishes=True)  # a code no longer in scripts.yaml: final
+
+
+def rule_of(script: Script, code_id: str) -> Rule:
+    """The rule of a saved code (``UNKNOWN_CODE`` when scripts.yaml no longer has it)."""
+    code = script.code(code_id)
+    return UNKNOWN_CODE if code is None else RULES[code.effect]
 
 
 @dataclass
@@ -76,7 +111,7 @@ def fold(script: Script, rows: Iterable[ResultRow]) -> dict[str, VoterOutcome]:
 
 
 def apply(script: Script, state: VoterOutcome, row: ResultRow) -> None:
-    """Update ``state`` with one more saved call (rows must come in time order)."""
+    """Update ``state`` with one more saved call (rows must come in time order), by ``RULES``."""
     state.history.append(row)
     state.attempts += 1
     state.last = row
@@ -84,30 +119,22 @@ def apply(script: Script, state: VoterOutcome, row: ResultRow) -> None:
     code = script.code(row.code)
     if code is None:
         state.unknown_codes.add(row.code)
+        rule = UNKNOWN_CODE
+    else:
+        rule = RULES[code.effect]
+        state.contacted = state.contacted or bool(code.contact)
+    if rule.kills_number and row.phone:
+        state.dead_phones.add(row.phone)
+    if rule.routes_language and code is not None:
+        state.route_language = code.route_language or state.route_language
+    if rule.finishes or (rule.limited and code is not None and state.attempts >= script.max_attempts(code)):
         state.finished = True
         return
-    if code.contact:
-        state.contacted = True
+    if rule.next_at == NEXT_NONE or code is None:
+        return
     when = parse_time(row.recorded_at)
-    if code.effect == "final":
-        state.finished = True
-    elif code.effect == "do_not_call":
-        if row.phone:
-            state.dead_phones.add(row.phone)
-        state.finished = True
-    elif code.effect == "final_for_number":
-        if row.phone:
-            state.dead_phones.add(row.phone)
-    elif code.effect == "retry":
-        if state.attempts >= script.max_attempts(code):
-            state.finished = True
-        elif when is not None:
-            state.next_at = _later(when, script.retry_after_hours(code))
-        state.route_language = code.route_language or state.route_language
-    elif code.effect == "callback":
-        state.next_at = parse_time(row.callback_at) or (
-            _later(when, script.retry_after_hours(code)) if when else None
-        )
+    after = _later(when, script.retry_after_hours(code)) if when is not None else None
+    state.next_at = (parse_time(row.callback_at) or after) if rule.next_at == NEXT_CALLBACK else after
 
 
 def live_phones(phones: list[str], outcome: VoterOutcome | None, dnc: set[str]) -> list[str]:

@@ -40,7 +40,17 @@ from ..workspace import Workspace
 from . import REPORT_VERSION
 from .activity import by_day, by_hour, volunteers
 from .data import REPORT_COLUMNS, Results, duplicate_mask, effective_mask, read_results
-from .state import E_DNC, S_CALLABLE, S_FINISHED, S_NEW, S_WAITING, Folded, ListState, fold_frame, list_state
+from .state import (
+    E_UNKNOWN,
+    S_CALLABLE,
+    S_FINISHED,
+    S_NEW,
+    S_WAITING,
+    Folded,
+    ListState,
+    fold_frame,
+    list_state,
+)
 from .times import NAT, day_number, local_day_hour, ts_int
 from .voters import Voters, id_index, list_zones, read_list
 
@@ -169,7 +179,7 @@ def _warnings(ws: Workspace, got: Loaded) -> list[str]:
                    f"in the results of {got.list_name} — the counts below leave them out")
     out += [w.replace(root, "") for w in problems.warnings()]
     folded = got.folded
-    unknown = [i for i, e in enumerate(folded.codes.effect) if e == 5]
+    unknown = [i for i, e in enumerate(folded.codes.effect) if e == E_UNKNOWN]
     if unknown:
         counts = np.bincount(folded.cat[folded.rows], minlength=len(folded.codes.names))
         for i in unknown:
@@ -191,7 +201,7 @@ def _progress(script: Script, got: Loaded, n: int) -> dict:
     due = np.flatnonzero((status == S_NEW) | (status == S_CALLABLE))
     open_now = _open_now(script, got, due)
     dnc_coded = np.zeros(n, dtype=bool)  # coded with a do-not-call code (refused, do not call...)
-    who = folded.voter_of_row[folded.codes.effect[folded.cat[folded.rows]] == E_DNC]
+    who = folded.voter_of_row[folded.codes.do_not_call[folded.cat[folded.rows]]]
     dnc_coded[who[who < n]] = True
     return {
         "voters": int(n),

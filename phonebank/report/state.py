@@ -1,19 +1,20 @@
 """``phonebank.outcomes`` (fold + status) for every voter at once, with numpy.
 
-Same rules, same order: the rows that still count are taken per voter in time order (ties in file
-order, as ``CsvResultsStore.read`` + ``fold`` sort them); then
+The rules are not restated here: ``code_table`` turns ``outcomes.RULES`` (what a call of each effect
+does) into one array per rule attribute, by code, and ``fold_frame`` applies those arrays to every row
+at once, in the order ``outcomes.fold`` takes them (per voter in time order, ties in file order, as
+``CsvResultsStore.read`` + ``fold`` sort them):
 
-* attempts = rows; contacted = any contact code;
-* finished = any row whose code is final, do-not-call, unknown (not in scripts.yaml), or a retry code
-  saved when the voter's attempts (rows so far, that one included) reached the code's max_attempts;
-* next_at comes from the voter's last row only: retry (not finishing) -> time + after_hours; callback
-  -> callback_at, else time + after_hours;
-* dead numbers: the phones of final_for_number and do-not-call rows;
+* attempts = rows; contacted = any contact code; last = the last row;
+* finished = any row whose rule ``finishes``, or ``limited`` with the voter's attempts (rows so far,
+  that one included) at the code's max_attempts;
+* next_at from the voter's last row when it did not finish the voter: ``NEXT_AFTER`` -> time +
+  after_hours; ``NEXT_CALLBACK`` -> callback_at, else time + after_hours;
+* dead numbers: the phones of the rows whose rule ``kills_number``;
 * status: FINISHED when no number is left (dead or on the do-not-call list), NEW without rows,
   FINISHED when finished, WAITING when next_at is after now, else CALLABLE.
 
-``tests/test_report.py`` checks this against ``outcomes.fold`` + ``outcomes.status`` on a randomized
-list.
+``tests/test_report.py`` still compares the two on a randomized list, as a guard.
 """
 
 from __future__ import annotations
@@ -24,12 +25,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..outcomes import CALLABLE, FINISHED, NEW, WAITING
+from ..outcomes import (
+    CALLABLE,
+    FINISHED,
+    NEW,
+    NEXT_AFTER,
+    NEXT_CALLBACK,
+    NEXT_NONE,
+    RULES,
+    UNKNOWN_CODE,
+    WAITING,
+)
+from ..script import EFFECTS as SCRIPT_EFFECTS
 from ..script import Script
 from .times import NAT, ts_int
 
-EFFECTS = ("final", "final_for_number", "retry", "callback", "do_not_call", "unknown")
-E_FINAL, E_FFN, E_RETRY, E_CALLBACK, E_DNC, E_UNKNOWN = range(6)
+EFFECTS = (*SCRIPT_EFFECTS, "unknown")  # effect numbers, for exports that name an effect (E_*)
+E_FINAL, E_FFN, E_RETRY, E_CALLBACK, E_DNC, E_UNKNOWN = (EFFECTS.index(e) for e in (
+    "final", "final_for_number", "retry", "callback", "do_not_call", "unknown"))
+NEXT_FROM = (NEXT_NONE, NEXT_AFTER, NEXT_CALLBACK)  # ``CodeTable.next_from`` values: positions here
 STATUSES = (NEW, CALLABLE, WAITING, FINISHED)
 S_NEW, S_CALLABLE, S_WAITING, S_FINISHED = range(4)
 _HOUR_US = 3_600_000_000
@@ -38,14 +52,20 @@ _MAX_HOURS = 1_000_000.0
 
 @dataclass
 class CodeTable:
-    """Per-category attributes of the ``code`` column (categories in the frame's order)."""
+    """Per-category attributes of the ``code`` column (categories in the frame's order): the code's own
+    (contact, support, limits) and its effect's ``outcomes.Rule``, one array per rule attribute."""
 
     names: list[str]
-    effect: np.ndarray  # int8, E_*
+    effect: np.ndarray  # int8, E_* (E_UNKNOWN: not in scripts.yaml)
     contact: np.ndarray  # bool
     support: np.ndarray  # float (NaN: no support level)
     max_attempts: np.ndarray  # int64
     after_us: np.ndarray  # int64 microseconds
+    finishes: np.ndarray  # bool: Rule.finishes
+    limited: np.ndarray  # bool: Rule.limited
+    kills_number: np.ndarray  # bool: Rule.kills_number
+    do_not_call: np.ndarray  # bool: Rule.do_not_call
+    next_from: np.ndarray  # int8: Rule.next_at, as a position in NEXT_FROM
 
 
 def code_table(script: Script, categories) -> CodeTable:
@@ -56,10 +76,12 @@ def code_table(script: Script, categories) -> CodeTable:
     support = np.full(n, np.nan)
     max_attempts = np.zeros(n, dtype=np.int64)
     after_us = np.zeros(n, dtype=np.int64)
+    rules = [UNKNOWN_CODE] * n
     for i, name in enumerate(names):
         code = script.code(name)
         if code is None:
             continue
+        rules[i] = RULES[code.effect]
         effect[i] = EFFECTS.index(code.effect)
         contact[i] = bool(code.contact)
         support[i] = np.nan if code.support is None else code.support
@@ -68,7 +90,13 @@ def code_table(script: Script, categories) -> CodeTable:
         if not hours == hours:  # NaN: no delay (scripts.yaml validation should refuse it)
             hours = 0.0
         after_us[i] = int(round(max(0.0, min(hours, _MAX_HOURS)) * _HOUR_US))  # .inf: "never" (a century)
-    return CodeTable(names, effect, contact, support, max_attempts, after_us)
+
+    def attribute(name: str) -> np.ndarray:
+        return np.array([bool(getattr(rule, name)) for rule in rules], dtype=bool)
+
+    next_from = np.array([NEXT_FROM.index(rule.next_at) for rule in rules], dtype=np.int8)
+    return CodeTable(names, effect, contact, support, max_attempts, after_us, attribute("finishes"),
+                     attribute("limited"), attribute("kills_number"), attribute("do_not_call"), next_from)
 
 
 @dataclass
@@ -119,9 +147,7 @@ def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = No
         starts = np.zeros(0, dtype=np.int64)
     counts = np.diff(np.r_[starts, n])
     rank = np.arange(n) - np.repeat(starts, counts) + 1
-    effect = codes.effect[c_sorted]
-    retry_done = (effect == E_RETRY) & (rank >= codes.max_attempts[c_sorted])
-    finishing = (effect == E_FINAL) | (effect == E_DNC) | (effect == E_UNKNOWN) | retry_done
+    finishing = codes.finishes[c_sorted] | (codes.limited[c_sorted] & (rank >= codes.max_attempts[c_sorted]))
     who = v_sorted[starts]
     attempts = np.zeros(u, dtype=np.int64)
     finished = np.zeros(u, dtype=bool)
@@ -134,14 +160,14 @@ def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = No
         contacted[who] = np.logical_or.reduceat(codes.contact[c_sorted], starts)
         last_sorted = starts + counts - 1
         last[who] = rows[last_sorted]
-        # next_at from each voter's last row
-        l_eff = effect[last_sorted]
+        # next_at from each voter's last row, when that row did not finish the voter
+        l_from = np.where(finishing[last_sorted], NEXT_FROM.index(NEXT_NONE), codes.next_from[c_sorted[last_sorted]])
         l_ts = t_sorted[last_sorted]
         l_after = codes.after_us[c_sorted[last_sorted]]
         nxt = np.full(len(starts), NAT, dtype=np.int64)
-        retry = (l_eff == E_RETRY) & ~retry_done[last_sorted] & (l_ts != NAT)
-        nxt[retry] = l_ts[retry] + l_after[retry]
-        callback = np.flatnonzero(l_eff == E_CALLBACK)
+        after = (l_from == NEXT_FROM.index(NEXT_AFTER)) & (l_ts != NAT)
+        nxt[after] = l_ts[after] + l_after[after]
+        callback = np.flatnonzero(l_from == NEXT_FROM.index(NEXT_CALLBACK))
         if len(callback):
             texts = frame["callback_at"].take(rows[last_sorted[callback]]).to_numpy(dtype=object)
             parsed = _parse_times(texts)
@@ -150,7 +176,7 @@ def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = No
             nxt[callback] = parsed
         next_at[who] = nxt
     # numbers known dead
-    kills = np.flatnonzero(((codes.effect == E_FFN) | (codes.effect == E_DNC))[cat])
+    kills = np.flatnonzero(codes.kills_number[cat])
     dead_phone = frame["phone"].take(pos[kills]).to_numpy(dtype=object)
     dead_voter = voter[kills]
     keep_dead = dead_phone != ""
