@@ -84,6 +84,17 @@ def invoke(runner: CliRunner) -> Callable[..., Result]:
     return run
 
 
+@pytest.fixture
+def campaign_url() -> Iterator[str]:
+    """The organizer's URL of a fresh, empty campaign database on the test server (tests/pg.py: skipped, or
+    under CI failed, without one), dropped after the test."""
+    import pg
+
+    name, url = pg.campaign_database()
+    yield url
+    pg.drop_database(name)
+
+
 @pytest.fixture(scope="module")
 def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The hostile suites' workspace (``hostilekit.make_template``), made once a module; every case runs in

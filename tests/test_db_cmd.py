@@ -36,15 +36,6 @@ def empty_database():
     pg.drop_database(name)
 
 
-@pytest.fixture
-def campaign():
-    import pg
-
-    name, url = pg.campaign_database()
-    yield url
-    pg.drop_database(name)
-
-
 def run(*args, input=None, env=None):
     return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False,
                                               prog_name="phonebank")
@@ -93,17 +84,17 @@ def test_a_bad_url_is_one_line(tmp_path):
     assert result.stderr.startswith("Error: cannot connect to the database") and "secret" not in result.stderr
 
 
-def test_push_invite_call_and_revoke(tmp_path, campaign, monkeypatch):
+def test_push_invite_call_and_revoke(tmp_path, campaign_url, monkeypatch):
     """The organizer pushes the workspace and invites a volunteer; the volunteer calls with their login;
     the organizer revokes it."""
     ws = make_workspace(tmp_path / "ws")
-    pushed = run("--database", campaign, "-w", str(ws.root), "db", "push")
+    pushed = run("--database", campaign_url, "-w", str(ws.root), "db", "push")
     assert pushed.exit_code == 0, pushed.stderr
     assert "list test: 4 voter(s) loaded" in pushed.stdout and "volunteers: 2 added or updated" in pushed.stdout
-    again = run("--database", campaign, "db", "push", "-w", str(ws.root))
+    again = run("--database", campaign_url, "db", "push", "-w", str(ws.root))
     assert "list test: unchanged" in again.stdout and "results: 0 saved call(s) added" in again.stdout
 
-    invited = run("--database", campaign, "db", "invite", "Ana@Example.org")
+    invited = run("--database", campaign_url, "db", "invite", "Ana@Example.org")
     assert invited.exit_code == 0, invited.stderr
     lines = invited.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("phonebank join 'postgresql://pb_")
@@ -124,11 +115,11 @@ def test_push_invite_call_and_revoke(tmp_path, campaign, monkeypatch):
     local = CsvResultsStore(ws.results_dir).read("test")[0]  # the volunteer's local copy first...
     assert [(r.voter_id, r.code, r.volunteer) for r in local] == [("V1", "not_home", ANA.email)]
     assert read_outbox(outbox_path(CsvResultsStore(ws.results_dir).file_for("test", ANA.email))) == {}
-    with postgres.connect(campaign) as conn:  # ...then the database, acknowledged
+    with postgres.connect(campaign_url) as conn:  # ...then the database, acknowledged
         assert conn.execute("SELECT row_id, voter_id, code, volunteer FROM phonebank.results").fetchall() == [
             (local[0].row_id, "V1", "not_home", ANA.email)]
 
-    revoked = run("--database", campaign, "db", "revoke", ANA.email)
+    revoked = run("--database", campaign_url, "db", "revoke", ANA.email)
     assert revoked.exit_code == 0 and revoked.stdout.startswith("Revoked ana@example.org")
     refused = run("--database", url, "-w", str(ws.root), "call", "--email", ANA.email, "--plain", input="q\n")
     assert refused.exit_code == 1 and refused.stderr.startswith(
@@ -136,19 +127,19 @@ def test_push_invite_call_and_revoke(tmp_path, campaign, monkeypatch):
     assert "is not permitted to log in): it was revoked — ask the organizer for a new invitation" in refused.stderr
 
 
-def test_open_calling_picks_the_store(tmp_path, campaign, monkeypatch):
+def test_open_calling_picks_the_store(tmp_path, campaign_url, monkeypatch):
     from phonebank.script import load_script
     from phonebank.store import open_calling, postgres
     from phonebank.store.files import FileStore
 
     ws = make_workspace(tmp_path / "ws")
-    with postgres.connect(campaign) as conn:
+    with postgres.connect(campaign_url) as conn:
         postgres.push_workspace(conn, ws)
     script = load_script(ws.script_path)
     files = open_calling(ws, script, "test", lambda: None)
     assert isinstance(files, FileStore)
     files.close()
-    monkeypatch.setenv("PHONEBANK_DATABASE_URL", campaign)
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", campaign_url)
     db = open_calling(ws, script, "test", lambda: None)
     assert isinstance(db, postgres.PostgresStore) and db._clock is None  # the server's clock
     db.close()

@@ -19,22 +19,14 @@ NOW = "2017-03-21T09:00:00-07:00"
 VOTERS = [voter(f"V{i}", "Name", f"Number{i}", f"+1213555{i:04d}", f"+1323555{i:04d}") for i in range(1, 9)]
 
 
-@pytest.fixture(autouse=True)
-def _no_database_from_the_environment(monkeypatch):
-    monkeypatch.delenv("PHONEBANK_DATABASE_URL", raising=False)
-
-
 @pytest.fixture
-def campaign():
-    import pg
-
+def campaign(campaign_url):
+    """(organizer URL, admin connection) of a fresh campaign database."""
     from phonebank.store import postgres
 
-    name, url = pg.campaign_database()
-    conn = postgres.connect(url)
-    yield url, conn
+    conn = postgres.connect(campaign_url)
+    yield campaign_url, conn
     conn.close()
-    pg.drop_database(name)
 
 
 def run(*args):

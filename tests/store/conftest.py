@@ -143,3 +143,14 @@ def clock():
     from callkit import Clock, la
 
     return Clock(la(2017, 3, 20, 18, 0))
+
+
+@pytest.fixture
+def campaign(ws, campaign_url):
+    """(workspace, organizer URL, admin connection): ``ws`` loaded into a fresh campaign database."""
+    from phonebank.store import postgres
+
+    conn = postgres.connect(campaign_url)
+    postgres.push_workspace(conn, ws)
+    yield ws, campaign_url, conn
+    conn.close()

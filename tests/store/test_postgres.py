@@ -17,22 +17,6 @@ from callkit import ANA, BO, Clock, la, make_workspace, voter, write_list
 EVENING = la(2017, 3, 20, 18, 0)
 
 
-@pytest.fixture
-def campaign(tmp_path):
-    """(workspace, organizer URL, admin connection) of a fresh campaign database loaded from a callkit workspace."""
-    import pg
-
-    from phonebank.store import postgres
-
-    ws = make_workspace(tmp_path / "ws")
-    name, url = pg.campaign_database()
-    conn = postgres.connect(url)
-    postgres.push_workspace(conn, ws)
-    yield ws, url, conn
-    conn.close()
-    pg.drop_database(name)
-
-
 def store(campaign, clock, name="test"):
     from phonebank.store.postgres import PostgresStore
 

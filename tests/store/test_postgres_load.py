@@ -39,16 +39,13 @@ def counts_agree(conn, name: str, now) -> None:
 
 
 @pytest.fixture
-def campaign(tmp_path):
-    import pg
-
+def campaign(tmp_path, campaign_url):
+    """(a folder, organizer URL, admin connection) of a fresh, empty campaign database."""
     from phonebank.store import postgres
 
-    name, url = pg.campaign_database()
-    conn = postgres.connect(url)
-    yield tmp_path, url, conn
+    conn = postgres.connect(campaign_url)
+    yield tmp_path, campaign_url, conn
     conn.close()
-    pg.drop_database(name)
 
 
 def test_every_cell_arrives_exactly_and_blocked_voters_are_marked(campaign):

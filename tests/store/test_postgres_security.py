@@ -20,20 +20,13 @@ EVENING = la(2017, 3, 20, 18, 0)
 
 
 @pytest.fixture
-def campaign(tmp_path):
-    import pg
-
+def campaign(campaign):
+    """The store's campaign (conftest) with Ana and Bo invited: (workspace, URL, admin connection, Ana's
+    invitation, Bo's)."""
     from phonebank.store import postgres
 
-    ws = make_workspace(tmp_path / "ws")
-    name, url = pg.campaign_database()
-    conn = postgres.connect(url)
-    postgres.push_workspace(conn, ws)
-    ana = postgres.invite(conn, ANA.email, url)
-    bo = postgres.invite(conn, BO.email, url)
-    yield ws, url, conn, ana, bo
-    conn.close()
-    pg.drop_database(name)
+    ws, url, conn = campaign
+    return ws, url, conn, postgres.invite(conn, ANA.email, url), postgres.invite(conn, BO.email, url)
 
 
 def login_store(campaign, invitation, clock):
