@@ -51,11 +51,31 @@ from pathlib import Path
 from .errors import DataError, NotSaved
 from .fsutil import durable_append, set_aside_torn_tail
 
-RESULT_COLUMNS = (
-    "row_id", "recorded_at", "volunteer", "list", "voter_id", "phone", "code",
-    "answers", "note", "language", "seconds", "callback_at", "undoes", "overlaps",
+TEXT, TIME, WHOLE = "text", "time", "whole number"
+
+
+@dataclass(frozen=True)
+class ResultColumn:
+    """One column of the results format: every reader (this module's, and the report's fast reader,
+    ``report.data``) takes its names, types and validity rules from ``FORMAT``."""
+
+    name: str
+    kind: str = TEXT  # TIME: ISO 8601 with a UTC offset (an unparseable one counts as no time); WHOLE: an
+    #                   integer, empty meaning 0 (anything else makes the row damaged)
+    required: bool = False  # a row with this field empty is damaged
+    added: bool = False  # files saved before this column existed have rows without it (and those after it)
+
+
+FORMAT = (
+    ResultColumn("row_id"), ResultColumn("recorded_at", TIME), ResultColumn("volunteer"), ResultColumn("list"),
+    ResultColumn("voter_id", required=True), ResultColumn("phone"), ResultColumn("code", required=True),
+    ResultColumn("answers"), ResultColumn("note"), ResultColumn("language"), ResultColumn("seconds", WHOLE),
+    ResultColumn("callback_at", TIME), ResultColumn("undoes"), ResultColumn("overlaps", added=True),
 )
-OLD_RESULT_COLUMNS = RESULT_COLUMNS[:13]  # files saved before ``overlaps``: still read, never written
+RESULT_COLUMNS = tuple(c.name for c in FORMAT)
+OLD_RESULT_COLUMNS = RESULT_COLUMNS[:next(i for i, c in enumerate(FORMAT) if c.added)]  # still read, never written
+WIDTHS = (len(OLD_RESULT_COLUMNS), len(RESULT_COLUMNS))  # the field counts a row may have
+REQUIRED_COLUMNS = tuple(c.name for c in FORMAT if c.required)
 HEADER_LINE = ",".join(RESULT_COLUMNS) + "\n"
 OLD_HEADER_LINE = ",".join(OLD_RESULT_COLUMNS) + "\n"
 HEADER_LINES = (HEADER_LINE, OLD_HEADER_LINE)
@@ -173,16 +193,30 @@ def parse_lines(data: bytes, path: Path, first_line: int, problems: ReadProblems
             continue
         try:
             fields = next(csv.reader([line]))
-            if len(fields) not in (len(OLD_RESULT_COLUMNS), len(RESULT_COLUMNS)):
-                expected = len(OLD_RESULT_COLUMNS) if len(fields) < len(OLD_RESULT_COLUMNS) else len(RESULT_COLUMNS)
-                raise ValueError(f"{len(fields)} fields instead of {expected}")
-            row = ResultRow.from_fields(fields)
-            if not row.voter_id or not row.code:
-                raise ValueError("no voter_id or code")
-        except (ValueError, csv.Error) as exc:
+        except csv.Error as exc:
             problems.bad.append(f"{path}:{lineno}: damaged row ({exc})")
             continue
-        yield lineno, row
+        problem = damage(fields)
+        if problem is not None:
+            problems.bad.append(f"{path}:{lineno}: damaged row ({problem})")
+            continue
+        yield lineno, ResultRow.from_fields(fields)
+
+
+def damage(fields: builtins.list[str]) -> str | None:
+    """Why these fields are not a results row (the rule of ``FORMAT`` every reader applies), or None: a
+    field count other than ``WIDTHS``, a WHOLE field that is not an integer, an empty required field."""
+    if len(fields) not in WIDTHS:
+        expected = WIDTHS[0] if len(fields) < WIDTHS[0] else WIDTHS[-1]
+        return f"{len(fields)} fields instead of {expected}"
+    for column, value in zip(FORMAT, fields, strict=False):
+        if column.kind == WHOLE and value:
+            try:
+                int(value)
+            except ValueError as exc:
+                return str(exc)
+    empty = [c.name for c, value in zip(FORMAT, fields, strict=False) if c.required and not value]
+    return f"no {' or '.join(REQUIRED_COLUMNS)}" if empty else None
 
 
 def read_results_file(path: Path, problems: ReadProblems, start: int = 0) -> tuple[list[ResultRow], int]:

@@ -183,3 +183,42 @@ def test_check_reads_old_and_new_rows(workspace: Path, invoke) -> None:
     result = invoke(workspace, "check", env={"PHONEBANK_TODAY": "2017-03-01"})
     assert "results/east: 3 saved calls in 1 file(s)" in result.stdout
     assert "damaged" not in result.output
+
+
+def _damaged_by_each_rule() -> list[tuple[str, bytes]]:
+    """One damaged line per rule of ``FORMAT``: each required column empty, each whole-number column not
+    a number, each field count that is not a width."""
+    from phonebank.results import FORMAT, WHOLE, WIDTHS
+
+    good = ResultRow("2017-03-11T10:15:00-08:00", "a@example.org", "l", "1001", "+13235550101", "not_home")
+    fields = good.to_fields()
+    out = []
+    for i, column in enumerate(FORMAT):
+        if column.required or column.kind == WHOLE:
+            bad = list(fields)
+            bad[i] = "" if column.required else "12.5"
+            out.append((column.name, ",".join(bad).encode() + b"\n"))
+    for width in (WIDTHS[0] - 1, WIDTHS[-1] + 1):
+        out.append((f"{width} fields", ",".join((fields * 2)[:width]).encode() + b"\n"))
+    return out
+
+
+@pytest.mark.parametrize("rule", range(5))
+def test_both_readers_skip_and_name_the_same_damaged_rows(tmp_path: Path, rule: int) -> None:
+    """The report's fast reader derives its checks from ``FORMAT``: a row damaged by any rule is skipped
+    and named (file:line) exactly as the contract's reader does."""
+    from phonebank.report.data import read_results
+
+    name, bad = _damaged_by_each_rule()[rule]
+    good = row_to_line(ResultRow("2017-03-11T10:15:00-08:00", "a@example.org", "l", "1002", "+1323555", "busy"))
+    path = tmp_path / "a.csv"
+    path.write_bytes(HEADER_LINE.encode() + good + bad + good)
+    contract = ReadProblems()
+    rows, _ = read_results_file(path, contract)
+    report = read_results([path])
+    assert len(rows) == len(report.frame) == 2, name
+    assert report.problems.bad == contract.bad and len(contract.bad) == 1 and f"{path}:3:" in contract.bad[0], name
+
+
+def test_every_rule_is_tried() -> None:
+    assert len(_damaged_by_each_rule()) == 5  # voter_id, code, seconds, too few and too many fields

@@ -1,7 +1,11 @@
 """Read a list's results files into a pandas frame, for reports and exports (the call list: ``voters``;
 time stamps: ``times``; both also importable from here).
 
-The rules are those of ``phonebank.results`` (the contract), applied fast:
+The format is ``phonebank.results.FORMAT`` (the contract): this second reader stays for speed only (a
+million rows), and takes its column names, types and checks from that one definition — WHOLE columns
+are read as integers (empty: 0), TIME columns must be times with an offset (``recorded_at`` parsed at
+load, the others checked and kept as text), REQUIRED columns may not be empty — so a rule cannot
+change in one reader and not the other. Applied fast:
 
 * a final line without a newline is a torn write (or a write in progress): skipped and reported;
 * every file's rows are parsed at once by pyarrow's multithreaded CSV reader into typed columns
@@ -29,8 +33,6 @@ Without pyarrow every file takes the contract's reader (slower, same numbers).
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,22 +41,33 @@ import pandas as pd
 
 from ..errors import DataError
 from ..outcomes import parse_time
-from ..results import HEADER_LINES, OLD_RESULT_COLUMNS, RESULT_COLUMNS, UNDO, ReadProblems, read_results_file
+from ..results import (
+    FORMAT,
+    HEADER_LINES,
+    UNDO,
+    WHOLE,
+    ReadProblems,
+    read_results_file,
+)
 from .times import NAT, day_from_number, day_number, iso_days, iso_local, local_day_hour, shown, ts_int  # noqa: F401
 from .voters import Voters, list_zones, read_list  # noqa: F401 - the call list, read beside the results
 
 try:  # pyarrow is what makes 1M rows fast; without it the contract reader is used
     import pyarrow as pa
-    import pyarrow.csv as pacsv
+
+    from .arrow_rows import KIND as _KIND
+    from .arrow_rows import PARSED as _PARSED
+    from .arrow_rows import parse_rows as _fast
 except ImportError:  # pragma: no cover - exercised only where pyarrow is missing
     pa = None
-    pacsv = None
+    _KIND = {c.name: c.kind for c in FORMAT}
+    _PARSED = "recorded_at"
 
 REPORT_COLUMNS = ("row_id", "recorded_at", "volunteer", "voter_id", "phone", "code", "answers", "seconds",
                   "callback_at", "undoes", "overlaps")
 EXPORT_COLUMNS = (*REPORT_COLUMNS, "note", "language")
 CACHE_COLUMNS = EXPORT_COLUMNS  # what the cache keeps (the columns of every report and export)
-_DICTIONARY = ("volunteer", "code", "answers", "language", "list")
+_DICTIONARY = ("volunteer", "code", "answers", "language", "list")  # few distinct values: dictionary-encoded
 _HEADERS = tuple(h.encode() for h in HEADER_LINES)  # today's header line and the 13-column one
 
 
@@ -76,9 +89,9 @@ class Results:
 def _schema(columns: tuple[str, ...]):
     fields = []
     for name in columns:
-        if name == "recorded_at":
+        if name == _PARSED:
             fields.append(pa.field(name, pa.timestamp("us", tz="UTC")))
-        elif name == "seconds":
+        elif _KIND[name] == WHOLE:
             fields.append(pa.field(name, pa.int64()))
         elif name in _DICTIONARY:
             fields.append(pa.field(name, pa.dictionary(pa.int32(), pa.string())))
@@ -201,125 +214,6 @@ def _gather(files: list[Path], problems: ReadProblems, offsets: dict[Path, int]
     return buf, bodies
 
 
-def _fast(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...]):
-    """Parse clean results rows (``buf[start:end]``) with pyarrow; None when the contract's reader is
-    needed. Rows of 14 fields, of 13 (files saved before ``overlaps``), or both, in any order."""
-
-    types = {name: schema.field(name).type for name in columns}
-    types.update({name: pa.string() for name in ("voter_id", "code", "callback_at") if name not in types})
-    types.setdefault("recorded_at", pa.timestamp("us", tz="UTC"))
-    include = list(dict.fromkeys((*columns, "voter_id", "code", "recorded_at", "callback_at")))
-    data = memoryview(buf)[start:end]
-    table = _parse(data, RESULT_COLUMNS, types, include)
-    if table is None:  # a file saved before overlaps (13 fields), or a mix, or a damaged row
-        table = _parse(data, OLD_RESULT_COLUMNS, types, include)
-        if table is None:
-            table = _parse_mixed(data, types, include)
-            if table is None:
-                return None
-    import pyarrow.compute as pc
-
-    # the contract rejects rows with no voter_id or code; an empty time stamp is a time it cannot read
-    for name in ("voter_id", "code"):
-        if pc.any(pc.equal(table.column(name), "")).as_py():
-            return None
-    if table.column("recorded_at").null_count or not _times_in_range(table):
-        return None
-    if "seconds" in columns:
-        table = table.set_column(table.schema.get_field_index("seconds"), "seconds",
-                                 pc.fill_null(table.column("seconds"), 0))
-    return table.select(list(columns))
-
-
-def _times_in_range(table) -> bool:
-    """Whether every time stamp (recorded_at, and callback_at where given) is one the contract accepts:
-    a time with an offset (pyarrow refuses one without), well inside its years. Near the edges, False:
-    the contract's own reader decides."""
-    import pyarrow.compute as pc
-
-    lo, hi = pa.scalar(_EDGES[0], pa.timestamp("us", tz="UTC")), pa.scalar(_EDGES[1], pa.timestamp("us", tz="UTC"))
-    times = [table.column("recorded_at")]
-    callbacks = table.column("callback_at")
-    given = callbacks.filter(pc.not_equal(callbacks, ""))
-    if len(given):
-        try:
-            times.append(pc.cast(given, pa.timestamp("us", tz="UTC")))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return False
-    for column in times:
-        bounds = pc.min_max(column)
-        if len(column) and (pc.less(bounds["min"], lo).as_py() or pc.greater(bounds["max"], hi).as_py()):
-            return False
-    return True
-
-
-# the years the contract reads (1900-2999), a day inside: near the edges its own reader decides
-_EDGES = (dt.datetime(1900, 1, 2, tzinfo=dt.UTC), dt.datetime(2999, 12, 30, tzinfo=dt.UTC))
-
-
-def _parse(data, names: tuple[str, ...], types: dict, include: list[str], handler=None, threads: bool = True):
-    """Parse ``data`` as rows of the columns ``names``; a column of ``include`` that ``names`` lacks
-    (``overlaps`` in 13-field rows) is empty. None when pyarrow cannot (a row of another width...)."""
-    present = [name for name in include if name in names]
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(data)),
-            read_options=pacsv.ReadOptions(column_names=list(names), skip_rows=0, block_size=1 << 22,
-                                           use_threads=threads),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
-            convert_options=pacsv.ConvertOptions(
-                column_types={k: v for k, v in types.items() if k in names}, include_columns=present,
-                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[""],
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeDecodeError):
-        return None
-    for name in include:
-        if name not in names:
-            table = table.append_column(pa.field(name, types[name]),
-                                        pa.repeat(pa.scalar("", pa.string()), table.num_rows).cast(types[name]))
-    return table.select(include)
-
-
-def _parse_mixed(data, types: dict, include: list[str]):
-    """Rows of 13 and 14 fields mixed (a file saved before ``overlaps`` that later calls were appended
-    to): one pass on one thread (so rows are numbered) sets the 13-field rows aside, they are parsed
-    on their own, and every row is put back in file order. None when that fails too."""
-    old: list[tuple[int, str]] = []
-
-    def handler(row) -> str:
-        if row.actual_columns == len(OLD_RESULT_COLUMNS) and row.number is not None:
-            old.append((row.number, row.text))
-            return "skip"
-        return "error"
-
-    hook = sys.unraisablehook  # pyarrow reports a row it cannot decode for the handler on stderr, then
-    sys.unraisablehook = lambda _: None  # fails the parse: the contract's reader names that row instead
-    try:
-        new = _parse(data, RESULT_COLUMNS, types, include, handler, threads=False)
-    finally:
-        sys.unraisablehook = hook
-    if new is None or not old:
-        return new
-    old.sort()
-    try:
-        text = ("\n".join(t for _, t in old) + "\n").encode("utf-8")
-    except UnicodeError:
-        return None
-    older = _parse(memoryview(text), OLD_RESULT_COLUMNS, types, include)
-    n = new.num_rows + len(old)
-    at = np.asarray([k for k, _ in old], dtype=np.int64) - 1  # pyarrow numbers the rows it reads from 1
-    if older is None or older.num_rows != len(old) or at[0] < 0 or at[-1] >= n or (np.diff(at) <= 0).any():
-        return None
-    is_old = np.zeros(n, dtype=bool)
-    is_old[at] = True
-    order = np.empty(n, dtype=np.int64)
-    order[~is_old] = np.arange(new.num_rows)
-    order[is_old] = new.num_rows + np.arange(len(old))
-    both = pa.concat_tables([new, older]).unify_dictionaries().combine_chunks()
-    return both.take(pa.array(order))
-
-
 def _slow_table(path: Path, schema, columns: tuple[str, ...], problems: ReadProblems):
     mine = ReadProblems()  # the torn last line is already counted
     rows, _ = read_results_file(path, mine)
@@ -330,43 +224,31 @@ def _slow_table(path: Path, schema, columns: tuple[str, ...], problems: ReadProb
 def _rows_to_table(rows, schema, columns):
     data = {}
     for name in columns:
-        if name == "recorded_at":
-            data[name] = pa.array([parse_time(r.recorded_at) for r in rows], type=schema.field(name).type)
-        elif name == "seconds":
-            data[name] = pa.array([_seconds(r.seconds) for r in rows], type=pa.int64())
-        elif name == "answers":
-            data[name] = pa.array([";".join(f"{k}={v}" for k, v in r.answers.items()) for r in rows],
-                                  type=pa.string()).dictionary_encode()
-        else:
-            values = pa.array([getattr(r, name) for r in rows], type=pa.string())
-            data[name] = values.dictionary_encode() if name in _DICTIONARY else values
+        values = pa.array(_values(rows, name), type=pa.string() if name in _DICTIONARY else schema.field(name).type)
+        data[name] = values.dictionary_encode() if name in _DICTIONARY else values
     return pa.table(data, schema=schema)
 
 
-def _seconds(value: int) -> int:
-    """Seconds on a voter, kept within int64 (a hand-typed 99999999999999999999 is read, not a crash)."""
-    return max(-MAX_SECONDS, min(int(value), MAX_SECONDS))
+def _values(rows, name: str) -> list:
+    """The column ``name`` of the contract reader's rows, as the fast reader types it."""
+    if name == _PARSED:
+        return [parse_time(r.recorded_at) for r in rows]
+    if _KIND[name] == WHOLE:  # kept within int64: a hand-typed 99999999999999999999 is read, not a crash
+        return [max(-MAX_SECONDS, min(int(getattr(r, name)), MAX_SECONDS)) for r in rows]
+    if name == "answers":
+        return [";".join(f"{k}={v}" for k, v in r.answers.items()) for r in rows]
+    return [getattr(r, name) for r in rows]
 
 
 MAX_SECONDS = 10**12
 
 
 def _read_slow_only(files: list[Path], columns: tuple[str, ...], problems: ReadProblems) -> Results:
-    records: dict[str, list] = {name: [] for name in columns}
+    rows = []
     for path in files:
-        rows, _ = read_results_file(path, problems)
-        for r in rows:
-            for name in columns:
-                if name == "recorded_at":
-                    records[name].append(parse_time(r.recorded_at))
-                elif name == "answers":
-                    records[name].append(";".join(f"{k}={v}" for k, v in r.answers.items()))
-                elif name == "seconds":
-                    records[name].append(_seconds(r.seconds))
-                else:
-                    records[name].append(getattr(r, name))
-    frame = pd.DataFrame(records, columns=list(columns))
-    frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True).astype("datetime64[us, UTC]")
+        rows.extend(read_results_file(path, problems)[0])
+    frame = pd.DataFrame({name: _values(rows, name) for name in columns}, columns=list(columns))
+    frame[_PARSED] = pd.to_datetime(frame[_PARSED], utc=True).astype("datetime64[us, UTC]")
     _fix_types(frame)
     return Results(frame, problems, len(files), [str(p) for p in files])
 
@@ -375,9 +257,9 @@ def _fix_types(frame: pd.DataFrame) -> None:
     for name in frame.columns:
         if name in _DICTIONARY and not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype("category")
-        elif name == "seconds":
+        elif _KIND.get(name) == WHOLE:
             frame[name] = frame[name].astype("int64")
-        elif name == "recorded_at":
+        elif name == _PARSED:
             if frame[name].dtype != "datetime64[us, UTC]":
                 frame[name] = frame[name].astype("datetime64[us, UTC]")
         elif frame[name].dtype != "str" and name not in _DICTIONARY:
