@@ -49,9 +49,7 @@ class ScriptError(PhonebankError):
 
 
 class ImportFailed(PhonebankError):
-    """A voter file could not be imported."""
-
-    exit_code = 1
+    """A voter file could not be imported. Exit 1, as every PhonebankError."""
 
 
 class UsageProblem(PhonebankError):
@@ -61,9 +59,7 @@ class UsageProblem(PhonebankError):
 
 
 class DataError(PhonebankError):
-    """A list, roster or results file is unreadable."""
-
-    exit_code = 1
+    """A list, roster or results file is unreadable. Exit 1, as every PhonebankError."""
 
 
 class NotSaved(DataError):

@@ -91,6 +91,14 @@ def mapping_problems(script: Script, layout: str, code_counts: dict[str, int], c
             problems.append(f"scripts.yaml:{where}: {what} flag '{value}' is not in PDI's published flag list "
                             f"(parsons pdi/flag_ids.py) — {fix}")
 
+    def needs(value: Any, where: int | None, what: str, field: str, calls: str = "") -> None:
+        """``what`` (a code, an answer) must have ``field`` for this layout; a flag it has must be PDI's."""
+        if not value:
+            problems.append(f"scripts.yaml:{where}: {what} has no {field}, which {command} needs{calls} — add "
+                            f"{field}: \"...\" to that {what.split()[0]}")
+        elif isinstance(value, str):
+            flag_ok(value, where, what)
+
     for name, count in sorted(code_counts.items()):
         code = script.code(name)
         if code is None:
@@ -107,33 +115,25 @@ def mapping_problems(script: Script, layout: str, code_counts: dict[str, int], c
                             f"({count:,} call(s)) — add van_result_id: N, the id VAN's GET "
                             "canvassResponses/resultCodes lists for it")
         elif code_field and not code.contact:
-            value = getattr(code, code_field)
-            if not value:
-                problems.append(f"scripts.yaml:{where}: code '{name}' has no {code_field}, which {command} needs "
-                                f"({count:,} call(s)) — add {code_field}: \"...\" to that code")
-            else:
-                flag_ok(value, where, f"code '{name}'")
+            needs(getattr(code, code_field), where, f"code '{name}'", code_field, f" ({count:,} call(s))")
     for name, count in sorted(contact_counts.items()):
         code = script.code(name)
         if code is None or contact_field is None:
             continue
-        where = line("codes", script.codes.index(code))
-        value = getattr(code, contact_field)
-        if not value:
-            problems.append(f"scripts.yaml:{where}: code '{name}' has no {contact_field}, which {command} needs "
-                            f"({count:,} call(s)) — add {contact_field}: \"...\" to that code")
-        elif isinstance(value, str):
-            flag_ok(value, where, f"code '{name}'")
+        needs(getattr(code, contact_field), line("codes", script.codes.index(code)), f"code '{name}'",
+              contact_field, f" ({count:,} call(s))")
     if contact_counts and support_key and not getattr(script.export, support_key):
         problems.append(f"scripts.yaml:{line('export')}: export.{support_key} is not set, which {command} needs "
                         f"for the contact codes — add {support_key}: ... under export:")
     if q_field is not None and a_field is not None:
-        problems += _answer_problems(script, answers, q_field, a_field, command, flag_ok)
+        problems += _answer_problems(script, answers, q_field, a_field, command, needs)
     return sorted(problems, key=by_line)
 
 
 def _answer_problems(script: Script, answers: Iterable[tuple[str, str]], q_field: str, a_field: str, command: str,
-                     flag_ok: Callable[[str, int | None, str], None]) -> list[str]:
+                     needs: Callable[[Any, int | None, str, str], None]) -> list[str]:
+    """The problems of the answers exported: unknown questions and answers, a question without ``q_field``
+    (here); an answer without ``a_field``, or with a flag PDI does not list (through ``needs``)."""
     problems: list[str] = []
     line = script.line_of
     told: set[str] = set()
@@ -155,13 +155,8 @@ def _answer_problems(script: Script, answers: Iterable[tuple[str, str]], q_field
             problems.append(f"scripts.yaml:{line('questions', qi, 'answers')}: answer '{aid}' to question '{qid}' "
                             f"is not in scripts.yaml — add it back under that question's answers: with {a_field}: ...")
             continue
-        where = line("questions", qi, "answers", q.answers.index(a))
-        value = getattr(a, a_field)
-        if not value:
-            problems.append(f"scripts.yaml:{where}: answer '{aid}' of question '{qid}' has no {a_field}, which "
-                            f"{command} needs — add {a_field}: \"...\" to that answer")
-        elif isinstance(value, str):
-            flag_ok(value, where, f"answer '{aid}' of question '{qid}'")
+        needs(getattr(a, a_field), line("questions", qi, "answers", q.answers.index(a)),
+              f"answer '{aid}' of question '{qid}'", a_field)
     return problems
 
 
