@@ -85,6 +85,10 @@ class ListRows:
         except (csv.Error, UnicodeDecodeError) as exc:
             raise DataError(f"{self.path}:{reader.line_num}: unreadable ({exc}) — re-import the list") from None
 
+    def close(self) -> None:
+        """Close the file (a reader that wanted only the header)."""
+        self._fh.close()
+
     def phones(self, row: list[str]) -> list[str]:
         return [row[i] for i in self.phone_indexes if row[i]]
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..lists import check_header, phone_columns
+from ..lists import phone_columns
 
 try:  # pyarrow reads a million voters fast; without it the calling queue's reader is used
     import pyarrow as pa
@@ -48,22 +47,11 @@ def read_list(path: Path, columns: list[str] | None = None, dedupe: bool = True,
             table, header = got
             frame = table.to_pandas()
     if frame is None:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise DataError(f"{path}: list not found — import it with `phonebank import SOURCE --list {path.stem}`") from None
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read ({exc.strerror}) — check its permissions") from None
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
         header = _list_header(path)
-        if not header:
-            raise DataError(f"{path}: empty list file — re-import it with `phonebank import SOURCE --list {path.stem} --replace`")
-        check_header(header, path)
         phones = phone_columns(header)
         wanted = header if columns is None else list(dict.fromkeys(["voter_id", *phones, *columns]))
         wanted = [c for c in wanted if c in header]
-        frame = _read_list_frame(data, header, wanted, path)
+        frame = _read_list_frame(header, wanted, path)
         empty = (frame["voter_id"] == "").to_numpy(dtype=bool)
         if empty.any():
             frame = frame[~empty].reset_index(drop=True)
@@ -104,37 +92,29 @@ def list_zones(voters: Voters, path: Path | None, cache_dir: Path | None) -> tup
 
 
 def _list_header(path: Path) -> list[str]:
-    """The list's header row, read as the calling queue reads it (``lists.ListRows``)."""
-    import csv
+    """The list's header row, read and checked by the calling queue's reader (``lists.ListRows``)."""
+    from ..lists import ListRows
 
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            return next(csv.reader(fh), [])
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}:1: unreadable ({exc}) — re-import the list") from None
+    rows = ListRows(path)
+    rows.close()
+    return rows.header
 
 
-def _read_list_frame(data: bytes, header: list[str], wanted: list[str], path: Path) -> pd.DataFrame:
+def _read_list_frame(header: list[str], wanted: list[str], path: Path) -> pd.DataFrame:
+    """The columns ``wanted`` as text, read by the file store's reader (``voters_arrow.read_list_columns``,
+    pyarrow) or, when it cannot, by the calling queue's (``lists.ListRows``): one definition of reading
+    a list, with the rules of ``phonebank.lists``."""
+    table = None
     if pa is not None and len(set(header)) == len(header):
-        # first as if no value held a line break (faster); a quoted line break makes a short row, an
-        # error, and the second try takes line breaks in values
-        for newlines in (False, True):
-            try:
-                table = pacsv.read_csv(
-                    pa.BufferReader(data),
-                    read_options=pacsv.ReadOptions(block_size=1 << 22),
-                    parse_options=pacsv.ParseOptions(newlines_in_values=newlines),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types={c: pa.string() for c in header}, include_columns=wanted,
-                        strings_can_be_null=False, quoted_strings_can_be_null=False),
-                )
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                continue  # short rows, bad UTF-8...: next try, then the calling queue's lenient reader
-            frame = table.to_pandas()
-            for c in wanted:
-                if frame[c].dtype != "str" or frame[c].hasnans:
-                    frame[c] = frame[c].fillna("").astype("str")
-            return frame
+        from ..store.voters_arrow import read_list_columns
+
+        table = read_list_columns(path, wanted)
+    if table is not None:
+        frame = table.to_pandas()
+        for c in wanted:
+            if frame[c].dtype != "str" or frame[c].hasnans:
+                frame[c] = frame[c].fillna("").astype("str")
+        return frame
     from ..lists import ListRows
 
     rows = ListRows(path)
