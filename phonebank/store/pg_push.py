@@ -87,11 +87,8 @@ def _push_volunteers(conn, ws: Workspace) -> int:
         return 0
     rows = [(v.email, v.first_name, v.last_name, v.zip, v.registered_at) for v in roster.values()]
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE push_volunteers (email text, first_name text, last_name text, zip text, "
-                    "registered_at text) ON COMMIT DROP")
-        with cur.copy("COPY push_volunteers FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy_in(cur, "push_volunteers (email text, first_name text, last_name text, zip text, registered_at text)",
+                 "push_volunteers", rows)
         cur.execute(
             "INSERT INTO phonebank.volunteers AS v (email, first_name, last_name, zip, registered_at) "
             "SELECT lower(email), first_name, last_name, zip, registered_at FROM push_volunteers "
@@ -100,6 +97,14 @@ def _push_volunteers(conn, ws: Workspace) -> int:
             "WHERE (v.first_name, v.last_name, v.zip, v.registered_at) IS DISTINCT FROM "
             "(excluded.first_name, excluded.last_name, excluded.zip, excluded.registered_at)")
         return cur.rowcount
+
+
+def _copy_in(cur, table: str, target: str, rows: Iterable) -> None:
+    """``CREATE TEMP TABLE table ... ON COMMIT DROP``, then ``COPY target FROM STDIN`` of ``rows``."""
+    cur.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP")
+    with cur.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _dnc_key(*fields: str) -> str:
@@ -113,11 +118,9 @@ def _push_dnc(conn, ws: Workspace) -> int:
     rows = [(e.phone, e.added_at, e.source, e.reason, e.row_id,
              _dnc_key(e.phone, e.added_at, e.source, e.reason, e.row_id), not e.is_removal) for e in entries]
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE push_dnc (ord serial, phone text, added_at text, source text, reason text, "
-                    "row_id text, entry_key text, active boolean) ON COMMIT DROP")
-        with cur.copy("COPY push_dnc (phone, added_at, source, reason, row_id, entry_key, active) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy_in(cur, "push_dnc (ord serial, phone text, added_at text, source text, reason text, row_id text, "
+                 "entry_key text, active boolean)", "push_dnc (phone, added_at, source, reason, row_id, entry_key, active)",
+                 rows)
         cur.execute("INSERT INTO phonebank.dnc (phone, added_at, source, reason, row_id, entry_key, active) "
                     "SELECT phone, added_at, source, reason, row_id, entry_key, active FROM push_dnc ORDER BY ord "
                     "ON CONFLICT (entry_key) DO NOTHING")
@@ -148,13 +151,11 @@ def _push_results(conn, ws: Workspace, name: str, list_id: int, script: Script) 
         return 0, set()
     effects = {c.id: c.effect for c in script.codes}
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE push_results (ord serial, row_id text, recorded_at text, volunteer text, "
-                    "list text, voter_id text, phone text, code text, answers text, note text, language text, "
-                    "seconds text, callback_at text, undoes text, \"overlaps\" text) ON COMMIT DROP")
-        with cur.copy("COPY push_results (row_id, recorded_at, volunteer, list, voter_id, phone, code, answers, note, "
-                      "language, seconds, callback_at, undoes, \"overlaps\") FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_clean(f) for f in row.to_fields()])
+        _copy_in(cur, "push_results (ord serial, row_id text, recorded_at text, volunteer text, list text, voter_id "
+                 "text, phone text, code text, answers text, note text, language text, seconds text, callback_at text, "
+                 "undoes text, \"overlaps\" text)", "push_results (row_id, recorded_at, volunteer, list, voter_id, "
+                 "phone, code, answers, note, language, seconds, callback_at, undoes, \"overlaps\")",
+                 ([_clean(f) for f in row.to_fields()] for row in rows))
         cur.execute(
             "INSERT INTO phonebank.results (row_id, list_id, recorded_at, volunteer, list, voter_id, phone, code, "
             "answers, note, language, seconds, callback_at, undoes, \"overlaps\", cancels) "
