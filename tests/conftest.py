@@ -21,6 +21,14 @@ CLEARED = ("PHONEBANK_WORKSPACE", "PHONEBANK_NOW", "PHONEBANK_TODAY", "PHONEBANK
            "PHONEBANK_DATABASE_URL")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A run that leaves the stress suites out (``-m "not stress"``) is a quick one: generated tests try
+    a few examples each (``sizes.examples``)."""
+    import sizes
+
+    sizes.QUICK = "not stress" in (config.getoption("markexpr") or "")
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for var in CLEARED:

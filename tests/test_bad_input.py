@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sizes import examples
 
 from phonebank.cli import cli
 from phonebank.importer.aliases import ALIASES
@@ -458,7 +459,7 @@ def import_outcome(ws: Path, src: Path, args: list[str]) -> None:
         assert snapshot(ws / "lists") == before
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=examples(300, 25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(case=voter_files())
 def test_generated_voter_files_import_or_fail_cleanly(base: Path, tmp_path_factory: pytest.TempPathFactory,
@@ -473,7 +474,7 @@ def test_generated_voter_files_import_or_fail_cleanly(base: Path, tmp_path_facto
     import_outcome(ws, src, args)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(100, 20), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300))
 def test_random_bytes_import_or_fail_cleanly(base: Path, tmp_path_factory: pytest.TempPathFactory,
                                              data: bytes) -> None:

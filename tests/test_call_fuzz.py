@@ -11,6 +11,7 @@ import shutil
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sizes import examples
 
 from phonebank.cli import cli
 from phonebank.results import HEADER_LINE, RESULT_COLUMNS, ReadProblems, read_results_file
@@ -23,7 +24,7 @@ TOKENS = ["s", "n", "i", "c", "k", "u", "q", "t", "l", "y", "1", "2", "3", "0", 
 line = st.one_of(st.sampled_from(TOKENS), st.text(max_size=12).map(lambda s: s.replace("\n", " ").replace("\r", " ")))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(line, max_size=40))
 def test_any_typed_answers_end_cleanly(tmp_path_factory, lines):
     root = tmp_path_factory.mktemp("ws")
