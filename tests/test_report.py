@@ -440,6 +440,8 @@ def _random_workspace(root: Path, seed: int, voters: int = 150, rows: int = 900)
         vid = str(5000 + i) if seed % 2 else f"V{i:04d}"  # numeric and text ids take different paths
         p1 = f"+1{rng.choice(['213', '323', '212', '818'])}555{rng.randrange(10000):04d}"
         p2 = f"+1{rng.choice(['213', '310'])}555{rng.randrange(10000):04d}" if rng.random() < 0.4 else ""
+        if i % 37 == 5:  # a voter with no number at all (a list edited by hand)
+            p1 = p2 = ""
         people.append((vid, "A", "B", p1, p2, rng.choice(["90031", "10001", ""]), "CA", "van", vid))
     write_list(root, "rand", people)
     dnc = {p[3] for p in rng.sample(people, 5)}
@@ -519,6 +521,47 @@ def test_vectorized_status_matches_outcomes(tmp_path: Path, seed: int) -> None:
 
 
 # -- the derived cache of parsed rows (.phonebank/report/LIST/) -------------------------------------------------
+@pytest.mark.parametrize("seed", range(4))
+def test_progress_counted_from_the_called_voters_equals_every_voters_status(tmp_path: Path, seed: int) -> None:
+    """``state.progress`` works on the voters with calls and the list's zone counts; its figures are those
+    of the status of every list voter (``list_state``), with and without a do-not-call list."""
+    import numpy as np
+
+    from phonebank.report.data import effective_mask, read_list, read_results
+    from phonebank.report.state import (
+        S_CALLABLE,
+        S_FINISHED,
+        S_NEW,
+        S_WAITING,
+        fold_frame,
+        list_state,
+        progress,
+    )
+    from phonebank.report.voters import list_zones
+
+    _, dnc, now = _random_workspace(tmp_path / "ws", seed)
+    ws = Workspace(tmp_path / "ws")
+    script = load_script(ws.script_path)
+    voters = read_list(ws.list_path("rand"))
+    results = read_results(ws.results_files("rand"))
+    folded = fold_frame(script, results.frame, effective_mask(results.frame), voters.frame["voter_id"])
+    zones = list_zones(voters, None, None)
+    assert len(zones.no_phone) >= 4
+    n = folded.n_list
+    for numbers in (dnc, set()):
+        state = list_state(folded, voters.frame, voters.phone_columns, numbers, now)
+        got = progress(folded, voters.frame, voters.phone_columns, numbers, now, zones.zone_of, zones.counts,
+                       zones.no_phone)
+        assert got.finished == int((state.status == S_FINISHED).sum())
+        assert got.waiting == int((state.status == S_WAITING).sum())
+        assert got.never_called == int((folded.attempts[:n] == 0).sum())
+        assert got.touched.tolist() == np.flatnonzero(folded.attempts[:n] > 0).tolist()
+        due = (state.status == S_NEW) | (state.status == S_CALLABLE)
+        assert got.due_by_zone.tolist() == np.bincount(zones.zone_of[due], minlength=len(zones.keys)).tolist()
+        assert got.on_dnc.tolist() == np.flatnonzero(state.on_dnc).tolist()
+        assert bool(numbers) == bool(len(got.on_dnc))
+
+
 def _append(ws: Path, volunteer: str, data: bytes) -> None:
     with open(ws / "results" / "test" / f"{volunteer}.csv", "ab") as fh:
         fh.write(data)

@@ -37,7 +37,8 @@ def test_the_import_records_each_voters_zone_and_the_report_agrees(tmp_path: Pat
     recorded = cache.load_zones(folder, list_path, len(voters.frame))
     assert recorded is not None  # written by the import, keyed to the list file it wrote
     fresh = list_zones(voters, list_path, None)  # worked out again, no cache
-    assert [recorded[1][i] for i in recorded[0]] == [fresh[1][i] for i in fresh[0]]
+    assert [recorded[1][i] for i in recorded[0]] == [fresh.keys[i] for i in fresh.zone_of]
+    assert recorded[2].tolist() == fresh.counts.tolist() and recorded[3].tolist() == fresh.no_phone.tolist() == []
     with_recorded = json.loads(_run(ws, "report", "--format", "json").stdout)["progress"]
     shutil.rmtree(folder)
     worked_out = json.loads(_run(ws, "report", "--format", "json").stdout)["progress"]

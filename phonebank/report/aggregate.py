@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,14 +43,11 @@ from .activity import by_day, by_hour, volunteers
 from .data import REPORT_COLUMNS, Results, duplicate_mask, effective_mask, read_results
 from .state import (
     E_UNKNOWN,
-    S_CALLABLE,
-    S_FINISHED,
-    S_NEW,
-    S_WAITING,
     Folded,
     ListState,
     fold_frame,
     list_state,
+    progress,
 )
 from .times import NAT, day_number, local_day_hour, ts_int
 from .voters import Voters, id_index, list_zones, read_list
@@ -68,18 +66,22 @@ def parse_day(text: str | None, option: str) -> dt.date | None:
 
 @dataclass
 class Loaded:
-    """Everything read for a list: the voters, the rows, and their fold."""
+    """Everything read for a list: the voters, the rows, and their fold (``state``, the status of every
+    list voter, is worked out when first asked for: a report counts statuses without it)."""
 
     list_name: str
     voters: Voters
     results: Results
     keep: np.ndarray
     folded: Folded
-    state: ListState
     now: dt.datetime
     dnc: set[str]
     list_path: Path | None = None
     cache_dir: Path | None = None
+
+    @cached_property
+    def state(self) -> ListState:
+        return list_state(self.folded, self.voters.frame, self.voters.phone_columns, self.dnc, self.now)
 
 
 def load(ws: Workspace, script: Script, list_name: str, list_columns: Sequence[str] | None = ("zip", "state"),
@@ -97,8 +99,7 @@ def load(ws: Workspace, script: Script, list_name: str, list_columns: Sequence[s
         folded = fold_frame(script, results.frame, keep, voters.frame["voter_id"])
     dnc = read_dnc(ws.dnc_path)
     now = now or clock.now(dt.UTC)
-    state = list_state(folded, voters.frame, voters.phone_columns, dnc, now)
-    return Loaded(list_name, voters, results, keep, folded, state, now, dnc, ws.list_path(list_name), cache_dir)
+    return Loaded(list_name, voters, results, keep, folded, now, dnc, ws.list_path(list_name), cache_dir)
 
 
 def _cache_dir(ws: Workspace, list_name: str):
@@ -196,40 +197,38 @@ def _warnings(ws: Workspace, got: Loaded) -> list[str]:
 
 
 def _progress(script: Script, got: Loaded, n: int) -> dict:
-    folded, state = got.folded, got.state
-    status = state.status
-    due = np.flatnonzero((status == S_NEW) | (status == S_CALLABLE))
-    open_now = _open_now(script, got, due)
-    dnc_coded = np.zeros(n, dtype=bool)  # coded with a do-not-call code (refused, do not call...)
-    who = folded.voter_of_row[folded.codes.do_not_call[folded.cat[folded.rows]]]
-    dnc_coded[who[who < n]] = True
+    """The list's progress, worked out for the voters with calls (``state.progress``) and the counts of
+    the whole list by zone (``voters.list_zones``, recorded by `phonebank import`)."""
+    folded = got.folded
+    zones = list_zones(got.voters, got.list_path, got.cache_dir)
+    p = progress(folded, got.voters.frame, got.voters.phone_columns, got.dnc, got.now, zones.zone_of, zones.counts,
+                 zones.no_phone)
+    due = int(p.due_by_zone.sum())
+    open_now = int(p.due_by_zone[_open_zones(script, got.now, zones.keys, p.due_by_zone > 0)].sum())
+    who = folded.voter_of_row[folded.codes.do_not_call[folded.cat[folded.rows]]]  # coded do-not-call (refused...)
+    dnc_coded = np.unique(who[who < n])
     return {
         "voters": int(n),
-        "attempted": int((folded.attempts[:n] > 0).sum()),
-        "reached": int(folded.contacted[:n].sum()),
-        "finished": int((status == S_FINISHED).sum()),
-        "callable_now": int(open_now.sum()),
-        "waiting": int((status == S_WAITING).sum()),
-        "held_by_hours": int(len(due) - open_now.sum()),
-        "do_not_call": int((dnc_coded | state.on_dnc).sum()),
-        "never_called": int((folded.attempts[:n] == 0).sum()),
+        "attempted": len(p.touched),
+        "reached": int(folded.contacted[p.touched].sum()),
+        "finished": p.finished,
+        "callable_now": open_now,
+        "waiting": p.waiting,
+        "held_by_hours": due - open_now,
+        "do_not_call": len(np.union1d(dnc_coded, p.on_dnc)),
+        "never_called": p.never_called,
     }
 
 
-def _open_now(script: Script, got: Loaded, due: np.ndarray) -> np.ndarray:
-    """For each due voter: is every zone the voter may be in inside the calling window now? The zone
-    key of every list voter comes from the file store's own derivation (``voters_arrow.zone_indexes``,
-    kept in the report cache while the list is unchanged); each distinct key is checked once."""
-    if not len(due):
-        return np.zeros(0, dtype=bool)
-    zone_of, keys = list_zones(got.voters, got.list_path, got.cache_dir)
+def _open_zones(script: Script, now: dt.datetime, keys: list[str], wanted: np.ndarray) -> np.ndarray:
+    """Which of the ``wanted`` zone keys are inside the calling window now — the queue's rule: open now
+    and for last_call_minutes after it. Each key is checked once."""
     h = script.calling.hours
     start, end = hours.parse_hhmm(h.start), hours.parse_hhmm(h.end)
-    wanted = zone_of[due]
     open_key = np.zeros(len(keys), dtype=bool)
-    for k in np.unique(wanted).tolist():  # the queue's rule: open now and for last_call_minutes after it
-        open_key[k] = hours.open_for(hours.parse_zone_key(keys[k]), got.now, start, end, h.last_call_minutes)
-    return open_key[wanted]
+    for k in np.flatnonzero(wanted).tolist():
+        open_key[k] = hours.open_for(hours.parse_zone_key(keys[k]), now, start, end, h.last_call_minutes)
+    return open_key
 
 
 def _ids(support: np.ndarray) -> dict:

@@ -213,20 +213,31 @@ def _save_keyed(cache_dir: Path, name: str, path: Path, columns: dict, **meta) -
 
 
 def load_zones(cache_dir: Path, path: Path, rows: int):
-    """The cached zone of every list voter (``data.list_zones``) if the list file is unchanged. `phonebank
-    import` records them (it works them out for the calling index anyway), so a first report need not."""
+    """The cached zone of every list voter (``voters.list_zones``), the number of voters in each zone
+    and the positions of voters with no phone, if the list file is unchanged. `phonebank import` records
+    them (it works the zones out for the calling index anyway), so a report need not read the list for
+    its list-level figures."""
     import numpy as np
 
     got = _load_keyed(cache_dir, "zones.arrow", path, rows)
     if got is None or "keys" not in got[1]:
         return None
-    return np.asarray(got[0].column("zone").to_numpy(), dtype=np.int32), list(got[1]["keys"])
+    zone_of = np.asarray(got[0].column("zone").to_numpy(), dtype=np.int32)
+    keys = list(got[1]["keys"])
+    counts = got[1].get("counts")
+    counts = np.bincount(zone_of, minlength=len(keys)) if counts is None else np.asarray(counts, dtype=np.int64)
+    return zone_of, keys, counts, np.asarray(got[1].get("no_phone", []), dtype=np.int64)
 
 
-def save_zones(cache_dir: Path, path: Path, zone_of, keys: list[str]) -> None:
+def save_zones(cache_dir: Path, path: Path, zone_of, keys: list[str], no_phone=()) -> None:
+    """Record each voter's zone (a position in ``keys``), the count of voters per zone and the positions
+    of voters without a phone (none in a list `phonebank import` wrote: it rejects such voters)."""
+    import numpy as np
     import pyarrow as pa
 
-    _save_keyed(cache_dir, "zones.arrow", path, {"zone": pa.array(zone_of, pa.int32())}, keys=list(keys))
+    counts = np.bincount(np.asarray(zone_of, dtype=np.int64), minlength=len(keys)).tolist()
+    _save_keyed(cache_dir, "zones.arrow", path, {"zone": pa.array(zone_of, pa.int32())}, keys=list(keys),
+                counts=counts, no_phone=[int(i) for i in no_phone])
 
 
 def load_ids(cache_dir: Path, path: Path, rows: int):

@@ -302,11 +302,31 @@ def _order(voter: np.ndarray, ts: np.ndarray, u: int) -> np.ndarray:
     return np.lexsort((ts, voter))
 
 
+# times as `phonebank call` writes them (a UTC offset, to the minute or second): pyarrow and
+# datetime.fromisoformat read these alike, so they are parsed at once; any other text one by one
+_PLAIN_TIME = r"^[12]\d{3}-[01]\d-[0-3]\dT([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?[+-]([01]\d|2[0-3]):[0-5]\d$"
+
+
 def _parse_times(texts: np.ndarray) -> np.ndarray:
     """ISO 8601 texts -> int64 us UTC (NAT when empty/unparseable), as outcomes.parse_time reads them."""
     out = np.full(len(texts), NAT, dtype=np.int64)
+    todo = np.arange(len(texts))
+    if len(texts) > 64:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            arr = pa.array(texts, pa.string())
+            match = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_TIME), False)
+            plain = np.asarray(match.to_numpy(zero_copy_only=False), dtype=bool)
+            at = np.flatnonzero(plain)
+            when = pc.cast(arr.take(pa.array(at)), pa.timestamp("us", tz="UTC"))
+            out[at] = np.asarray(when.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+            todo = np.flatnonzero(~plain)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            todo = np.arange(len(texts))
     parse, epoch, micro, utc = dt.datetime.fromisoformat, _EPOCH, _MICRO, dt.UTC
-    for i, text in enumerate(texts.tolist()):
+    for i, text in zip(todo.tolist(), texts[todo].tolist(), strict=True):
         if not text:
             continue
         try:
@@ -338,15 +358,21 @@ class ListState:
 
 
 def list_state(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: set[str],
-               now: dt.datetime) -> ListState:
-    n = folded.n_list
+               now: dt.datetime, numbers: np.ndarray | None = None) -> ListState:
+    """The status of every list voter (``voters`` aligned with the list), or of the voters ``numbers``
+    only (``voters`` then holds their rows, in that order)."""
+    n = folded.n_list if numbers is None else len(numbers)
     live_any = np.zeros(n, dtype=bool)
     on_dnc = np.zeros(n, dtype=bool)
     dnc_list = list(dnc)
-    in_list = folded.dead_voter < n
+    in_list = folded.dead_voter < folded.n_list
     dead_v, dead_p = folded.dead_voter[in_list], folded.dead_phone[in_list]
+    if numbers is not None and len(dead_v):  # the dead numbers of these voters, by position in ``numbers``
+        at = np.minimum(np.searchsorted(numbers, dead_v), max(n - 1, 0))
+        mine = (numbers[at] == dead_v) if n else np.zeros(len(dead_v), dtype=bool)
+        dead_v, dead_p = at[mine], dead_p[mine]
     for col in phone_cols:
-        phones = voters[col]
+        phones = voters[col].reset_index(drop=True)
         present = (phones != "").to_numpy(dtype=bool)
         listed = phones.isin(dnc_list).to_numpy(dtype=bool) if dnc_list else np.zeros(n, bool)
         alive = present & ~listed
@@ -355,9 +381,69 @@ def list_state(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc:
             alive[dead_v[values == dead_p]] = False
         live_any |= alive
         on_dnc |= present & listed
+    who = np.arange(n) if numbers is None else numbers
     status = np.full(n, S_CALLABLE, dtype=np.int8)
-    status[folded.next_at[:n] > _us(now)] = S_WAITING
-    status[folded.finished[:n]] = S_FINISHED
-    status[folded.attempts[:n] == 0] = S_NEW
+    status[folded.next_at[who] > _us(now)] = S_WAITING
+    status[folded.finished[who]] = S_FINISHED
+    status[folded.attempts[who] == 0] = S_NEW
     status[~live_any] = S_FINISHED
     return ListState(status, live_any, on_dnc)
+
+
+@dataclass
+class Progress:
+    """The list's progress by status, worked out for the voters with calls only (the others are NEW, or
+    FINISHED when no number is left): counts, and the voters due now (NEW or CALLABLE) by zone key."""
+
+    touched: np.ndarray  # list voters with calls that count (voter numbers, ascending)
+    finished: int
+    waiting: int
+    never_called: int
+    on_dnc: np.ndarray  # list voters with a number on the do-not-call list (voter numbers)
+    due_by_zone: np.ndarray  # int64 per zone key
+
+
+def progress(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: set[str], now: dt.datetime,
+             zone_of: np.ndarray, zone_counts: np.ndarray, no_phone: np.ndarray) -> Progress:
+    """``list_state``'s statuses, counted: the work follows the voters with calls, not the list (the
+    whole list is searched only for numbers on a non-empty do-not-call list)."""
+    n = folded.n_list
+    v = folded.voter_of_row
+    touched = v[np.r_[True, v[1:] != v[:-1]]] if len(v) else np.zeros(0, dtype=np.int64)
+    touched = touched[touched < n]
+    listed_any = np.zeros(0, dtype=np.int64)  # voters with a number on the do-not-call list
+    blocked = no_phone  # voters without a number left to call, before any call
+    if dnc:
+        listed_any, blocked = _dnc_voters(voters, phone_cols, dnc, no_phone)
+    state = list_state(folded, voters.take(touched), phone_cols, dnc, now, touched)
+    status = state.status
+    fresh = np.setdiff1d(blocked, touched, assume_unique=True)  # never called, nothing to call
+    due = np.bincount(zone_of[touched[status == S_CALLABLE]], minlength=len(zone_counts))
+    due += zone_counts - np.bincount(zone_of[touched], minlength=len(zone_counts)) - \
+        np.bincount(zone_of[fresh], minlength=len(zone_counts))
+    return Progress(touched, int((status == S_FINISHED).sum()) + len(fresh), int((status == S_WAITING).sum()),
+                    n - len(touched), listed_any, due)
+
+
+def _dnc_voters(voters: pd.DataFrame, phone_cols: list[str], dnc: set[str],
+                no_phone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(voters with any number on the do-not-call list, voters with no number off it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(voters)
+    value_set = pa.array(sorted(dnc), pa.string())
+    listed_any = np.zeros(n, dtype=bool)
+    live = np.zeros(n, dtype=bool)
+    for col in phone_cols:
+        values = getattr(voters[col].array, "_pa_array", None)
+        if values is None:
+            values = pa.array(voters[col].to_numpy(dtype=object), pa.string())
+        listed = np.asarray(pc.fill_null(pc.is_in(values, value_set=value_set), False).to_numpy(zero_copy_only=False),
+                            dtype=bool)
+        present = np.asarray(pc.not_equal(values, "").to_numpy(zero_copy_only=False), dtype=bool)
+        listed_any |= present & listed
+        live |= present & ~listed
+    dead = ~live
+    dead[no_phone] = True
+    return np.flatnonzero(listed_any), np.flatnonzero(dead)

@@ -12,10 +12,10 @@ from ..lists import phone_columns
 
 try:  # pyarrow reads a million voters fast; without it the calling queue's reader is used
     import pyarrow as pa
-    import pyarrow.csv as pacsv
+    import pyarrow.compute as pc
 except ImportError:  # pragma: no cover - exercised only where pyarrow is missing
     pa = None
-    pacsv = None
+    pc = None
 
 
 @dataclass
@@ -64,14 +64,26 @@ def read_list(path: Path, columns: list[str] | None = None, dedupe: bool = True,
     return voters.deduped() if dedupe else voters
 
 
-def list_zones(voters: Voters, path: Path | None, cache_dir: Path | None) -> tuple[np.ndarray, list[str]]:
-    """Each list voter's zone key, as a position in the returned keys (``voters_arrow.zone_indexes``:
-    ZIP, state and every number, as the calling queue works them out); kept in the report cache."""
+@dataclass
+class ListZones:
+    """The list's voters by zone: each voter's zone key (a position in ``keys``), the number of voters
+    in each zone, and the positions of voters with no phone at all."""
+
+    zone_of: np.ndarray  # int32, one per list voter
+    keys: list[str]
+    counts: np.ndarray  # int64, one per key
+    no_phone: np.ndarray  # int64 positions
+
+
+def list_zones(voters: Voters, path: Path | None, cache_dir: Path | None) -> ListZones:
+    """Each list voter's zone key (``voters_arrow.zone_indexes``: ZIP, state and every number, as the
+    calling queue works them out) and the counts a report needs of the whole list; recorded by
+    `phonebank import`, else worked out here once and kept in the report cache."""
     from . import cache
 
     got = cache.load_zones(cache_dir, path, len(voters.frame)) if cache_dir is not None and path else None
     if got is not None:
-        return got
+        return ListZones(*got)
     from ..store.voters_arrow import zone_indexes
 
     frame = voters.frame
@@ -84,11 +96,16 @@ def list_zones(voters: Voters, path: Path | None, cache_dir: Path | None) -> tup
             return pa.array(frame[name].to_numpy(dtype=object), pa.string())
         return values.combine_chunks().cast(pa.string())
 
-    zone_of, keys = zone_indexes(column("zip"), column("state"), [column(c) for c in voters.phone_columns])
+    phones = [column(c) for c in voters.phone_columns]
+    zone_of, keys = zone_indexes(column("zip"), column("state"), phones)
     zone_of = np.asarray(zone_of, dtype=np.int32)
+    some_phone = np.zeros(len(frame), dtype=bool)
+    for values in phones:
+        some_phone |= np.asarray(pc.not_equal(values, "").to_numpy(zero_copy_only=False), dtype=bool)
+    no_phone = np.flatnonzero(~some_phone)
     if cache_dir is not None and path:
-        cache.save_zones(cache_dir, path, zone_of, keys)
-    return zone_of, keys
+        cache.save_zones(cache_dir, path, zone_of, keys, no_phone)
+    return ListZones(zone_of, keys, np.bincount(zone_of, minlength=len(keys)).astype(np.int64), no_phone)
 
 
 def _list_header(path: Path) -> list[str]:
