@@ -87,9 +87,35 @@ def workbook(rows: list[list], cells: dict[str, str] | None = None, shared: bool
 
 
 def shared_string_bomb() -> bytes:
-    """One 60,000-character string, stored once, in 20,000 cells: 1.2 GB of text from a small file."""
-    big = "x" * 60_000
-    return workbook([HEADER + ["Notes"]] + [[str(i), "Ana", "Reyes", "2135550101", big] for i in range(20_000)])
+    """One 60,000-character string, stored once (xl/sharedStrings.xml), in 20,000 cells: 1.2 GB of text
+    from a small file. openpyxl writes the header; the voters' rows are written into its sheet here (openpyxl
+    writes every string inline, and takes most of a minute for these rows)."""
+    parts = _parts(workbook([HEADER + ["Notes"]]))
+    rows = "".join(f'<row r="{n}"><c r="A{n}" t="n"><v>{n - 1}</v></c><c r="B{n}" t="inlineStr"><is><t>Ana</t></is>'
+                   f'</c><c r="C{n}" t="inlineStr"><is><t>Reyes</t></is></c><c r="D{n}" t="inlineStr"><is><t>'
+                   f'2135550101</t></is></c><c r="E{n}" t="s"><v>0</v></c></row>' for n in range(2, 20_002))
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    assert "</row></sheetData>" in sheet and 'ref="A1:E1"' in sheet
+    parts["xl/worksheets/sheet1.xml"] = (sheet.replace("</row></sheetData>", f"</row>{rows}</sheetData>")
+                                         .replace('ref="A1:E1"', 'ref="A1:E20001"').encode())
+    parts["xl/sharedStrings.xml"] = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                                     f'count="20000" uniqueCount="1"><si><t>{"x" * 60_000}</t></si></sst>').encode()
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
+        b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+        b'Target="sharedStrings.xml" Id="rIdStrings" /></Relationships>'))
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml" /></Types>'))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+    return out.getvalue()
+
+
+def _parts(book: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(book)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
 
 
 def not_a_workbook() -> bytes:
