@@ -4,15 +4,18 @@ Organizer-only: this package imports pandas (and pyarrow when available), so not
 command imports may import it at module level; ``phonebank.commands.report_cmd`` imports it inside
 the command function.
 
-* ``data``      read every results file of the list into a pandas frame, fast (pyarrow's CSV reader)
-                with the exact rules of ``phonebank.results`` (torn last line, damaged rows, undo rows);
-* ``voters``    read the call list (the columns a report needs) and each voter's zone key;
+* ``data``      read every results file of the list into a pandas frame, fast, with the rules of
+                ``phonebank.results`` (torn last line, damaged rows, undo rows); ``arrow_rows`` its
+                pyarrow parse, typed and checked by ``results.FORMAT``;
+* ``voters``    read the call list (the columns a report needs, by the store's own list readers), each
+                voter's zone key and the list's counts by zone (recorded by `phonebank import`);
 * ``times``     time stamps as int64 microseconds: campaign-zone days and hours, ISO text;
 * ``cache``     the derived cache of parsed rows, list columns and zones in ``.phonebank/report/LIST/``;
-* ``state``     the per-voter outcome of ``phonebank.outcomes`` (fold + status), vectorized;
+* ``state``     the per-voter outcome by ``phonebank.outcomes.RULES`` (fold + status), vectorized, and the
+                list's progress counted from the voters with calls;
 * ``aggregate`` the report as one plain dict (the JSON document); ``activity`` its volunteer, day and
                 hour sections;
-* ``render``    that dict as a terminal table, CSV, JSON, Markdown or a self-contained HTML page.
+* ``render``    that dict as a terminal table, CSV, JSON or Markdown; ``html`` as a self-contained page.
 """
 
 from __future__ import annotations

@@ -415,7 +415,7 @@ def progress(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: s
     blocked = no_phone  # voters without a number left to call, before any call
     if dnc:
         listed_any, blocked = _dnc_voters(voters, phone_cols, dnc, no_phone)
-    state = list_state(folded, voters.take(touched), phone_cols, dnc, now, touched)
+    state = list_state(folded, voters[phone_cols].take(touched), phone_cols, dnc, now, touched)
     status = state.status
     fresh = np.setdiff1d(blocked, touched, assume_unique=True)  # never called, nothing to call
     due = np.bincount(zone_of[touched[status == S_CALLABLE]], minlength=len(zone_counts))
