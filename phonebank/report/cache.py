@@ -67,8 +67,16 @@ def _fingerprint(path: Path, offset: int) -> tuple[str, str] | None:
 ROWS = "rows.arrow"
 
 
-def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
-    """Valid cached tables by results file: {path: (pyarrow table, offset)}."""
+class Cached(dict):
+    """{path: (pyarrow table, offset)}; ``whole``: every cached row at once (one table, no slicing) when
+    they are exactly the rows of ``files``, in order — the report of an unchanged list then converts
+    one table instead of joining a slice per file."""
+
+    whole: Any = None
+
+
+def load(cache_dir: Path, files: list[Path]) -> Cached:
+    """Valid cached tables by results file: {path: (pyarrow table, offset)} (``Cached``)."""
     import pyarrow as pa
 
     from .data import CACHE_COLUMNS
@@ -76,18 +84,19 @@ def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
     try:
         manifest = json.loads((cache_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return Cached()
     if not isinstance(manifest, dict) or manifest.get("version") != VERSION:
-        return {}
+        return Cached()
     entries = manifest.get("files", {})
     try:
         with pa.memory_map(str(cache_dir / ROWS)) as source:
             rows = pa.ipc.open_file(source).read_all()
         if rows.column_names != list(CACHE_COLUMNS) or rows.num_rows != manifest.get("rows"):
-            return {}
+            return Cached()
     except (OSError, TypeError, ValueError, pa.ArrowException):
-        return {}
-    out: dict[Path, tuple[object, int]] = {}
+        return Cached()
+    out = Cached()
+    at = 0  # where the next file's rows start if the cached rows are exactly those of ``files``
     for path in files:
         entry = entries.get(path.name)
         if not isinstance(entry, dict):
@@ -104,6 +113,9 @@ def load(cache_dir: Path, files: list[Path]) -> dict[Path, tuple[object, int]]:
         except (OSError, KeyError, TypeError, ValueError):
             continue
         out[path] = (rows.slice(start, count), offset)
+        at = at + count if at == start else -1
+    if at == rows.num_rows and len(out) == len(files):
+        out.whole = rows
     return out
 
 

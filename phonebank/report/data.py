@@ -109,7 +109,7 @@ def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
     problems = ReadProblems()
     if pa is None:
         return _read_slow_only(files, columns, problems)
-    cached: dict[Path, tuple] = {}
+    cached: dict[Path, tuple] = {}  # cache.Cached
     parse_columns = columns
     if cache_dir is not None:
         from . import cache
@@ -154,7 +154,11 @@ def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
     if cache_dir is not None and (updates or len(cached) != len(files)):
         cache.save(cache_dir, {p: updates.get(p) or cached[p] for p in files
                                if p in updates or (p in cached and p not in slow)})
-    if parts:
+    if not new and getattr(cached, "whole", None) is not None:  # nothing new: the cached rows as one table
+        table = cached.whole  # type: ignore[attr-defined]
+    elif joined is not None and not cached and not slow:  # nothing cached: the one parse of every file
+        table = joined
+    elif parts:
         table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
         table = table.unify_dictionaries()
     else:
