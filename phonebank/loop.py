@@ -207,8 +207,11 @@ class Session:
                 continue
             code_id, answers, note, callback_at = coded
             code = self.script.code(code_id)
-            self._save(offer, phone, code_id, answers, note, callback_at, language, started)
-            if code and code.effect == "final_for_number":
+            # a dead number with another left: the volunteer may stay on the voter; else the save ends the
+            # hold (and a shared campaign claims the next voter in the same round trip)
+            stays = code is not None and code.effect == "final_for_number" and len(offer.phones) > 1
+            self._save(offer, phone, code_id, answers, note, callback_at, language, started, done=not stays)
+            if stays:
                 offer = shown_safe(self.store.offer(offer.voter_id, offer.hold))
                 self.current = offer
                 if offer.phones and self._open_for_dialing(offer) and self.ui.confirm(
@@ -256,14 +259,14 @@ class Session:
         return self.clock().astimezone(self.tz)
 
     def _save(self, offer: Offer, phone: str, code_id: str, answers: dict[str, str], note: str,
-              callback_at: str, language: str, started: float) -> None:
+              callback_at: str, language: str, started: float, done: bool = False) -> None:
         row = ResultRow(
             recorded_at=self.now().isoformat(timespec="seconds"), volunteer=self.volunteer.email,
             list=self.store.list_name, voter_id=offer.voter_id, phone=phone, code=code_id, answers=answers,
             note=readable(note), language=language, seconds=int(time.monotonic() - started),
             callback_at=callback_at,
         )
-        saved = self._save_or_retry(row, offer)
+        saved = self._save_or_retry(row, offer, done)
         code = self.script.code(code_id)
         self.saved_here[saved.row.row_id] = code
         self.tally.add(code)
@@ -274,12 +277,12 @@ class Session:
         if saved.overlaps or saved.hold_lost:
             self.notify(self._overlap_line(saved))
 
-    def _save_or_retry(self, row: ResultRow, offer: Offer) -> Saved:
+    def _save_or_retry(self, row: ResultRow, offer: Offer, done: bool) -> Saved:
         """Save; when the disk refuses (full, a permission), say so and offer to try the same call again —
         the call on screen is not lost to a problem the volunteer can fix. No: the error ends the session."""
         while True:
             try:
-                return self.store.save(row, offer.hold)
+                return self.store.save(row, offer.hold, done)
             except NotSaved as exc:
                 self.ui.show(str(exc))
                 if not self.ui.confirm(self.say("save.retry"), True):

@@ -71,8 +71,8 @@ class LoggingQueue(FileStore):
             self.log.write(json.dumps(["take", offer.voter_id, time.time()]) + "\n")
         return offer
 
-    def save(self, row, hold=None):
-        saved = super().save(row, hold)
+    def save(self, row, hold=None, done=False):
+        saved = super().save(row, hold, done)
         self.log.write(json.dumps(["save", [row.voter_id, row.code], time.time()]) + "\n")
         return saved
 

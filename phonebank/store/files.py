@@ -199,12 +199,13 @@ class FileStore(ListIndex):
         self.db.execute("DELETE FROM claims WHERE voter_id = ? AND token = ?", (hold.voter_id, hold.token))
 
     # -- saving -----------------------------------------------------------------------------------
-    def save(self, row: ResultRow, hold: Hold | None = None) -> Saved:
+    def save(self, row: ResultRow, hold: Hold | None = None, done: bool = False) -> Saved:
         """Save a call: check the hold, append to the results CSV (durable), read it into the index —
-        one transaction. A call saved after the hold was lost is saved all the same, marked."""
-        return self._transaction(lambda: self._save_locked(row, hold))
+        one transaction. A call saved after the hold was lost is saved all the same, marked. ``done``:
+        the hold ends in the same transaction."""
+        return self._transaction(lambda: self._save_locked(row, hold, done))
 
-    def _save_locked(self, row: ResultRow, hold: Hold | None) -> Saved:
+    def _save_locked(self, row: ResultRow, hold: Hold | None, done: bool) -> Saved:
         db = self.db
         hold_lost, overlaps = False, ""
         if hold is not None and row.code != UNDO:
@@ -223,7 +224,9 @@ class FileStore(ListIndex):
             append_dnc(self.ws.dnc_path, [(row.phone, row.recorded_at, "call", row.code, row.row_id)])
             self._dnc.add(row.phone)
         self._sync(paths=[path], listed=frozenset([row.row_id]))
-        if hold is not None and not hold_lost:
+        if hold is not None and done:
+            db.execute("DELETE FROM claims WHERE voter_id = ? AND token = ?", (hold.voter_id, hold.token))
+        elif hold is not None and not hold_lost:
             db.execute("UPDATE claims SET expires_at = ? WHERE voter_id = ? AND token = ?",
                        (self._lease_end(), hold.voter_id, hold.token))
         return Saved(row, hold_lost=hold_lost, overlaps=overlaps, dnc_taken_back=taken_back)

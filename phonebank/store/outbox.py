@@ -291,9 +291,9 @@ class OutboxStore:
         return self._run(lambda s: s.counts())
 
     # -- saving -------------------------------------------------------------------------------------
-    def save(self, row: ResultRow, hold: Hold | None = None) -> Saved:
-        """The local results file first (durable), then the database; while offline, the local file only
-        (the row waits in the outbox)."""
+    def save(self, row: ResultRow, hold: Hold | None = None, done: bool = False) -> Saved:
+        """The local results file first (durable), then the database (``done``: see ``ResultsLog.save``);
+        while offline, the local file only (the row waits in the outbox)."""
         results_file = self.results.file_for(row.list, row.volunteer)
         journal = outbox_path(results_file)
         try:
@@ -305,7 +305,7 @@ class OutboxStore:
         self._saved_here(row)
         if not self.offline:
             try:
-                saved = self._run(lambda s: s.save(row, hold))
+                saved = self._run(lambda s: s.save(row, hold, done))
             except Offline:
                 pass
             else:

@@ -128,8 +128,11 @@ class ClaimQueue(Protocol):
 class ResultsLog(Protocol):
     """The results: append-only, every saved call kept, corrections as new rows."""
 
-    def save(self, row: ResultRow, hold: Hold | None = None) -> Saved:
-        """Record one call durably; checks ``hold`` in the same transaction. Never drops the call."""
+    def save(self, row: ResultRow, hold: Hold | None = None, done: bool = False) -> Saved:
+        """Record one call durably; checks ``hold`` in the same transaction. Never drops the call.
+        ``done``: the volunteer is done with the voter — the hold ends in the same transaction (a later
+        ``release`` of it changes nothing), and a store may claim the volunteer's next voter in the same
+        round trip (the next ``next_voter`` with the same terms returns it)."""
         ...
 
     def last_saved(self, volunteer: str) -> ResultRow | None:

@@ -9,7 +9,11 @@ schema ``phonebank`` is made by ``init_database`` from the numbered migrations i
   during a call. A hold expires ``claim_minutes`` after the last heartbeat.
 * ``results``: every saved call, keyed by its 128-bit row id (``INSERT ... ON CONFLICT DO NOTHING``:
   a resent save is harmless), in save order (``seq``). ``phonebank.save_call`` checks the hold, marks
-  overlaps and records the call and the voter's new state in one transaction.
+  overlaps and records the call and the voter's new state in one transaction. A volunteer who moves on
+  after the save (``save(..., done=True)``) pays one round trip per voter: ``phonebank.save_and_claim``
+  saves, gives the voter back and claims the next one in the same transaction; ``next_voter`` then
+  hands out that voter when nothing that picks a voter has changed (volunteer, language, skipped
+  voters, the minute and the list's generation), else gives it back and claims afresh.
 * ``dnc``, ``volunteers``, ``campaign`` (scripts.yaml), ``codes``, ``lists``.
 
 What stays in Python, defined once: who may be called (``phonebank.outcomes.fold``: this client folds
@@ -88,6 +92,10 @@ class PostgresStore:
         self._open: tuple = ((None, None), [], None, [])
         self._settled: set[str] = set()  # tokens of holds whose voter was saved here and is not due soon
         self._pending_release: Hold | None = None  # given back with the next claim (one round trip less)
+        self._claim_args: tuple[str, str, tuple[str, ...]] | None = None  # the last next_voter's
+        # the next voter claimed with a save (save_and_claim): (open-zones key, claim args, claim_next's answer)
+        self._prefetched: tuple[tuple, tuple[str, str, tuple[str, ...]], dict] | None = None
+        self._ended: set[str] = set()  # tokens of holds a save ended (their release costs nothing)
         h = script.calling.hours
         self._window = (hours.parse_hhmm(h.start), hours.parse_hhmm(h.end), h.last_call_minutes)
         with translated():
@@ -103,6 +111,7 @@ class PostgresStore:
         return cls(url, script, list_name, clock)
 
     def close(self) -> None:
+        self._drop_prefetched()
         self._flush_release()
         if self._own:
             self.conn.close()
@@ -156,18 +165,27 @@ class PostgresStore:
     # -- claims -------------------------------------------------------------------------------------
     def next_voter(self, volunteer: str, language: str = "en", exclude: Iterable[str] = ()) -> Offer | None:
         excluded = sorted(set(exclude))
+        args = self._claim_args = (volunteer, language, tuple(excluded))
         for _ in range(3):
             now = self.clock()
             zones = self._open_zones(now)
+            ready, self._prefetched = self._prefetched, None
+            if ready is not None and (ready[0], ready[1]) != (self._open[0], args):
+                self._let_go_of(ready[2])  # claimed for other terms: give it back with this claim
+                ready = None
             if not zones:
                 self._flush_release()
                 return None
-            done = self._pending_release
-            got = self._call("SELECT phonebank.claim_next(%s, %s, %s, %s::text[], %s::int[], %s::timestamptz, "
-                             "%s, %s)", (self.list_name, volunteer, language, excluded, self._open[2], self._now(),
-                                         done.voter_id if done else None, done.token if done else None))
-            if done is self._pending_release:
-                self._pending_release = None
+            if ready is not None:
+                got = ready[2]
+            else:
+                done = self._pending_release
+                got = self._call("SELECT phonebank.claim_next(%s, %s, %s, %s::text[], %s::int[], "
+                                 "%s::timestamptz, %s, %s)",
+                                 (self.list_name, volunteer, language, excluded, self._open[2], self._now(),
+                                  done.voter_id if done else None, done.token if done else None))
+                if done is self._pending_release:
+                    self._pending_release = None
             stale = got["generation"] != self._generation
             if stale:  # the list was re-loaded: new header, maybe new zone keys
                 self._load_info()
@@ -179,6 +197,18 @@ class PostgresStore:
             hold = Hold(voter["voter_id"], volunteer, voter["token"], int(voter["since"]))
             return self._offer(voter, hold)
         return None
+
+    def _let_go_of(self, got: dict) -> None:
+        """A voter claimed ahead (with a save) that is not wanted after all: given back with the next claim."""
+        voter = got.get("voter")
+        if voter is not None and self._claim_args is not None:
+            self._flush_release()
+            self._pending_release = Hold(voter["voter_id"], self._claim_args[0], voter["token"], int(voter["since"]))
+
+    def _drop_prefetched(self) -> None:
+        ready, self._prefetched = self._prefetched, None
+        if ready is not None:
+            self._let_go_of(ready[2])
 
     def _offer(self, voter: dict, hold: Hold | None) -> Offer:
         rows = [ResultRow.from_fields(f) for f in voter["rows"]]
@@ -214,7 +244,12 @@ class PostgresStore:
     def release(self, hold: Hold) -> None:
         """Give the voter back. A voter saved here under this hold and not due again before the hold would
         lapse is given back with this store's next claim instead (in the same round trip; at ``close``
-        at the latest): no one could be offered that voter in between anyway."""
+        at the latest): no one could be offered that voter in between anyway. A hold a save ended
+        (``done=True``) is gone already."""
+        if hold.token in self._ended:
+            self._ended.discard(hold.token)
+            self._settled.discard(hold.token)
+            return
         if hold.token in self._settled and hold.volunteer:
             self._settled.discard(hold.token)
             self._flush_release()
@@ -231,23 +266,37 @@ class PostgresStore:
                 pass
 
     # -- saving -------------------------------------------------------------------------------------
-    def save(self, row: ResultRow, hold: Hold | None = None) -> Saved:
+    def save(self, row: ResultRow, hold: Hold | None = None, done: bool = False) -> Saved:
         """Save a call: one round trip when this store knows the voter's history (it was offered here),
         two otherwise (an undo of an earlier session's call) or when someone else's call came in
-        meanwhile — the server refuses a state folded from a stale history."""
+        meanwhile — the server refuses a state folded from a stale history. ``done``: the volunteer
+        moves on — the hold ends with the save, and the same round trip claims the volunteer's next voter
+        (``next_voter`` hands it out)."""
         check_note(row.note)  # the same limit as the file store, before anything is sent
         known = self._known.get(row.voter_id)
+        ahead = self._claim_ahead(row, hold, done)
         for _ in range(20):
             if known is None:
                 version, state = None, None
             else:
                 version, rows, phones = known
                 state = _state(self.script, phones, fold(self.script, [*rows, row]).get(row.voter_id))
-            got = self._call(
-                "SELECT phonebank.save_call(%s, %s::text[], %s, %s::bigint, %s::int, %s::jsonb, %s::timestamptz)",
-                (self.list_name, [_clean(f) for f in row.to_fields()], hold.token if hold else None,
-                 hold.since if hold else None, version, json.dumps(state) if state is not None else None,
-                 self._now()))
+            params = (self.list_name, [_clean(f) for f in row.to_fields()], hold.token if hold else None,
+                      hold.since if hold else None, version, json.dumps(state) if state is not None else None,
+                      self._now())
+            if ahead is None:
+                got = self._call("SELECT phonebank.save_call(%s, %s::text[], %s, %s::bigint, %s::int, %s::jsonb, "
+                                 "%s::timestamptz)", params)
+            else:
+                both = self._call("SELECT phonebank.save_and_claim(%s, %s::text[], %s, %s::bigint, %s::int, "
+                                  "%s::jsonb, %s::timestamptz, %s, %s::text[], %s::int[])",
+                                  (*params, ahead[1][1], list(ahead[1][2]), self._open[2]))
+                got = both["saved"]
+                if both["next"] is not None and hold is not None:
+                    self._prefetched = (ahead[0], ahead[1], both["next"])
+                    self._ended.add(hold.token)
+                    if len(self._ended) > 64:
+                        self._ended.pop()
             if got["status"] == "stale":
                 voter = got["voter"]
                 known = (voter["version"], [ResultRow.from_fields(f) for f in voter["rows"]], list(voter["phones"]))
@@ -263,6 +312,21 @@ class PostgresStore:
                          dnc_taken_back=bool(got.get("dnc_taken_back")))
         raise DataError(f"could not save the call on voter {row.voter_id}: the voter's calls keep changing — "
                         "try again")
+
+    def _claim_ahead(self, row: ResultRow, hold: Hold | None,
+                     done: bool) -> tuple[tuple, tuple[str, str, tuple[str, ...]]] | None:
+        """(open-zones key, claim args) for claiming the next voter with this save, or None: not moving on,
+        no claim made here yet, another volunteer's call, or no zone open now."""
+        args = self._claim_args
+        if not done or hold is None or args is None or args[0] != row.volunteer or args[0] != hold.volunteer:
+            return None
+        self._drop_prefetched()
+        if not self._open_zones(self.clock()):
+            return None
+        if self._pending_release is not None and self._pending_release.token != hold.token:
+            self._flush_release()  # save_and_claim gives back only the voter saved
+        self._pending_release = None
+        return self._open[0], args
 
     def _settles(self, state: dict | None) -> bool:
         """After a save with this state, can no one be offered the voter before a hold taken now lapses?"""

@@ -18,11 +18,14 @@ from callkit import ANA, BO, la, voter, write_list
 EVENING = la(2017, 3, 20, 18, 0)
 
 
-def call(store, offer, code, clock, volunteer=ANA, phone=None, release=True, **kw):
-    """Save one call on ``offer`` the way the calling session does, then give the voter back."""
+def call(store, offer, code, clock, volunteer=ANA, phone=None, release=True, done=False, **kw):
+    """Save one call on ``offer``, then give the voter back. ``done``: say with the save that the volunteer
+    moves on, as the calling session does — the hold ends with it (the release afterwards changes nothing)
+    and a store may claim the volunteer's next voter in the same step, so a test that interleaves other
+    volunteers' claims between the save and the next one keeps it False."""
     row = ResultRow(recorded_at=clock().isoformat(), volunteer=volunteer.email, list=store.list_name,
                     voter_id=offer.voter_id, phone=phone or offer.phones[0], code=code, **kw)
-    saved = store.save(row, offer.hold)
+    saved = store.save(row, offer.hold, done=done)
     if release:
         store.release(offer.hold)
     return saved
@@ -96,6 +99,21 @@ def test_a_retried_release_and_a_stale_release_change_nothing(ws, clock, make_st
     assert a.next_voter(ANA.email, exclude={"V2", "V3", "V4"}).voter_id == "V1"
 
 
+def test_a_save_that_moves_on_ends_the_hold_with_it(ws, clock, make_store):
+    a, b = make_store(ws, clock), make_store(ws, clock)
+    first = a.next_voter(ANA.email)
+    kept = a.next_voter(ANA.email, exclude={"V1"})  # a second hold of the same organizer connection
+    clock.advance(minutes=5)
+    call(a, first, "not_home", clock, release=False)
+    assert a.heartbeat(first.hold)  # a save that stays on the voter keeps the hold
+    assert not call(a, kept, "not_home", clock, release=False, done=True).hold_lost
+    assert not a.heartbeat(kept.hold)  # gone with the save
+    a.release(kept.hold)  # the session's release afterwards changes nothing
+    a.release(first.hold)
+    clock.advance(hours=24)  # both retries due, the next evening
+    assert sorted(drain(b, BO.email)) == ["V1", "V2", "V3", "V4"]
+
+
 # -- saving after a lost hold ----------------------------------------------------------------------------
 
 def test_a_call_saved_after_the_hold_was_lost_is_kept_and_marked(ws, clock, make_store):
@@ -137,7 +155,7 @@ def test_a_lapsed_hold_nobody_took_saves_as_usual(ws, clock, make_store):
 
 def test_a_finished_voter_is_never_offered_again(ws, clock, make_store):
     s = make_store(ws, clock)
-    call(s, s.next_voter(ANA.email), "supporter", clock, answers={"bernie_2016": "yes"})
+    call(s, s.next_voter(ANA.email), "supporter", clock, done=True, answers={"bernie_2016": "yes"})
     clock.advance(days=30)
     assert sorted(drain(s, ANA.email)) == ["V2", "V3", "V4"]
 
@@ -148,7 +166,7 @@ def test_a_retry_comes_back_after_its_delay_and_stops_at_max_attempts(ws, clock,
     for attempt in range(3):  # not_home: after 24 h, up to 3 attempts
         offer = s.next_voter(ANA.email, exclude=others)
         assert offer is not None and offer.voter_id == "V1", f"attempt {attempt + 1}"
-        call(s, offer, "not_home", clock)
+        call(s, offer, "not_home", clock, done=True)
         clock.advance(hours=23, minutes=59)
         assert s.next_voter(ANA.email, exclude=others) is None
         clock.advance(minutes=1)
