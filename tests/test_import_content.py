@@ -95,3 +95,41 @@ def test_to_e164_counts_and_formats() -> None:
                   stats)
     assert out.to_pylist() == ["+12135550101", "", "+12684601234", "", "+442071838750"]
     assert (stats.valid, stats.invalid, stats.by_fallback) == (3, 1, 1)
+
+
+def test_a_big_column_is_decided_by_seven_digit_prefixes_and_agrees_with_phonenumbers() -> None:
+    """Beyond PREFIX_MIN_ROWS numbers the metadata runs once per seven-digit prefix: the answers are still
+    phonenumbers' own, number by number, over every area code (Caribbean ones with their exchanges)."""
+    import random
+
+    from phonebank.importer import phones
+
+    assert phones._prefix_decides()  # the installed metadata allows it (else every number is decided whole)
+    rng = random.Random(13)
+    prefixes = [f"{npa}{nxx}" for npa in range(200, 1000) for nxx in (rng.randint(200, 999), 555, 460, 201)]
+    numbers = [f"{rng.choice(prefixes)}{rng.randint(0, 9999):04d}" for _ in range(phones.PREFIX_MIN_ROWS * 3)]
+    numbers += ["", "213555010", "0135550101", "1213555010", "abcdefghij"]
+    got = nanp_valid(pa.array(numbers)).to_pylist()
+    assert got == [_reference(n) for n in numbers]
+    assert 0.2 < sum(got) / len(got) < 0.9  # both answers are well represented
+
+
+def test_prefix_rows_run_the_patterns_once_per_prefix(monkeypatch) -> None:
+    from phonebank.importer import phones
+
+    seen: list[int] = []
+    exact = phones._nanp_valid
+    monkeypatch.setattr(phones, "_nanp_valid", lambda values: seen.append(len(values)) or exact(values))
+    numbers = [f"213555{i % 10:01d}{i % 1000:03d}" for i in range(phones.PREFIX_MIN_ROWS)]
+    assert all(nanp_valid(pa.array(numbers)).to_pylist())
+    assert seen == [10]
+
+
+@pytest.mark.parametrize(("pattern", "digits"), [
+    (r"[2-9]\d{9}|3\d{6}", 6), (r"(?:268|[58]\d\d|900)\d{7}", 7), (r"12\d{2}", 2), (r"(?:1|2\d)\d{3}", 3),
+    (r"\d{2}(?:1|\d)", 0), (r"(?:\d{3})+", 3), (r"\d{2}[0-9]", 0), (r"(?:5\d{4})?", 0), (r"4(?:5\d{3}|6\d)", 1),
+])
+def test_tail_digits_is_never_more_than_every_match_ends_with(pattern: str, digits: int) -> None:
+    from phonebank.importer.phones import _tail_digits
+
+    assert _tail_digits(pattern) == digits

@@ -10,7 +10,8 @@ patterns (fixed line, mobile, toll free...). The patterns come from phonenumbers
 RE2 regular expressions over the Arrow column, so an unassigned area code (999) or exchange is invalid,
 not only a malformed number. Numbers with letters (extensions, vanity), more than 11 digits, or a ``+``
 country code other than 1 go to ``phonenumbers`` one by one; everything else the metadata rejects is
-invalid.
+invalid. Every pattern ends in three digits of any value, so a big column is decided once per distinct
+seven-digit prefix (``_prefix_decides`` checks that on the installed metadata).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 NANP_SHAPE = r"^[2-9][0-9]{9}$"  # ten digits, no leading 0/1: all the metadata is asked about
+PREFIX_MIN_ROWS = 4096  # from this many numbers on, validity is worked out once per seven-digit prefix
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
           "fixed_line", "mobile")  # the number types phonenumbers tries (phonenumberutil._number_type)
 
@@ -97,13 +99,95 @@ def _nanp_regions() -> list[tuple[str | None, str, str]]:
 
 def nanp_valid(national) -> pa.Array:
     """For each 10-digit national number (other values: False), ``phonenumbers.is_valid_number`` of
-    +1 and that number, decided with the metadata's patterns over the whole column. Leading digits
-    (at most 4 in the metadata) are matched once per distinct 4-digit prefix, and a region's patterns
-    run only on the numbers still undecided (regions without leading digits) or that it claims."""
-    import re
-
+    +1 and that number. When every pattern ends in three or more digits of any value (``_prefix_decides``:
+    so it is in phonenumbers' metadata), the first seven digits decide: the patterns then run once per
+    distinct seven-digit prefix (a voter file has thousands, among a million numbers)."""
     if isinstance(national, pa.ChunkedArray):
         national = national.combine_chunks()
+    if len(national) < PREFIX_MIN_ROWS or national.type != pa.string() or not _prefix_decides():
+        return _nanp_valid(national)
+    where, prefix = _ten_digit_prefixes(national.fill_null("") if national.null_count else national)
+    seen = np.zeros(10**7, dtype=bool)
+    seen[prefix] = True
+    distinct = np.flatnonzero(seen)  # the prefixes (no leading 0/1) as numbers: seven digits each
+    decided = np.zeros(10**7, dtype=bool)
+    keys = pc.binary_join_element_wise(pc.cast(pa.array(distinct), pa.string()), "000", "")
+    decided[distinct] = np.asarray(_nanp_valid(keys).to_numpy(zero_copy_only=False), dtype=bool)
+    valid = np.zeros(len(national), dtype=bool)
+    valid[where] = decided[prefix]
+    return pa.array(valid)
+
+
+def _ten_digit_prefixes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(rows holding ten ASCII digits without a leading 0 or 1, their first seven digits as a number),
+    read off the Arrow buffers."""
+    n = len(values)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + n + 1]
+    if values.buffers()[2] is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+    where = np.flatnonzero(np.diff(offsets) == 10)
+    starts = offsets[:-1][where]
+    prefix = np.zeros(len(where), dtype=np.int64)
+    ok = np.ones(len(where), dtype=bool)
+    for i in range(10):
+        digit = data[starts + i].astype(np.int64) - 48
+        ok &= (digit >= (2 if i == 0 else 0)) & (digit <= 9)
+        if i < 7:
+            prefix = prefix * 10 + digit
+    return where[ok], prefix[ok]
+
+
+@functools.cache
+def _prefix_decides() -> bool:
+    """Whether every pattern of every region of country code 1 (general and number types) ends, on each of
+    its alternatives, with at least three digits of any value: validity then never depends on the last three
+    digits of a ten-digit number (leading digits look at four at most)."""
+    return all(_tail_digits(pattern) >= 3 for _, general, types in _nanp_regions() for pattern in (general, types))
+
+
+def _tail_digits(pattern: str) -> int:
+    """How many ``\\d`` every match of ``pattern`` ends with, at least (0 when unsure)."""
+    import re._constants as c  # type: ignore[import-not-found]  # Python 3.11+
+    import re._parser as sre_parse  # type: ignore[import-not-found]
+
+    def any_digit(op, av) -> bool:
+        return op is c.IN and list(av) == [(c.CATEGORY, c.CATEGORY_DIGIT)]
+
+    def tail(items) -> int:
+        count = 0
+        for op, av in reversed(list(items)):
+            if op is c.AT:  # ^ $: no character
+                continue
+            if any_digit(op, av):
+                count += 1
+                continue
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                low, high, sub = av
+                inner = list(sub)
+                if len(inner) == 1 and any_digit(*inner[0]) and low == high:
+                    count += low
+                    continue
+                return count + (tail(inner) if low >= 1 else 0)
+            if op is c.SUBPATTERN:
+                return count + tail(av[-1])
+            if op is c.BRANCH:
+                return count + min(tail(branch) for branch in av[1])
+            return count
+        return count
+
+    try:
+        return tail(sre_parse.parse(pattern))
+    except Exception:  # noqa: BLE001 - a pattern this cannot read: decide every number whole
+        return 0
+
+
+def _nanp_valid(national: pa.Array) -> pa.Array:
+    """``nanp_valid`` over every value. Leading digits (at most 4 in the metadata) are matched once per
+    distinct 4-digit prefix, and a region's patterns run only on the numbers still undecided (regions
+    without leading digits) or that it claims."""
+    import re
+
     undecided = np.asarray(pc.match_substring_regex(national, NANP_SHAPE).to_numpy(zero_copy_only=False), dtype=bool)
     valid = np.zeros(len(national), dtype=bool)
     if not undecided.any():
