@@ -99,11 +99,22 @@ def record_figures() -> None:
                    + ", ".join(f"{n} {what}" for what, n in sorted(COUNTS.items())))
 
 
-def params(cases: list[Case], stress: Callable[[Case], bool] = lambda case: False) -> list:
-    """``cases`` for ``pytest.mark.parametrize``, those ``stress`` picks under the ``stress`` marker."""
+def params(cases: list[Case], stress: Callable[[Case], bool] = lambda case: False,
+           every: int | dict[str, int] = 1) -> list:
+    """``cases`` for ``pytest.mark.parametrize``. Under the ``stress`` marker (left out of a quick run):
+    those ``stress`` picks, and all but every ``every``-th case of each category (``every``: one stride, or
+    one per category, 1 for those not named) — a quick run keeps the first case of each category and every
+    ``every``-th after it, the whole run all of them."""
     import pytest
 
-    return [pytest.param(c, id=str(c), marks=[pytest.mark.stress] if stress(c) else []) for c in cases]
+    seen: Counter[str] = Counter()
+    out = []
+    for case in cases:
+        stride = every if isinstance(every, int) else every.get(case.category, 1)
+        quick = seen[case.category] % stride == 0 and not stress(case)
+        seen[case.category] += 1
+        out.append(pytest.param(case, id=str(case), marks=[] if quick else [pytest.mark.stress]))
+    return out
 
 
 def make_template(root: Path) -> Path:

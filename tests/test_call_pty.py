@@ -42,6 +42,7 @@ def key(child, expect: str, keys: str) -> None:
     child.send(keys)
 
 
+@pytest.mark.stress  # the whole evening in a terminal; in-process: test_call.py's questionary session
 def test_register_code_three_voters_quit_resume(tmp_path):
     ws = make_workspace(tmp_path / "ws", VOTERS, volunteers=())
     home = tmp_path / "home"
@@ -148,8 +149,9 @@ class Screen:
         return [row.rstrip() for row in self.screen.display]
 
 
-@pytest.mark.parametrize("language, menu", [("en", "Call the number above: María García, \\(213\\) 555-0101"),
-                                            ("es", "Marque el número de arriba: María García, \\(213\\) 555-0101")])
+@pytest.mark.parametrize("language, menu", [
+    ("en", "Call the number above: María García, \\(213\\) 555-0101"),
+    pytest.param("es", "Marque el número de arriba: María García, \\(213\\) 555-0101", marks=pytest.mark.stress)])
 def test_the_arrow_key_screen_at_80x24_shows_name_number_and_menu_together(tmp_path, language, menu):
     from callkit import ANA
 

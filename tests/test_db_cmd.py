@@ -56,6 +56,7 @@ def test_init_is_idempotent_and_status_follows(empty_database):
     assert run("--database", url, "db", "migrate").stdout.strip() == "Up to date: no migration to apply."
 
 
+@pytest.mark.stress  # four processes; one `db init` after another: test_init_is_idempotent_and_status_follows
 def test_a_migration_is_recorded_once_under_concurrent_runs(empty_database):
     """Four `db init` at once: every migration applied exactly once."""
     _, url = empty_database

@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hostilekit import CANARY, Case, check_outcome, run_case
+from hostilekit import CANARY, Case, check_outcome, params, run_case
 
 SAVE_ONE = b"n\n\ns\nq\n"  # plain mode: not home, no note, save, quit
 CALL = ["call", "--plain", "--email", "ana@example.org"]
@@ -104,7 +104,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("case", params(CASES, every=5))  # a quick run: results (planted, hard-linked), do-not-call, init
 def test_a_planted_link_is_refused(case: Case, tmp_path: Path, hostile_template: Path) -> None:
     got = run_case(case, tmp_path, hostile_template)
     check_outcome(case, got)

@@ -296,19 +296,23 @@ def test_cli_writes_are_private_under_umask_022(tmp_path: Path) -> None:
     src.write_bytes(b"VANID,FirstName,LastName,Cell Phone\n1,Ana,Reyes,2135550101\n2,Bo,Kim,\n3,Cy,Lu,2135550103\n")
     dnc_src = tmp_path / "dnc.txt"
     dnc_src.write_text("(213) 555-0199\n")
-    env = {**os.environ, "PHONEBANK_HOME": str(tmp_path / "home"), "PHONEBANK_NOW": NOW}
+    env = {"PHONEBANK_HOME": str(tmp_path / "home"), "PHONEBANK_NOW": NOW}
 
     def phonebank(*args: str, input: str = "") -> None:
-        proc = subprocess.run([PHONEBANK, "--workspace", str(ws), *args], input=input, capture_output=True,
-                              text=True, env=env, umask=0o022, timeout=60)
-        assert proc.returncode == 0, (args, proc.stderr)
+        result = CliRunner().invoke(cli, ["--workspace", str(ws), *args], input=input, env=env,
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
 
-    phonebank("import", str(src), "--list", "t")
-    phonebank("dnc", "add", str(dnc_src))
-    phonebank("call", "--email", "ana@example.org", "--plain",
-              input="y\nAna\nReyes\n90033\ns\n1\n1\n1\nnote\ns\ni\nf\n\ns\nq\n")  # supporter, refused
-    phonebank("export", "results", "--output", str(tmp_path / "results.csv"))
-    phonebank("report", "--html", str(tmp_path / "report.html"))
+    umask = os.umask(0o022)  # the commands run in this process, under the usual umask
+    try:
+        phonebank("import", str(src), "--list", "t")
+        phonebank("dnc", "add", str(dnc_src))
+        phonebank("call", "--email", "ana@example.org", "--plain",
+                  input="y\nAna\nReyes\n90033\ns\n1\n1\n1\nnote\ns\ni\nf\n\ns\nq\n")  # supporter, refused
+        phonebank("export", "results", "--output", str(tmp_path / "results.csv"))
+        phonebank("report", "--html", str(tmp_path / "report.html"))
+    finally:
+        os.umask(umask)
     written = [p for p in ws.rglob("*") if p.name != "scripts.yaml"]
     names = {p.relative_to(ws).as_posix() for p in written}
     for expected in ("lists/t.csv", "lists/t.rejects.csv", "volunteers.csv", "do-not-call.csv",
