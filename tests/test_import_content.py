@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import phonenumbers
 import pyarrow as pa
 import pytest
@@ -120,9 +121,14 @@ def test_prefix_rows_run_the_patterns_once_per_prefix(monkeypatch) -> None:
     seen: list[int] = []
     exact = phones._nanp_valid
     monkeypatch.setattr(phones, "_nanp_valid", lambda values: seen.append(len(values)) or exact(values))
+    monkeypatch.setattr(phones, "_prefix_states", lambda: states)
+    states = np.zeros(10**7, dtype=np.int8)
     numbers = [f"213555{i % 10:01d}{i % 1000:03d}" for i in range(phones.PREFIX_MIN_ROWS)]
     assert all(nanp_valid(pa.array(numbers)).to_pylist())
     assert seen == [10]
+    assert all(nanp_valid(pa.array(numbers[::-1])).to_pylist())  # known now: decided without the patterns
+    assert not nanp_valid(pa.array(["9995550101"] * phones.PREFIX_MIN_ROWS)).to_pylist()[0]
+    assert seen == [10, 1]
 
 
 @pytest.mark.parametrize(("pattern", "digits"), [

@@ -101,21 +101,31 @@ def nanp_valid(national) -> pa.Array:
     """For each 10-digit national number (other values: False), ``phonenumbers.is_valid_number`` of
     +1 and that number. When every pattern ends in three or more digits of any value (``_prefix_decides``:
     so it is in phonenumbers' metadata), the first seven digits decide: the patterns then run once per
-    distinct seven-digit prefix (a voter file has thousands, among a million numbers)."""
+    distinct seven-digit prefix in the process (a voter file has thousands, among a million numbers)."""
     if isinstance(national, pa.ChunkedArray):
         national = national.combine_chunks()
     if len(national) < PREFIX_MIN_ROWS or national.type != pa.string() or not _prefix_decides():
         return _nanp_valid(national)
     where, prefix = _ten_digit_prefixes(national.fill_null("") if national.null_count else national)
-    seen = np.zeros(10**7, dtype=bool)
-    seen[prefix] = True
-    distinct = np.flatnonzero(seen)  # the prefixes (no leading 0/1) as numbers: seven digits each
-    decided = np.zeros(10**7, dtype=bool)
-    keys = pc.binary_join_element_wise(pc.cast(pa.array(distinct), pa.string()), "000", "")
-    decided[distinct] = np.asarray(_nanp_valid(keys).to_numpy(zero_copy_only=False), dtype=bool)
+    states = _prefix_states()
+    state = states[prefix]
+    todo = np.unique(prefix[state == 0])  # prefixes (no leading 0/1: seven digits each) not seen before
+    if len(todo):
+        keys = pc.binary_join_element_wise(pc.cast(pa.array(todo), pa.string()), "000", "")
+        ok = np.asarray(_nanp_valid(keys).to_numpy(zero_copy_only=False), dtype=bool)
+        states[todo] = np.where(ok, 1, 2)
+        state = states[prefix]
     valid = np.zeros(len(national), dtype=bool)
-    valid[where] = decided[prefix]
+    valid[where] = state == 1
     return pa.array(valid)
+
+
+@functools.cache
+def _prefix_states() -> np.ndarray:
+    """What is known of each seven-digit prefix: 0 not yet decided, 1 valid, 2 invalid (shared by the
+    chunks of a column, and the columns of a file, decided in threads: a prefix decided twice gets the
+    same answer)."""
+    return np.zeros(10**7, dtype=np.int8)
 
 
 def _ten_digit_prefixes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
