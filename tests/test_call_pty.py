@@ -42,6 +42,16 @@ def key(child, expect: str, keys: str) -> None:
     child.send(keys)
 
 
+def call_one(child, name: str, result: str, *answers: tuple[str, str]) -> None:
+    """On ``name``'s screen: the ``result`` keys, then (prompt, keys) ``answers``, an empty note, Save."""
+    key(child, name, "")
+    key(child, "Call the number above", result)
+    for prompt, keys in answers:
+        key(child, prompt, keys)
+    key(child, "Note", "\r")
+    key(child, "Save\\?", "\r")
+
+
 @pytest.mark.stress  # the whole evening in a terminal; in-process: test_call.py's questionary session
 def test_register_code_three_voters_quit_resume(tmp_path):
     ws = make_workspace(tmp_path / "ws", VOTERS, volunteers=())
@@ -60,17 +70,9 @@ def test_register_code_three_voters_quit_resume(tmp_path):
     key(child, "Result of the call", "1\r")
     key(child, "Note", "Yard sign\r")
     key(child, "Save\\?", "\r")
-    # V2: not home
-    key(child, "José Hernández", "")
-    key(child, "Call the number above", "n\r")
-    key(child, "Note", "\r")
-    key(child, "Save\\?", "\r")
+    call_one(child, "José Hernández", "n\r")  # V2: not home
     # V3: wrong number on the first of two phones; do not try the next one now
-    key(child, "Grace Kim", "")
-    key(child, "Call the number above", "i\r")
-    key(child, "Add Information", "d\r")
-    key(child, "Note", "\r")
-    key(child, "Save\\?", "\r")
+    call_one(child, "Grace Kim", "i\r", ("Add Information", "d\r"))
     key(child, "next number", "n\r")
     key(child, "Arman Petrosyan", "")
     key(child, "Call the number above", "q\r")
@@ -112,10 +114,7 @@ def test_closed_terminal_releases_the_voter_and_keeps_saved_calls(tmp_path):
     ws = make_workspace(tmp_path / "ws", VOTERS, volunteers=[ANA])
     child = spawn(ws, tmp_path / "home")
     key(child, "Your email", "ana@example.org\r")
-    key(child, "María García", "")
-    key(child, "Call the number above", "n\r")
-    key(child, "Note", "\r")
-    key(child, "Save\\?", "\r")
+    call_one(child, "María García", "n\r")
     key(child, "José Hernández", "")
     child.expect("Call the number above")
     child.kill(signal.SIGHUP)  # the volunteer closes the terminal window
