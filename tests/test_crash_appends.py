@@ -141,13 +141,18 @@ def test_sigkill_while_registering_volunteers_loses_nothing(tmp_path: Path) -> N
         rows = list(csv.reader(fh))
     assert rows[0] == ["email", "first_name", "last_name", "zip", "registered_at"]
     assert all(_valid_volunteer(Volunteer(*r)) for r in rows[1:]) and len(rows) - 1 >= len(acked)
+    _tears_set_aside(path, injected, tears, killed_mid_write)
+    figures.record("crash (roster)", f"{kills} SIGKILLs while registering survived; {len(roster):,} volunteers on file, "
+                   f"{len(acked):,} acknowledged, 0 lost; {killed_mid_write} rows torn by a kill and "
+                   f"{len(injected)} injected (up to 200 KB) set aside to volunteers.csv.torn, none read as data")
+
+
+def _tears_set_aside(path: Path, injected: list[bytes], tears: int, killed_mid_write: int) -> None:
+    """Every tear (injected, or made by a kill) was moved to the file's .torn file; some kill did land mid-write."""
     torn = torn_path(path).read_bytes()
     assert all(f in torn for f in injected)
     assert torn.count(b"\n") >= tears  # each tear set aside (a kill during the move may copy one twice)
     assert killed_mid_write > 0, "no kill landed mid-write: the suite did not test what it claims"
-    figures.record("crash (roster)", f"{kills} SIGKILLs while registering survived; {len(roster):,} volunteers on file, "
-                   f"{len(acked):,} acknowledged, 0 lost; {killed_mid_write} rows torn by a kill and "
-                   f"{len(injected)} injected (up to 200 KB) set aside to volunteers.csv.torn, none read as data")
 
 
 # -- the do-not-call list -------------------------------------------------------------------------
@@ -214,10 +219,7 @@ def test_sigkill_while_adding_to_the_do_not_call_list_loses_nothing(tmp_path: Pa
     with open(path, encoding="utf-8", newline="") as fh:  # every line whole
         rows = list(csv.reader(fh))
     assert rows[0] == ["phone", "added_at", "source", "reason", "row_id"] and all(len(r) == 5 for r in rows)
-    torn = torn_path(path).read_bytes()
-    assert all(f in torn for f in injected)
-    assert torn.count(b"\n") >= tears  # each tear set aside (a kill during the move may copy one twice)
-    assert killed_mid_write > 0, "no kill landed mid-write: the suite did not test what it claims"
+    _tears_set_aside(path, injected, tears, killed_mid_write)
     figures.record("crash (do-not-call)", f"{kills} SIGKILLs while adding and undoing survived; {len(entries):,} rows "
                    f"on file, {len(added):,} numbers and {len(removed):,} undos acknowledged, 0 lost; "
                    f"{killed_mid_write} rows torn by a kill and {len(injected)} injected (up to 200 KB) set aside to "

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sizes import examples
 
 from phonebank import hours_data
 from phonebank.hours import (
@@ -253,15 +254,17 @@ def test_a_zone_name_the_tz_database_lacks_is_treated_as_unknown_never_as_permis
 
 ZONE_SETS = [(PT,), (PT, ET), (AZ, MT), ("America/Adak", "America/Anchorage"), (), ("Pacific/Honolulu", ET),
              ("America/Puerto_Rico", PT), ("Pacific/Guam",), (UNKNOWN, PT), (UNKNOWN,)]
-
-
-@settings(max_examples=40, deadline=None)
-@given(
+# a calling window somewhere in those zones: the zones, a moment, the window's first hour and its length
+WINDOWS = dict(
     zones=st.sampled_from(ZONE_SETS),
     now=st.datetimes(min_value=datetime(2017, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)),
     start_h=st.integers(0, 12),
     length=st.integers(1, 14),
 )
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(**WINDOWS)
 def test_next_open_matches_a_minute_by_minute_scan(zones, now, start_h, length):
     start, end = time(start_h), time((start_h + length) % 24)
     got = next_open(zones, now, start, end)
@@ -602,14 +605,8 @@ def test_open_for_refuses_naive_now_and_negative_minutes():
         open_for((PT,), la(2024, 6, 3, 10, 0), NINE, NINE_PM, float("nan"))
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    zones=st.sampled_from(ZONE_SETS),
-    now=st.datetimes(min_value=datetime(2017, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)),
-    start_h=st.integers(0, 12),
-    length=st.integers(1, 14),
-    minutes=st.integers(0, 180),
-)
+@settings(max_examples=examples(40), deadline=None)
+@given(**WINDOWS, minutes=st.integers(0, 180))
 def test_open_for_matches_a_minute_by_minute_scan(zones, now, start_h, length, minutes):
     start, end = time(start_h), time((start_h + length) % 24)
     # the window opens and closes on whole minutes in every zone used here, and stays open or closed for
