@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -298,3 +300,18 @@ def pending(member: Member, list_name: str = "test") -> dict:
     from phonebank.store.outbox import outbox_path, read_outbox
 
     return read_outbox(outbox_path(CsvResultsStore(member.ws.results_dir).file_for(list_name, member.email)))
+
+
+@contextmanager
+def offline_at_first_voter(campaign: Campaign, email: str = "ana@example.org") -> Iterator[tuple[Proxy, Member, Caller]]:
+    """``email`` joined through a Proxy and calling, the first voter (María García) on screen, then the
+    network cut: (proxy, member, caller). The proxy is closed after."""
+    proxy = Proxy(campaign.url)
+    try:
+        member = campaign.join(email, via=proxy)
+        caller = campaign.call(email)
+        assert caller.voter() == "María García"
+        proxy.cut()
+        yield proxy, member, caller
+    finally:
+        proxy.close()

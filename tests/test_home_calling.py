@@ -19,7 +19,7 @@ import pytest
 
 import figures
 from callkit import voter
-from homekit import T0, Proxy, at, local_rows, open_campaign, pending, phonebank
+from homekit import T0, at, local_rows, offline_at_first_voter, open_campaign, pending, phonebank
 
 pytestmark = pytest.mark.stress  # a promise suite: `pytest -m 'not stress'` leaves it out while working
 
@@ -159,12 +159,7 @@ def test_the_server_ends_the_connection_between_claim_and_save(campaign):
 def test_the_network_drops_mid_call_the_call_is_kept_and_delivered_once(campaign):
     """The volunteer's network goes down after the claim: the call is finished and saved on the computer, one
     line says so, no new voter is offered; when the network is back, "Try again" delivers it, once."""
-    proxy = Proxy(campaign.url)
-    try:
-        member = campaign.join("ana@example.org", via=proxy)
-        ana = campaign.call("ana@example.org")
-        assert ana.voter() == "María García"
-        proxy.cut()
+    with offline_at_first_voter(campaign) as (proxy, member, ana):
         ana.send("n")
         ana.expect(r"Offline: the campaign database cannot be reached\. Finish and save this call: it is kept on "
                    r"this computer and sent when the connection is back; no new voter until then\.")
@@ -192,19 +187,12 @@ def test_the_network_drops_mid_call_the_call_is_kept_and_delivered_once(campaign
         assert [r.row_id for r in local_rows(member)] == [r[0] for r in rows] and pending(member) == {}
         figures.record("home: network cut", f"a call saved offline delivered {delivered_after:.2f} s after the network "
                        "came back, once")
-    finally:
-        proxy.close()
 
 
 def test_a_call_saved_offline_is_sent_at_the_next_start_once(campaign):
     """Offline, the volunteer quits (or the computer is switched off); the next `phonebank call` sends the call
     first; the one after sends nothing again."""
-    proxy = Proxy(campaign.url)
-    try:
-        member = campaign.join("ana@example.org", via=proxy)
-        ana = campaign.call("ana@example.org")
-        assert ana.voter() == "María García"
-        proxy.cut()
+    with offline_at_first_voter(campaign) as (proxy, member, ana):
         ana.send("i")  # Add Information -> the other codes
         ana.expect("Choose")
         ana.send("d", "", "s")  # wrong number, no note, save
@@ -230,8 +218,6 @@ def test_a_call_saved_offline_is_sent_at_the_next_start_once(campaign):
         rows = campaign.rows()
         assert [(r[0], r[1], r[3]) for r in rows] == [(saved[0].row_id, "V1", "wrong_number")]
         assert pending(member) == {}
-    finally:
-        proxy.close()
 
 
 # == a revoked volunteer ==================================================================================
