@@ -257,7 +257,7 @@ def _prepare_calling_rows(ws: Workspace, table: pa.Table) -> Callable[[], tuple 
 
     def work() -> None:
         try:
-            result[0] = rows_from_table(table, read_dnc(ws.dnc_path))
+            result[0] = rows_from_table(table, read_dnc(ws.dnc_path), unique_ids=True)
         except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
             result[0] = None
 

@@ -11,6 +11,7 @@ the problem with its line number).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +50,10 @@ def voter_rows(list_path: Path, dnc: set[str]) -> Loaded | None:
     return None if table is None else rows_from_table(table, dnc)
 
 
-def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
+def rows_from_table(table: pa.Table, dnc: set[str], unique_ids: bool = False) -> Loaded | None:
     """The voter rows of a call list's columns (all strings; header as in the list file). `phonebank import`
-    computes them from the columns it is writing, beside the write."""
+    computes them from the columns it is writing, beside the write; ``unique_ids``: it knows every voter_id
+    is there once and not empty (it rejected the repeats)."""
     kept = kept_header(table.column_names)
     phone_names = phone_columns(table.column_names)
     wanted = ["voter_id", *phone_names, *kept]
@@ -63,22 +65,34 @@ def rows_from_table(table: pa.Table, dnc: set[str]) -> Loaded | None:
     if any(pc.any(pc.match_substring(c, SEP)).as_py() for c in col.values()):
         return None  # a field holds the separator itself: the csv reader cleans it
     zones, zone_keys = zone_indexes(col["zip"], col["state"], phones)
-    joined = pc.utf8_trim(pc.replace_substring_regex(pc.binary_join_element_wise(*phones, " "), " +", " "), " ")
+    joined = _joined(phones)
     live = None
     dnc_values = pa.array(sorted(dnc), pa.string()) if dnc else None
     for p in phones:
-        alive = pc.not_equal(p, "")
+        alive = pc.greater(pc.binary_length(p), 0)
         if dnc_values is not None:
             alive = pc.and_(alive, pc.invert(pc.is_in(p, value_set=dnc_values)))
         live = alive if live is None else pc.or_(live, alive)
     done = pc.invert(live).to_numpy(zero_copy_only=False).astype(np.int64)
     data = pc.binary_join_element_wise(*(col[name] for name in kept), SEP)
     ids = col["voter_id"]
-    keep = _first_of_each_id(ids)
+    keep = None if unique_ids else _first_of_each_id(ids)
     columns = [ids, pa.array(zones), joined, data, pa.array(done)]
     if keep is not None:
         columns = [c.filter(keep) for c in columns]
     return ArrowRows(columns), zone_keys, kept
+
+
+def _joined(phones: list) -> pa.Array:
+    """Each row's non-empty numbers joined by one space. When no number holds a space and the empty ones
+    come last (the import writes them so), that is the join with its trailing spaces trimmed; otherwise
+    runs of spaces are collapsed."""
+    joined = pc.binary_join_element_wise(*phones, " ")
+    filled = [pc.greater(pc.binary_length(p), 0) for p in phones]
+    packed = all(not pc.any(pc.and_(pc.invert(a), b)).as_py() for a, b in pairwise(filled))
+    if packed and not any(pc.any(pc.match_substring(p, " ")).as_py() for p in phones):
+        return pc.utf8_rtrim(joined, " ")
+    return pc.utf8_trim(pc.replace_substring_regex(joined, " +", " "), " ")
 
 
 class ArrowRows:
@@ -95,13 +109,20 @@ class ArrowRows:
 
     def __iter__(self) -> Iterator[tuple]:
         for start in range(0, len(self), self.size):
-            part = [c.slice(start, self.size).to_pylist() for c in self.columns]
+            part = [_values(c.slice(start, self.size)) for c in self.columns]
             yield from zip(*part, strict=True)
 
     @property
     def zones(self) -> np.ndarray:
         """Each row's zone (a position in the zone keys)."""
         return self.columns[1].to_numpy(zero_copy_only=False)
+
+
+def _values(column) -> list:
+    """A column's values as Python objects (numbers through numpy: faster than pyarrow's to_pylist)."""
+    if pa.types.is_integer(column.type) and not column.null_count:
+        return column.to_numpy(zero_copy_only=False).tolist()
+    return column.to_pylist()
 
 
 def _dictionary(values) -> tuple[np.ndarray, list]:
