@@ -14,11 +14,11 @@ from .script import Code
 class Tally:
     """This session's calls: never below zero (an undo takes back only a call counted here)."""
 
+    started: float = field(default_factory=time.monotonic)
     calls: int = 0
     contacts: int = 0
     supporters: int = 0
     undecided: int = 0
-    started: float = field(default_factory=time.monotonic)
 
     def add(self, code: Code | None, sign: int = 1) -> None:
         self.calls = max(0, self.calls + sign)

@@ -46,32 +46,28 @@ def check_list_name(name: str) -> str:
     return name
 
 
+class _Below:
+    """A workspace attribute that is a fixed path below its root (``ws.script_path``: ROOT/scripts.yaml)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, ws: Workspace, owner: type | None = None) -> Path:
+        return ws.root / self.name
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
 
+    script_path = _Below(SCRIPT_FILE)
+    lists_dir = _Below(LISTS_DIR)
+    results_dir = _Below(RESULTS_DIR)
+    roster_path = _Below(ROSTER_FILE)
+    dnc_path = _Below(DNC_FILE)
+
     def __post_init__(self) -> None:
         confine(self.root)  # nothing phonebank writes below the root goes through a link
-
-    @property
-    def script_path(self) -> Path:
-        return self.root / SCRIPT_FILE
-
-    @property
-    def lists_dir(self) -> Path:
-        return self.root / LISTS_DIR
-
-    @property
-    def results_dir(self) -> Path:
-        return self.root / RESULTS_DIR
-
-    @property
-    def roster_path(self) -> Path:
-        return self.root / ROSTER_FILE
-
-    @property
-    def dnc_path(self) -> Path:
-        return self.root / DNC_FILE
 
     @property
     def index_dir(self) -> Path:

@@ -37,19 +37,10 @@ Hostile and Deliverability Error have no public id: map them with ``van_result_i
 
 CANVASSED = 14  # the result VAN implies when survey responses are sent (demexchange; spoke)
 
-VAN_CONTACT_TYPE_IDS: dict[str, tuple[int, str]] = {
-    "phone": (1, "parsons-people"),
-    "auto dial": (19, "parsons-people"),
-    "sms text": (37, "parsons-people"),
-    "phone bank": (67, "parsons-people"),
-    "consumer phone": (68, "parsons-people"),
-    "leader phone": (72, "parsons-people"),
-    "personal phone": (112, "parsons-people"),
-    "relational text": (132, "parsons-people"),
-    "distributed text": (143, "parsons-people"),
-    "bulk text": (147, "parsons-people"),
-    "paid sms": (149, "parsons-people"),
-}
+VAN_CONTACT_TYPE_IDS: dict[str, tuple[int, str]] = {name: (number, "parsons-people") for name, number in {
+    "phone": 1, "auto dial": 19, "sms text": 37, "phone bank": 67, "consumer phone": 68, "leader phone": 72,
+    "personal phone": 112, "relational text": 132, "distributed text": 143, "bulk text": 147, "paid sms": 149,
+}.items()}
 """VAN contact type name (lower case) -> (contactTypeId, sources)."""
 
 PDI_FLAG_IDS = frozenset(
