@@ -132,6 +132,16 @@ def _dictionary(values) -> tuple[np.ndarray, list]:
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary.to_pylist()
 
 
+def _zip_keys(zip5) -> tuple[np.ndarray, list[str]]:
+    """Each row's ZIP key (the first three digits of a five-digit ZIP other than 00000, else ``x`` and the
+    value), as codes into the returned keys: worked out once per distinct value."""
+    codes, values = _dictionary(zip5)
+    ids: dict[str, int] = {}
+    of_value = np.array([ids.setdefault(v[:3] if len(v) == 5 and v.isascii() and v.isdigit() and v != "00000"
+                                        else "x" + v, len(ids)) for v in values], dtype=np.int64)
+    return (of_value[codes] if len(values) else codes), list(ids)
+
+
 def _zip_of(key: str) -> str:
     """The ZIP to look at for a zip_key of zone_indexes: a ZIP3 stands for any five-digit ZIP it starts."""
     return key[1:] if key.startswith("x") else key + "01"
@@ -146,10 +156,7 @@ def zone_indexes(zip_: pa.Array, state: pa.Array, phones: list[pa.Array]) -> tup
     n = len(zip_)
     # the address: a ZIP of five digits names its zones by its first three (and the state); any other
     # value is looked at whole
-    zip5 = pc.utf8_slice_codeunits(zip_, 0, 5)
-    five = pc.and_(pc.match_substring_regex(zip5, r"^[0-9]{5}$"), pc.not_equal(zip5, "00000"))  # 00000: no ZIP
-    zip_key = pc.if_else(five, pc.utf8_slice_codeunits(zip5, 0, 3), pc.binary_join_element_wise("x", zip5, ""))
-    zip_codes, zips = _dictionary(zip_key)
+    zip_codes, zips = _zip_keys(pc.utf8_slice_codeunits(zip_, 0, 5))
     state_codes, states = _dictionary(state)
     pairs = np.unique(zip_codes * max(1, len(states)) + state_codes)
     addr_codes = np.searchsorted(pairs, zip_codes * max(1, len(states)) + state_codes)
@@ -158,9 +165,13 @@ def zone_indexes(zip_: pa.Array, state: pa.Array, phones: list[pa.Array]) -> tup
                for pair in pairs]]
     for p in phones:
         us = pc.match_substring_regex(p, r"^\+1[0-9]{10}$")
-        key = pc.if_else(us, pc.binary_join_element_wise("P", pc.utf8_slice_codeunits(p, 0, 5), ""),
-                         pc.binary_join_element_wise("F", p, ""))
-        codes, keys = _dictionary(key)
+        if pc.all(pc.or_(us, pc.equal(pc.binary_length(p), 0))).as_py():  # the usual: +1 numbers or none
+            codes, areas = _dictionary(pc.utf8_slice_codeunits(p, 0, 5))
+            keys = ["P" + a if a else "F" for a in areas]
+        else:
+            key = pc.if_else(us, pc.binary_join_element_wise("P", pc.utf8_slice_codeunits(p, 0, 5), ""),
+                             pc.binary_join_element_wise("F", p, ""))
+            codes, keys = _dictionary(key)
         parts.append(codes)
         tables.append([hours.zones_for("", "", [k[1:] + "0000000" if k[0] == "P" else k[1:]]) if len(k) > 1 else ()
                        for k in keys])
