@@ -30,25 +30,21 @@ DATA = REPO / "benchmarks" / "data"
 NOW = "2017-03-20T18:00:00-07:00"
 sys.path.insert(0, str(REPO))
 
+from benchkit import bench_env, warm_runs  # noqa: E402
+
 from phonebank.lists import canonical_columns  # noqa: E402
-from phonebank.store.files import FileStore  # noqa: E402
 from phonebank.results import HEADER_LINE, ResultRow, row_to_line  # noqa: E402
 from phonebank.roster import Volunteer, add_volunteer  # noqa: E402
 from phonebank.script import load_script  # noqa: E402
+from phonebank.store.files import FileStore  # noqa: E402
 from phonebank.workspace import Workspace  # noqa: E402
 
 EXE = str(Path(sys.executable).parent / "phonebank")
 
 
 def median_run(cmd: list[str], stdin: str, env: dict, runs: int) -> tuple[float, float]:
-    times = []
-    for _ in range(runs + 1):
-        t = time.perf_counter()
-        out = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env)
-        times.append(time.perf_counter() - t)
-        if out.returncode != 0:
-            raise SystemExit(f"{cmd} failed: {out.stdout[-500:]} {out.stderr[-500:]}")
-    times = times[1:]  # first run warms caches
+    """(median, best) wall seconds of ``runs`` warm runs of ``cmd``."""
+    times = [r.wall for r in warm_runs(cmd, env, runs, stdin)]
     return statistics.median(times), min(times)
 
 
@@ -108,11 +104,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
-    env = {**os.environ, "PHONEBANK_NOW": NOW, "PHONEBANK_HOME": tempfile.mkdtemp()}
-    env.pop("PHONEBANK_WORKSPACE", None)
-    # volunteers' machines cache compiled bytecode; this sandbox sets PYTHONDONTWRITEBYTECODE, which
-    # would make every start recompile phonebank's sources. Measure the normal case.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = bench_env(NOW)
 
     base, _ = median_run([sys.executable, "-c", "import click"], "", env, args.runs)
     print(f"baseline: python -c 'import click' process            {base * 1000:7.1f} ms")

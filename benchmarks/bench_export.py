@@ -25,7 +25,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,8 @@ DATA = REPO / "benchmarks" / "data"
 NOW = "2017-04-03T18:00:00-07:00"
 sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO))
+
+from benchkit import run_process  # noqa: E402
 
 EXE = str(Path(sys.executable).parent / "phonebank")
 EXTRA_CODE = """  - {id: old_renamed_code, effect: final, van_result: Moved, van_result_id: 5, pdi_flag: MOV,
@@ -94,16 +95,9 @@ def make_workspace(rows: int, voters: int, volunteers: int) -> Path:
 
 
 def measure(argv: list[str], env: dict) -> tuple[float, int, str]:
-    """Wall seconds and peak RSS (bytes) of one new process."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(argv[:4])}... failed:\n{err}")
-    return wall, usage.ru_maxrss * 1024, err
+    """Wall seconds, peak RSS (bytes) and stderr of one new process."""
+    got = run_process(argv, env)
+    return got.wall, int(got.rss_mb * 1024 * 1024), got.stderr
 
 
 def median(runs: list[tuple[float, int, str]]) -> tuple[float, int]:

@@ -17,15 +17,12 @@ Data is generated under benchmarks/data/ (ignored by git) and reused between run
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,23 +31,18 @@ NOW = "2017-03-20T18:00:00-07:00"
 EXE = str(Path(sys.executable).parent / "phonebank")
 CALL = "n\n\ns\n"  # not home, no note, save
 
+from benchkit import bench_env, run_process, warm_runs  # noqa: E402
+
 
 def run(cmd: list[str], stdin: str, env: dict) -> tuple[float, float, str]:
-    """(wall seconds, child CPU seconds, stdout) of one whole process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    out = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if out.returncode not in (0, 130):
-        raise SystemExit(f"{' '.join(cmd)} failed ({out.returncode}): {out.stdout[-800:]} {out.stderr[-800:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, out.stdout
+    """(wall seconds, CPU seconds, stdout) of one whole process."""
+    got = run_process(cmd, env, stdin, ok=(0, 130))
+    return got.wall, got.cpu, got.stdout
 
 
 def median_of(runs: int, cmd: list[str], stdin: str, env: dict) -> tuple[float, float]:
-    got = [run(cmd, stdin, env)[:2] for _ in range(runs + 1)][1:]  # the first warms the caches
-    return statistics.median(g[0] for g in got), statistics.median(g[1] for g in got)
+    got = warm_runs(cmd, env, runs, stdin, ok=(0, 130))
+    return statistics.median(g.wall for g in got), statistics.median(g.cpu for g in got)
 
 
 def append_baseline(n: int) -> float:
@@ -88,10 +80,7 @@ def main() -> None:
     ap.add_argument("--skips", type=int, default=500)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    home = tempfile.mkdtemp()
-    env = {**os.environ, "PHONEBANK_NOW": NOW, "PHONEBANK_HOME": home}
-    env.pop("PHONEBANK_WORKSPACE", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # volunteers' machines cache bytecode
+    env = bench_env(NOW)
 
     DATA.mkdir(parents=True, exist_ok=True)
     source = DATA / f"van-{args.voters}.csv"
@@ -144,7 +133,7 @@ def main() -> None:
     print(f"4. after {args.skips} skips: next voter + save per call        {(both_wall - skip_wall) / args.calls * 1000:6.2f} ms "
           f"wall, {(both_cpu - skip_cpu) / args.calls * 1000:6.2f} ms CPU   [target < 10 ms]; "
           f"the skips themselves {(skip_wall - zero_wall) / args.skips * 1000:.2f} ms each")
-    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(env["PHONEBANK_HOME"], ignore_errors=True)
 
 
 if __name__ == "__main__":
