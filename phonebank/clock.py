@@ -32,6 +32,11 @@ def use_workspace(root: Path) -> dt.datetime | None:
     return start
 
 
+def rehearsal() -> dt.datetime | None:
+    """Where this process's rehearsal clock started (``use_workspace``), or None: no rehearsal."""
+    return _rehearsal[0] if _rehearsal is not None else None
+
+
 def rehearsing() -> bool:
     """True while this process's clock is a rehearsal's (and PHONEBANK_NOW does not override it)."""
     return _rehearsal is not None and not os.environ.get(NOW_VAR, "").strip()

@@ -92,7 +92,7 @@ def call(list_name: str | None, email: str | None, language: str | None, plain: 
     language = language or script.campaign.languages[0]
     if language not in script.campaign.languages:
         raise UsageProblem(f"language '{language}' is not in this script — use one of: {', '.join(script.campaign.languages)}")
-    rehearsal = clock.rehearsal_start(ws.root)
+    rehearsal = clock.rehearsal()  # read with the workspace (current_workspace), once
     ui = _prompter(plain, language)
     session = None
     _stop_on_hangup()
