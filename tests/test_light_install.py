@@ -109,32 +109,28 @@ def test_organizer_commands_name_the_extra_in_one_line(workspace, args, command)
         r"'\.\[organizer\]'\)", lines[0]), lines[0]
 
 
-def test_a_database_command_missing_them_says_so_too(monkeypatch, tmp_path):
-    """db push / db pull may use pyarrow: the same one line, whatever the command."""
+def push_without(module: str, monkeypatch, tmp_path):
+    """`phonebank db push` when the push finds ``module`` missing (no server needed)."""
     from phonebank.store import postgres
 
     def push_workspace(*args, **kwargs):
-        raise ModuleNotFoundError("No module named 'pyarrow'", name="pyarrow")
+        raise ModuleNotFoundError(f"No module named '{module}'", name=module)
 
     monkeypatch.setattr(postgres, "push_workspace", push_workspace)
     monkeypatch.setattr(postgres, "connect", lambda url: _NoConnection())
     (tmp_path / "scripts.yaml").write_text((REPO / "scripts.yaml").read_text())
-    done = CliRunner().invoke(cli, ["--database", "postgresql:///x", "-w", str(tmp_path), "db", "push"])
+    return CliRunner().invoke(cli, ["--database", "postgresql:///x", "-w", str(tmp_path), "db", "push"])
+
+
+def test_a_database_command_missing_them_says_so_too(monkeypatch, tmp_path):
+    """db push / db pull may use pyarrow: the same one line, whatever the command."""
+    done = push_without("pyarrow", monkeypatch, tmp_path)
     assert done.exit_code == 2
     assert done.stderr.startswith("Error: `phonebank db push` needs pyarrow, one of the organizer's tools")
 
 
 def test_another_missing_module_is_not_hidden(monkeypatch, tmp_path):
-    from phonebank.store import postgres
-
-    def push_workspace(*args, **kwargs):
-        raise ModuleNotFoundError("No module named 'somethingelse'", name="somethingelse")
-
-    monkeypatch.setattr(postgres, "push_workspace", push_workspace)
-    monkeypatch.setattr(postgres, "connect", lambda url: _NoConnection())
-    (tmp_path / "scripts.yaml").write_text((REPO / "scripts.yaml").read_text())
-    done = CliRunner().invoke(cli, ["--database", "postgresql:///x", "-w", str(tmp_path), "db", "push"])
-    assert isinstance(done.exception, ModuleNotFoundError)
+    assert isinstance(push_without("somethingelse", monkeypatch, tmp_path).exception, ModuleNotFoundError)
 
 
 class _NoConnection:
