@@ -97,6 +97,11 @@ def ws(tmp_path: Path) -> Path:
     return root
 
 
+def script_error(ws: Path, anchor: str, message: str) -> str:
+    """The Error: line of a problem on the first scripts.yaml line holding ``anchor``."""
+    return f"Error: scripts.yaml:{line_of(ws, anchor)}: {message}"
+
+
 def errors(ws: Path, *args: str) -> list[str]:
     result = run(ws, "export", *args)
     assert result.exit_code != 0, result.stdout
@@ -162,15 +167,15 @@ def test_van_api_missing_ids_name_their_lines(ws: Path) -> None:
     edit_script(ws, "  van_users: {alice@example.org: 987, bob@example.org: 654}\n", "  van_users: {alice@example.org: 987}\n")
     edit_script(ws, "  van_contact_type: Phone\n", "  van_contact_type: Call Center\n")
     assert errors(ws, "van", "--layout", "api") == [
-        f"Error: scripts.yaml:{line_of(ws, '{id: wrong_number')}: code 'wrong_number' ('Wrong Number' has no public VAN "
-        "id) has no van_result_id, which `phonebank export van --layout api` needs (2 call(s)) — add van_result_id: N, "
-        "the id VAN's GET canvassResponses/resultCodes lists for it",
-        f"Error: scripts.yaml:{line_of(ws, 'export:')}: export.van_contact_type 'Call Center' has no public VAN id and "
-        "export.van_contact_type_id is not set, which `phonebank export van --layout api` needs — add "
-        "van_contact_type_id: N (VAN's GET canvassResponses/contactTypes lists them; Phone is 1, Phone Bank 67)",
-        f"Error: scripts.yaml:{line_of(ws, 'export:')}: no VAN user id for the volunteer(s) bob@example.org, which "
-        "`phonebank export van --layout api` needs for canvassedby — add them under export.van_users (EMAIL: "
-        "VAN_USER_ID), or set export.van_canvassed_by: YOUR_VAN_USER_ID for everyone not listed",
+        script_error(ws, '{id: wrong_number', "code 'wrong_number' ('Wrong Number' has no public VAN "
+                     "id) has no van_result_id, which `phonebank export van --layout api` needs (2 call(s)) — add van_result_id: N, "
+                     "the id VAN's GET canvassResponses/resultCodes lists for it"),
+        script_error(ws, 'export:', "export.van_contact_type 'Call Center' has no public VAN id and "
+                     "export.van_contact_type_id is not set, which `phonebank export van --layout api` needs — add "
+                     "van_contact_type_id: N (VAN's GET canvassResponses/contactTypes lists them; Phone is 1, Phone Bank 67)"),
+        script_error(ws, 'export:', "no VAN user id for the volunteer(s) bob@example.org, which "
+                     "`phonebank export van --layout api` needs for canvassedby — add them under export.van_users (EMAIL: "
+                     "VAN_USER_ID), or set export.van_canvassed_by: YOUR_VAN_USER_ID for everyone not listed"),
     ]
     edit_script(ws, "  van_contact_type: Call Center\n", "  van_contact_type: Phone\n  van_canvassed_by: 500\n")
     edit_script(ws, "van_result: Wrong Number,", "van_result: Wrong Number, van_result_id: 9001,")
@@ -192,23 +197,23 @@ def test_van_responses(ws: Path) -> None:
     assert "Note: 6 row(s) for 7 voter(s), one per survey response" in result.stderr
     edit_script(ws, 'van_response: "No", van_response_id: 11022, pdi_flag: BERNN', 'van_response: "No", pdi_flag: BERNN')
     assert errors(ws, "van", "--layout", "responses") == [
-        f"Error: scripts.yaml:{line_of(ws, 'BERNN')}: answer 'no' of question 'bernie_2016' has no van_response_id, "
-        "which `phonebank export van --layout responses` needs — add van_response_id: \"...\" to that answer"]
+        script_error(ws, 'BERNN', "answer 'no' of question 'bernie_2016' has no van_response_id, "
+                     "which `phonebank export van --layout responses` needs — add van_response_id: \"...\" to that answer")]
 
 
 def test_van_wizard_missing_names(ws: Path) -> None:
     edit_script(ws, "{id: busy, effect: retry, after_hours: 1, van_result: Busy,", "{id: busy, effect: retry, after_hours: 1,")
     assert errors(ws, "van") == [
-        f"Error: scripts.yaml:{line_of(ws, '{id: busy')}: code 'busy' has no van_result, which "
-        "`phonebank export van --layout wizard` needs (1 call(s)) — add van_result: \"...\" to that code"]
+        script_error(ws, '{id: busy', "code 'busy' has no van_result, which "
+                     "`phonebank export van --layout wizard` needs (1 call(s)) — add van_result: \"...\" to that code")]
 
 
 def test_van_unknown_code_stops_the_export(tmp_path: Path) -> None:
     root = build_workspace(tmp_path)  # r12 strong_yes is not in scripts.yaml and not undone
     map_sync_ids(root)
     assert errors(root, "van", "--layout", "api") == [
-        f"Error: scripts.yaml:{line_of(root, 'codes:')}: code 'strong_yes' (1 call(s) to export) is not in "
-        "scripts.yaml, so it has no van_result_id — add it back under codes: with van_result_id: ..."]
+        script_error(root, 'codes:', "code 'strong_yes' (1 call(s) to export) is not in "
+                     "scripts.yaml, so it has no van_result_id — add it back under codes: with van_result_id: ...")]
 
 
 def test_van_with_no_van_ids_is_an_error(ws: Path) -> None:
@@ -295,17 +300,17 @@ def test_pdi_flags_checked_against_the_published_list(pdi_ws: Path) -> None:
     edit_script(pdi_ws, "  pdi_extra_flags: [AWAREY, AWAREN, BERNY, BERNN, BERNU]\n", "  pdi_extra_flags: [AWAREY]\n")
     edit_script(pdi_ws, '  pdi_acquisition_type_id: "7"\n', "")
     assert errors(pdi_ws, "pdi", "--list", "p") == [
-        f"Error: scripts.yaml:{line_of(pdi_ws, 'AWAREN')}: answer 'no' of question 'aware_election' flag 'AWAREN' is not "
-        "in PDI's published flag list (parsons pdi/flag_ids.py) — use a flag from PDI's list (GET /flag_ids), or, when "
-        "your account has it, add it to export.pdi_extra_flags",
-        f"Error: scripts.yaml:{line_of(pdi_ws, 'BERNU')}: answer 'not_sure' of question 'bernie_2016' flag 'BERNU' is "
-        "not in PDI's published flag list (parsons pdi/flag_ids.py) — use a flag from PDI's list (GET /flag_ids), or, "
-        "when your account has it, add it to export.pdi_extra_flags",
-        f"Error: scripts.yaml:{line_of(pdi_ws, '{id: not_home')}: code 'not_home' flag 'NH' is not in PDI's published "
-        "flag list (parsons pdi/flag_ids.py) — PDI's list spells it NAH: use pdi_flag: NAH",
-        f"Error: scripts.yaml:{line_of(pdi_ws, 'export:')}: export.pdi_acquisition_type_id is not set, which `phonebank "
-        "export pdi --layout flags` needs — add pdi_acquisition_type_id: ... under export: (the id PDI's GET "
-        "/acquisition_types lists for 'Volunteer Phone Bank')",
+        script_error(pdi_ws, 'AWAREN', "answer 'no' of question 'aware_election' flag 'AWAREN' is not "
+                     "in PDI's published flag list (parsons pdi/flag_ids.py) — use a flag from PDI's list (GET /flag_ids), or, when "
+                     "your account has it, add it to export.pdi_extra_flags"),
+        script_error(pdi_ws, 'BERNU', "answer 'not_sure' of question 'bernie_2016' flag 'BERNU' is "
+                     "not in PDI's published flag list (parsons pdi/flag_ids.py) — use a flag from PDI's list (GET /flag_ids), or, "
+                     "when your account has it, add it to export.pdi_extra_flags"),
+        script_error(pdi_ws, '{id: not_home', "code 'not_home' flag 'NH' is not in PDI's published "
+                     "flag list (parsons pdi/flag_ids.py) — PDI's list spells it NAH: use pdi_flag: NAH"),
+        script_error(pdi_ws, 'export:', "export.pdi_acquisition_type_id is not set, which `phonebank "
+                     "export pdi --layout flags` needs — add pdi_acquisition_type_id: ... under export: (the id PDI's GET "
+                     "/acquisition_types lists for 'Volunteer Phone Bank')"),
     ]
 
 
