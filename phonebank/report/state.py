@@ -381,13 +381,17 @@ def list_state(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc:
             alive[dead_v[values == dead_p]] = False
         live_any |= alive
         on_dnc |= present & listed
-    who = np.arange(n) if numbers is None else numbers
-    status = np.full(n, S_CALLABLE, dtype=np.int8)
+    return ListState(_status(folded, np.arange(n) if numbers is None else numbers, live_any, now), live_any, on_dnc)
+
+
+def _status(folded: Folded, who: np.ndarray, live_any: np.ndarray, now: dt.datetime) -> np.ndarray:
+    """The status (S_*) of the voters ``who``, given whether each has a number left to call."""
+    status = np.full(len(who), S_CALLABLE, dtype=np.int8)
     status[folded.next_at[who] > _us(now)] = S_WAITING
     status[folded.finished[who]] = S_FINISHED
     status[folded.attempts[who] == 0] = S_NEW
     status[~live_any] = S_FINISHED
-    return ListState(status, live_any, on_dnc)
+    return status
 
 
 @dataclass
@@ -415,8 +419,14 @@ def progress(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: s
     blocked = no_phone  # voters without a number left to call, before any call
     if dnc:
         listed_any, blocked = _dnc_voters(voters, phone_cols, dnc, no_phone)
-    state = list_state(folded, voters[phone_cols].take(touched), phone_cols, dnc, now, touched)
-    status = state.status
+    # a called voter has a number left unless none was left before any call (``blocked``) or a call
+    # killed one: only the voters with a number killed are looked at number by number
+    live = ~np.isin(touched, blocked, assume_unique=True)
+    killed = np.intersect1d(folded.dead_voter, touched)
+    if len(killed):
+        exact = list_state(folded, voters[phone_cols].take(killed), phone_cols, dnc, now, killed)
+        live[np.searchsorted(touched, killed)] = exact.live_any
+    status = _status(folded, touched, live, now)
     fresh = np.setdiff1d(blocked, touched, assume_unique=True)  # never called, nothing to call
     due = np.bincount(zone_of[touched[status == S_CALLABLE]], minlength=len(zone_counts))
     due += zone_counts - np.bincount(zone_of[touched], minlength=len(zone_counts)) - \
