@@ -138,9 +138,9 @@ def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = No
     pos = np.arange(len(frame)) if keep is None else np.flatnonzero(keep)
     voter, ts, cat = numbers[pos], ts_all[pos], cat_all[pos]
     n = len(pos)
-    order = _order(voter, ts, u)
+    order, v_sorted, t_sorted = _order(voter, ts, u)
     rows = pos[order]
-    v_sorted, c_sorted, t_sorted = voter[order], cat[order], ts[order]
+    c_sorted = cat[order]
     if n:
         starts = np.flatnonzero(np.r_[True, v_sorted[1:] != v_sorted[:-1]])
     else:
@@ -277,16 +277,18 @@ def _as_integers(ids: pd.Series) -> np.ndarray | None:
         return None
 
 
-def _order(voter: np.ndarray, ts: np.ndarray, u: int) -> np.ndarray:
-    """Positions sorted by (voter, time), equal times in file order (a stable sort)."""
+def _order(voter: np.ndarray, ts: np.ndarray, u: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions sorted by (voter, time), equal times in file order (a stable sort), with the voters and
+    times in that order."""
     n = len(ts)
     if not n:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), voter[:0], ts[:0]
     valid = ts != NAT
     lo = int(ts[valid].min()) if valid.any() else 0
     hi = int(ts[valid].max()) if valid.any() else 0
     if not ((ts[valid] - lo) % 1_000_000).any():  # whole seconds, as `phonebank call` writes them:
-        # pack (voter, time, position) into one unique int64 and sort the values (fastest)
+        # pack (voter, time, position) into one unique int64 and sort the values (fastest); the sorted
+        # voters and times are read back from the packed values, not gathered
         rel = np.where(valid, (ts - lo) // 1_000_000 + 1, 0)  # 0 = no time: first, as fold sorts None first
         p_bits = int(n).bit_length()
         t_bits = (int(hi - lo) // 1_000_000 + 2).bit_length()
@@ -294,12 +296,16 @@ def _order(voter: np.ndarray, ts: np.ndarray, u: int) -> np.ndarray:
         if p_bits + t_bits + v_bits <= 62:
             key = (voter << (t_bits + p_bits)) | (rel << p_bits) | np.arange(n, dtype=np.int64)
             key.sort()
-            return key & ((1 << p_bits) - 1)
+            rel_sorted = (key >> p_bits) & ((1 << t_bits) - 1)
+            t_sorted = np.where(rel_sorted == 0, NAT, (rel_sorted - 1) * 1_000_000 + lo)
+            return key & ((1 << p_bits) - 1), key >> (t_bits + p_bits), t_sorted
     rel = np.where(valid, ts - lo + 1, 0)
     span = int(hi - lo) + 2
     if span * max(u, 1) < (1 << 62):
-        return np.argsort(voter * span + rel, kind="stable")
-    return np.lexsort((ts, voter))
+        order = np.argsort(voter * span + rel, kind="stable")
+    else:
+        order = np.lexsort((ts, voter))
+    return order, voter[order], ts[order]
 
 
 # times as `phonebank call` writes them (a UTC offset, to the minute or second): pyarrow and
