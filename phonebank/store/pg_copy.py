@@ -6,6 +6,7 @@ machines only (pyarrow); ``pg_load`` sends them."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -111,13 +112,30 @@ class Prepared:
     chunks: Iterable[pa.Array] = field(repr=False, default=())
 
     def blocks(self, size: int = 1 << 22) -> Iterator[memoryview]:
-        yield memoryview(_COPY_SIGNATURE)
-        for chunk in self.chunks:
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
-            data = memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])]
-            for start in range(0, len(data), size):
-                yield data[start:start + size]
-        yield memoryview(_COPY_TRAILER)
+        """One COPY stream of every voter."""
+        return self.streams(1, size)[0]
+
+    def streams(self, count: int, size: int = 1 << 22) -> list[Iterator[memoryview]]:
+        """``count`` COPY streams (each with its own signature and trailer) that share the slices: a
+        stream takes the next slice when it has sent its last, so the server's processes insert side
+        by side. Slices are made one at a time, in list order (the zone keys keep their order)."""
+        lock = threading.Lock()
+        source = iter(self.chunks)
+
+        def stream() -> Iterator[memoryview]:
+            yield memoryview(_COPY_SIGNATURE)
+            while True:
+                with lock:
+                    chunk = next(source, None)
+                if chunk is None:
+                    break
+                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+                data = memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+                for start in range(0, len(data), size):
+                    yield data[start:start + size]
+            yield memoryview(_COPY_TRAILER)
+
+        return [stream() for _ in range(count)]
 
 
 def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:

@@ -219,3 +219,30 @@ def test_zone_keys_that_keep_the_same_hours_share_a_class(campaign):
                        (BO.email, ["America/Los_Angeles"], morning())).fetchone()[0]
     assert old["voter"]["voter_id"] == "LA1"  # a client that sends zone keys
     s.close()
+
+
+def test_a_list_of_many_slices_goes_in_two_streams_with_every_voter_once_in_list_order(campaign, monkeypatch):
+    from phonebank.store import pg_copy, pg_load
+
+    tmp_path, url, conn = campaign
+    voters = [voter(f"W{i:03d}", "Many", str(i), f"+1{area}5550{i:03d}", zip_code=zip_code)
+              for i, (area, zip_code) in enumerate([("213", "90012"), ("212", "10001"), ("808", "96813")] * 9)]
+    ws = make_workspace(tmp_path / "ws")
+    write_list(ws, "many", voters)
+    monkeypatch.setattr(pg_copy, "SLICE", 4)  # 27 voters: 7 slices
+    opened = []
+    real = pg_load._second_connection
+    monkeypatch.setattr(pg_load, "_second_connection", lambda c: opened.append(1) or real(c))
+    script = load_script(ws.script_path)
+    with pg_load.ListLoad(conn, "many", script) as load:
+        prepared = load.copy(pg_load.read_list(ws.list_path("many")))
+        assert len(opened) == 1  # the second stream's connection
+        load.finish("sha")
+    rows = conn.execute("SELECT voter_id, seq, zone_key FROM phonebank.voters WHERE list_id = "
+                        "(SELECT id FROM phonebank.lists WHERE name = 'many') ORDER BY seq").fetchall()
+    assert [r[0] for r in rows] == [v["voter_id"] for v in voters]
+    assert [r[1] for r in rows] == list(range(1, 28))
+    keys = list(dict.fromkeys(r[2] for r in rows))  # in order of first appearance, as one stream makes them
+    assert prepared.zone_keys == keys and len(keys) == 3
+    zone_keys = conn.execute("SELECT zone_keys FROM phonebank.lists WHERE name = 'many'").fetchone()[0]
+    assert zone_keys == keys
