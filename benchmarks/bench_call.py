@@ -10,7 +10,6 @@ the same run (a bare `python -c "import click"` process; a bare open+flock+write
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import fcntl
@@ -30,7 +29,7 @@ DATA = REPO / "benchmarks" / "data"
 NOW = "2017-03-20T18:00:00-07:00"
 sys.path.insert(0, str(REPO))
 
-from benchkit import bench_env, warm_runs  # noqa: E402
+from benchkit import bench_env, sizes, warm_runs  # noqa: E402
 
 from phonebank.lists import canonical_columns  # noqa: E402
 from phonebank.results import HEADER_LINE, ResultRow, row_to_line  # noqa: E402
@@ -98,12 +97,7 @@ def baseline_append(path: Path, n: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--voters", type=int, default=1_000_000)
-    ap.add_argument("--results", type=int, default=100_000)
-    ap.add_argument("--steps", type=int, default=2000)
-    ap.add_argument("--runs", type=int, default=7)
-    args = ap.parse_args()
+    args = sizes(__doc__, voters=1_000_000, results=100_000, steps=2000, runs=7)
     env = bench_env(NOW)
 
     base, _ = median_run([sys.executable, "-c", "import click"], "", env, args.runs)

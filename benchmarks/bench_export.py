@@ -21,7 +21,6 @@ figure is the median of RUNS new processes; peak memory is the process's maximum
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -36,7 +35,7 @@ NOW = "2017-04-03T18:00:00-07:00"
 sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO))
 
-from benchkit import run_process  # noqa: E402
+from benchkit import run_process, sizes  # noqa: E402
 
 EXE = str(Path(sys.executable).parent / "phonebank")
 EXTRA_CODE = """  - {id: old_renamed_code, effect: final, van_result: Moved, van_result_id: 5, pdi_flag: MOV,
@@ -105,12 +104,7 @@ def median(runs: list[tuple[float, int, str]]) -> tuple[float, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--voters", type=int, default=400_000)
-    ap.add_argument("--volunteers", type=int, default=60)
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
+    args = sizes(__doc__, rows=1_000_000, voters=400_000, volunteers=60, runs=3)
     t0 = time.perf_counter()
     root = make_workspace(args.rows, args.voters, args.volunteers)
     print(f"workspace {root} ready in {time.perf_counter() - t0:.1f} s")

@@ -16,7 +16,6 @@ Data is generated under benchmarks/data/ (ignored by git) and reused between run
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import statistics
@@ -31,7 +30,7 @@ NOW = "2017-03-20T18:00:00-07:00"
 EXE = str(Path(sys.executable).parent / "phonebank")
 CALL = "n\n\ns\n"  # not home, no note, save
 
-from benchkit import bench_env, run_process, warm_runs  # noqa: E402
+from benchkit import bench_env, run_process, sizes, warm_runs  # noqa: E402
 
 
 def run(cmd: list[str], stdin: str, env: dict) -> tuple[float, float, str]:
@@ -73,13 +72,7 @@ def results_files(ws: Path, files: int, voter_ids: list[str]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--voters", type=int, default=1_000_000)
-    ap.add_argument("--files", type=int, default=1000)
-    ap.add_argument("--calls", type=int, default=200)
-    ap.add_argument("--skips", type=int, default=500)
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
+    args = sizes(__doc__, voters=1_000_000, files=1000, calls=200, skips=500, runs=3)
     env = bench_env(NOW)
 
     DATA.mkdir(parents=True, exist_ok=True)

@@ -3,12 +3,21 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
+
+
+def sizes(doc: str | None, **defaults: int) -> argparse.Namespace:
+    """The command line's sizes: one ``--NAME N`` option per default (``runs=3``: ``--runs``, 3 unless given)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    return parser.parse_args()
 
 
 def bench_env(now: str) -> dict[str, str]:
