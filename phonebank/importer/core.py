@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +154,12 @@ def _run_import(
     ``beside``: given the list's canonical columns (the rows written) just before the list file is
     written, starts work on them (e.g. the COPY into a campaign database) and returns a function that
     waits for it; its result is ``summary.beside`` (and no calling index is prepared)."""
-    step = progress or (lambda _name: None)
+    shown = progress or (lambda _name: None)
+
+    def step(name: str) -> None:
+        _release_memory()
+        shown(name)
+
     list_path, rejects_path = ws.list_path(list_name), ws.rejects_path(list_name)
     map_items = aliases.parse_maps(maps)
     encoding, delimiter = reading.check_encoding(encoding), reading.parse_delimiter(delimiter)
@@ -237,13 +244,29 @@ def _run_import(
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
             summary.beside = waiting()
         else:
-            preparing = (_prepare_calling_rows(ws, pa.table([c.filter(keep_mask) for c in values], names=canonical))
+            preparing = (_prepare_calling_rows(ws, pa.table([_kept(c, keep_mask) for c in values], names=canonical))
                          if prepare_calling else None)
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
             summary.calling_rows = preparing() if preparing else None
             _record_zones(ws, list_name, summary.calling_rows)
     step("write")
     return summary
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to call
+        return None
+
+
+def _release_memory() -> None:
+    """Hand the memory freed by the step just done back to the system (glibc keeps it in its arenas,
+    one per reader thread: 1M VAN rows peaked at 690 MB instead of 500 MB)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _prepare_calling_rows(ws: Workspace, table: pa.Table) -> Callable[[], tuple | None]:
@@ -295,6 +318,13 @@ def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, re
         f"{reasons[0]}) — check the name and phone columns (--map) and the --delimiter, then import again "
         f"({current} is unchanged)"
     )
+
+
+def _kept(column, keep: pa.Array) -> pa.Array:
+    """The kept rows of ``column`` as one array: the calling index's reader then uses it as it is (a
+    column of chunks was copied whole there, beside the list write, 100 MB at 1M voters)."""
+    kept = column.filter(keep)
+    return kept.combine_chunks() if isinstance(kept, pa.ChunkedArray) else kept
 
 
 def _np(mask) -> np.ndarray:
