@@ -206,7 +206,9 @@ def _progress(script: Script, got: Loaded, n: int) -> dict:
     due = int(p.due_by_zone.sum())
     open_now = int(p.due_by_zone[_open_zones(script, got.now, zones.keys, p.due_by_zone > 0)].sum())
     who = folded.voter_of_row[folded.codes.do_not_call[folded.cat[folded.rows]]]  # coded do-not-call (refused...)
-    dnc_coded = np.unique(who[who < n])
+    do_not_call = np.zeros(n, dtype=bool)
+    do_not_call[who[who < n]] = True
+    do_not_call[p.on_dnc] = True
     return {
         "voters": int(n),
         "attempted": len(p.touched),
@@ -215,7 +217,7 @@ def _progress(script: Script, got: Loaded, n: int) -> dict:
         "callable_now": open_now,
         "waiting": p.waiting,
         "held_by_hours": due - open_now,
-        "do_not_call": len(np.union1d(dnc_coded, p.on_dnc)),
+        "do_not_call": int(do_not_call.sum()),
         "never_called": p.never_called,
     }
 

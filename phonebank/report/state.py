@@ -427,13 +427,19 @@ def progress(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: s
         listed_any, blocked = _dnc_voters(voters, phone_cols, dnc, no_phone)
     # a called voter has a number left unless none was left before any call (``blocked``) or a call
     # killed one: only the voters with a number killed are looked at number by number
-    live = ~np.isin(touched, blocked, assume_unique=True)
-    killed = np.intersect1d(folded.dead_voter, touched)
+    called = np.zeros(n, dtype=bool)  # sets of voters as masks: numpy's set functions hash (slow here)
+    called[touched] = True
+    stuck = np.zeros(n, dtype=bool)
+    stuck[blocked] = True
+    live = ~stuck[touched]
+    dead = np.zeros(n, dtype=bool)
+    dead[folded.dead_voter[folded.dead_voter < n]] = True
+    killed = np.flatnonzero(dead & called)
     if len(killed):
         exact = list_state(folded, voters[phone_cols].take(killed), phone_cols, dnc, now, killed)
         live[np.searchsorted(touched, killed)] = exact.live_any
     status = _status(folded, touched, live, now)
-    fresh = np.setdiff1d(blocked, touched, assume_unique=True)  # never called, nothing to call
+    fresh = np.flatnonzero(stuck & ~called)  # never called, nothing to call
     due = np.bincount(zone_of[touched[status == S_CALLABLE]], minlength=len(zone_counts))
     due += zone_counts - np.bincount(zone_of[touched], minlength=len(zone_counts)) - \
         np.bincount(zone_of[fresh], minlength=len(zone_counts))
