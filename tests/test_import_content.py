@@ -139,3 +139,13 @@ def test_tail_digits_is_never_more_than_every_match_ends_with(pattern: str, digi
     from phonebank.importer.phones import _tail_digits
 
     assert _tail_digits(pattern) == digits
+
+
+def test_clean_finds_control_characters_in_any_chunk_and_slice() -> None:
+    from phonebank.importer.fields import clean
+
+    values = pa.chunked_array([["Ana", " Luz "], ["Eva\x1b[31m", "Sol\x7f", "Ix\u0085chel", "Zoë\n"]])
+    assert clean(values).to_pylist() == ["Ana", "Luz", "Eva [31m", "Sol", "Ix\u0085chel", "Zoë"]
+    sliced = pa.array(["a\x07b", "Ana", "Luz"]).slice(1)  # the control byte lies before the slice
+    assert clean(sliced).to_pylist() == ["Ana", "Luz"] and clean(sliced) is sliced
+    assert clean(pa.array(["a\x07b", "Ana"]).slice(0, 1)).to_pylist() == ["a b"]
