@@ -65,11 +65,13 @@ def test_calls_numbered_through_the_lists_id_index_as_without_it() -> None:
     for ids in ([str(x) for x in rng.choice(10**12, 3000, replace=False)],  # far apart: sorted merge
                 [str(10_000_000 + 3 * i) for i in range(3000)]):  # close together: a table by id
         listed = pd.Series(ids, dtype="str")
-        calls = pd.Series([ids[i] for i in rng.integers(0, 3000, 9000)] + ["7", "999999999999999", "7"], dtype="str")
-        index = list_ids_index(listed)
-        assert index is not None and index.unique
-        fast, plain = number_voters(calls, listed, index), number_voters(calls, listed)
-        assert (fast[0] == plain[0]).all() and list(fast[1]) == list(plain[1]) and fast[2] == plain[2]
-        assert fast[0][-3] == fast[0][-1] == 3000  # a stranger, numbered after the list, once
+        for count in (9000, 300):  # many calls (a table by id when the ids are close), few (always sorted)
+            calls = pd.Series([ids[i] for i in rng.integers(0, 3000, count)] + ["7", "999999999999999", "7"],
+                              dtype="str")
+            index = list_ids_index(listed)
+            assert index is not None and index.unique
+            fast, plain = number_voters(calls, listed, index), number_voters(calls, listed)
+            assert (fast[0] == plain[0]).all() and list(fast[1]) == list(plain[1]) and fast[2] == plain[2]
+            assert fast[0][-3] == fast[0][-1] == 3000  # a stranger, numbered after the list, once
     assert list_ids_index(pd.Series(["1", "2", "1"], dtype="str")).unique is False
     assert list_ids_index(pd.Series(["1", "007"], dtype="str")) is None  # not canonical numbers: the hash path

@@ -235,12 +235,13 @@ def _number_by_index(ids: pd.Series, index: ListIds) -> tuple[np.ndarray, np.nda
     ordered = index.ints[index.order]
     low, span = int(ordered[0]), int(ordered[-1]) - int(ordered[0]) + 1
     numbers = np.full(len(calls), -1, dtype=np.int64)
-    if span <= 16 * n_list + 1024:  # ids close together (a county's VAN IDs): a table by id
+    if span <= 16 * n_list + 1024 and 4 * len(calls) >= n_list:  # ids close together (a county's VAN IDs),
+        # and calls enough that a table by id (the list's size) costs less than sorting the calls
         table = np.full(span, -1, dtype=np.int64)
         table[index.ints - low] = np.arange(n_list)
         inside = (calls >= low) & (calls < low + span)
         numbers[inside] = table[calls[inside] - low]
-    else:  # far apart: the calls' ids sorted, then merged with the list's (a binary search in order)
+    else:  # far apart, or few calls: the calls' ids sorted, then merged with the list's (a binary search)
         by_id = np.argsort(calls, kind="stable")
         at = np.minimum(np.searchsorted(ordered, calls[by_id]), n_list - 1)
         hit = ordered[at] == calls[by_id]
