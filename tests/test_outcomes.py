@@ -119,3 +119,10 @@ def test_queue_and_report_read_the_same_rules(script, tmp_path: Path, monkeypatc
         assert got == outcome.next_at, vid
         dead = {p for v, p in zip(folded.dead_voter, folded.dead_phone, strict=True) if v == i}
         assert dead == outcome.dead_phones, vid
+
+
+def test_rule_of_a_saved_code(script) -> None:
+    """``rule_of``: what the stores ask of a saved code (does it list the number as do-not-call, kill it...)."""
+    assert outcomes.rule_of(script, "refused").do_not_call and outcomes.rule_of(script, "wrong_number").kills_number
+    assert outcomes.rule_of(script, "call_back").next_at == outcomes.NEXT_CALLBACK
+    assert outcomes.rule_of(script, "renamed_since") is UNKNOWN_CODE
