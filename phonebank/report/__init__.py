@@ -12,7 +12,7 @@ the command function.
 * ``times``     time stamps as int64 microseconds: campaign-zone days and hours, ISO text;
 * ``cache``     the derived cache of parsed rows, list columns and zones in ``.phonebank/report/LIST/``;
 * ``state``     the per-voter outcome by ``phonebank.outcomes.RULES`` (fold + status), vectorized, and the
-                list's progress counted from the voters with calls;
+                list's progress counted from the voters with calls; ``numbering`` numbers the voters;
 * ``aggregate`` the report as one plain dict (the JSON document); ``activity`` its volunteer, day and
                 hour sections;
 * ``render``    that dict as a terminal table, CSV, JSON or Markdown; ``html`` as a self-contained page.

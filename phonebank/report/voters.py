@@ -145,7 +145,7 @@ def id_index(voters: Voters, path: Path | None, cache_dir: Path | None):
     """The list's numeric voter ids and their sorting order (``state.ListIds``), kept in the report cache;
     None when the ids are not all numbers."""
     from . import cache
-    from .state import ListIds, list_ids_index
+    from .numbering import ListIds, list_ids_index
 
     rows = len(voters.frame)
     got = cache.load_ids(cache_dir, path, rows) if cache_dir is not None and path else None

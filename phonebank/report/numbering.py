@@ -1,0 +1,104 @@
+"""Voter numbers for the report's fold: the list's voters 0..n-1 in list order, the calls' other voters
+after them; numeric ids (VAN IDs...) as integers, looked up in the list's sorted ids (``ListIds``, kept in
+the report cache by ``voters.id_index``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class ListIds:
+    """The list's voter ids as integers and the order that sorts them (``voters.id_index`` keeps them in
+    the report cache): a report then looks each call's voter up by binary search, with no hashing of the
+    list."""
+
+    ints: np.ndarray  # int64, in list order
+    order: np.ndarray  # positions that sort ``ints``
+    unique: bool
+
+
+def list_ids_index(list_ids: pd.Series) -> ListIds | None:
+    """``ListIds`` of the list's ids, None unless every id is a canonical decimal number."""
+    ints = _as_integers(list_ids)
+    if ints is None:
+        return None
+    order = np.argsort(ints, kind="stable")
+    ordered = ints[order]
+    return ListIds(ints, order, not bool((ordered[1:] == ordered[:-1]).any()))
+
+
+def number_voters(ids: pd.Series, list_ids: pd.Series | None,
+                  index: ListIds | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Number the voter ids of ``ids``: the list's (unique) ids are 0..n-1 in list order, others
+    follow. Returns (numbers of ``ids``, ids by number, whether the list's ids are unique). Numeric ids
+    (VAN IDs...) take a fast path: integers hash far faster than text; with the list's ``index``, the
+    calls' ids are found by binary search."""
+    n_list = 0 if list_ids is None else len(list_ids)
+    if index is not None and index.unique and n_list == len(index.ints) and n_list:
+        found = _number_by_index(ids, index)
+        if found is not None:
+            return found
+    both = ids if not n_list else pd.concat([list_ids, ids], ignore_index=True)
+    as_int = _as_integers(both)
+    if as_int is not None:
+        numbers, uniques = pd.factorize(as_int, sort=False)
+    else:
+        numbers, uniques = pd.factorize(both, sort=False)
+        uniques = np.asarray(uniques, dtype=object)
+    list_unique = not n_list or int(numbers[:n_list].max()) == n_list - 1
+    return numbers[n_list:].astype(np.int64), uniques, list_unique
+
+
+def _number_by_index(ids: pd.Series, index: ListIds) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    n_list = len(index.ints)
+    calls = _as_integers(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+    if calls is None:
+        return None
+    ordered = index.ints[index.order]
+    low, span = int(ordered[0]), int(ordered[-1]) - int(ordered[0]) + 1
+    numbers = np.full(len(calls), -1, dtype=np.int64)
+    if span <= 16 * n_list + 1024 and 4 * len(calls) >= n_list:  # ids close together (a county's VAN IDs),
+        # and calls enough that a table by id (the list's size) costs less than sorting the calls
+        table = np.full(span, -1, dtype=np.int64)
+        table[index.ints - low] = np.arange(n_list)
+        inside = (calls >= low) & (calls < low + span)
+        numbers[inside] = table[calls[inside] - low]
+    else:  # far apart, or few calls: the calls' ids sorted, then merged with the list's (a binary search)
+        by_id = np.argsort(calls, kind="stable")
+        at = np.minimum(np.searchsorted(ordered, calls[by_id]), n_list - 1)
+        hit = ordered[at] == calls[by_id]
+        numbers[by_id[hit]] = index.order[at[hit]]
+    listed = numbers >= 0
+    uniques = index.ints
+    if not listed.all():  # voters not in the list: numbered after it, in order of appearance
+        codes, extra = pd.factorize(calls[~listed], sort=False)
+        numbers[~listed] = n_list + codes
+        uniques = np.concatenate([index.ints, np.asarray(extra, dtype=np.int64)])
+    return numbers, uniques, True
+
+
+def _as_integers(ids: pd.Series) -> np.ndarray | None:
+    """``ids`` as int64 when every id is a canonical decimal number (digits only, no leading zero)."""
+    if not len(ids):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        arr = ids.array._pa_array if hasattr(ids.array, "_pa_array") else pa.chunked_array([pa.array(ids.array)])
+        if not pc.all(pc.utf8_is_digit(arr)).as_py():
+            return None
+        lengths = pc.binary_length(arr)
+        if pc.max(lengths).as_py() > 18:
+            return None
+        if pc.any(pc.and_(pc.starts_with(arr, "0"), pc.greater(lengths, 1))).as_py():
+            return None
+        return pc.cast(arr, pa.int64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, AttributeError):
+        return None
