@@ -18,7 +18,7 @@ from .callback import parse_callback
 from .errors import NotSaved, Offline
 from .interview import Interview
 from .messages import count, language_name, say
-from .outcomes import parse_time
+from .outcomes import parse_time, rule_of
 from .prompts import Choice, Heartbeat, Prompter, readable
 from .render import pick, variables, weekday
 from .results import UNDO, ResultRow
@@ -206,10 +206,10 @@ class Session:
             if coded is None:  # back to the voter menu, nothing saved
                 continue
             code_id, answers, note, callback_at = coded
-            code = self.script.code(code_id)
             # a dead number with another left: the volunteer may stay on the voter; else the save ends the
             # hold (and a shared campaign claims the next voter in the same round trip)
-            stays = code is not None and code.effect == "final_for_number" and len(offer.phones) > 1
+            rule = rule_of(self.script, code_id)
+            stays = rule.kills_number and not rule.finishes and len(offer.phones) > 1
             self._save(offer, phone, code_id, answers, note, callback_at, language, started, done=not stays)
             if stays:
                 offer = shown_safe(self.store.offer(offer.voter_id, offer.hold))

@@ -41,7 +41,7 @@ from collections.abc import Iterable
 from .. import hours
 from ..dnc import append_dnc, remove_dnc_for_call
 from ..errors import DataError
-from ..outcomes import live_phones
+from ..outcomes import live_phones, rule_of
 from ..results import UNDO, ResultRow
 from ..script import Script
 from ..workspace import Workspace
@@ -220,7 +220,7 @@ class FileStore(ListIndex):
                 row = dataclasses.replace(row, overlaps=overlaps)
         path = self.results.append(row)
         taken_back = self._take_back_dnc(row) if row.code == UNDO else False
-        if (row.phone and self._effects.get(row.code) == "do_not_call"):
+        if row.phone and rule_of(self.script, row.code).do_not_call:
             append_dnc(self.ws.dnc_path, [(row.phone, row.recorded_at, "call", row.code, row.row_id)])
             self._dnc.add(row.phone)
         self._sync(paths=[path], listed=frozenset([row.row_id]))
@@ -237,7 +237,7 @@ class FileStore(ListIndex):
         if got is None:
             return False
         target = ResultRow.from_fields(json.loads(got[0]))
-        if not target.phone or self._effects.get(target.code) != "do_not_call":
+        if not target.phone or not rule_of(self.script, target.code).do_not_call:
             return False
         removed = remove_dnc_for_call(self.ws.dnc_path, target.phone, target.row_id, undo.recorded_at)
         if removed:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from ..errors import DataError, LoginRefused, NotSaved, Offline, UsageProblem
 from ..fsutil import durable_append, open_no_follow
 from ..messages import say
-from ..results import CsvResultsStore, ReadProblems, ResultRow, read_results_file
+from ..outcomes import rule_of
+from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
 from ..workspace import Workspace
 from . import postgres
@@ -170,7 +171,6 @@ class OutboxStore:
         self.notify = notify
         self.problems = ReadProblems()
         self.results = CsvResultsStore(campaign.ws.results_dir)
-        self._effects = {c.id: c.effect for c in script.codes}
         self._offers: dict[str, Offer] = {}  # voter -> as last shown, kept up to date by local saves
         self.offline = False
         self._told = False  # the offline line was shown in this offline spell
@@ -319,7 +319,7 @@ class OutboxStore:
         known = self._offers.get(row.voter_id)
         if known is None:
             return
-        dead = self._effects.get(row.code) in ("final_for_number", "do_not_call") and row.code != "undo"
+        dead = row.code != UNDO and rule_of(self.script, row.code).kills_number
         self._offers[row.voter_id] = dataclasses.replace(
             known, history=[*known.history, row],
             phones=[p for p in known.phones if not (dead and p == row.phone)])

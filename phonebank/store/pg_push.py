@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ..dnc import read_dnc_entries
 from ..errors import UsageProblem
 from ..fsutil import check_name
-from ..outcomes import VoterOutcome, fold, live_phones
+from ..outcomes import NEXT_CALLBACK, VoterOutcome, fold, live_phones, rule_of
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..roster import read_roster
 from ..script import Script, load_script
@@ -149,7 +149,6 @@ def _push_results(conn, ws: Workspace, name: str, list_id: int, script: Script) 
         rows += read_results_file(path, problems)[0]
     if not rows:
         return 0, set()
-    effects = {c.id: c.effect for c in script.codes}
     with conn.transaction(), conn.cursor() as cur:
         _copy_in(cur, "push_results (ord serial, row_id text, recorded_at text, volunteer text, list text, voter_id "
                  "text, phone text, code text, answers text, note text, language text, seconds text, callback_at text, "
@@ -168,7 +167,7 @@ def _push_results(conn, ws: Workspace, name: str, list_id: int, script: Script) 
         touched = {v for _, v in added}
         # do-not-call results: their numbers are on the list unless the call was undone (as FileStore reads them)
         dnc_rows = [r for r in rows if r.row_id in new_ids and r.code != UNDO and r.phone
-                    and effects.get(r.code) == "do_not_call"]
+                    and rule_of(script, r.code).do_not_call]
         if dnc_rows:
             cur.executemany(
                 "INSERT INTO phonebank.dnc (phone, added_at, source, reason, row_id, entry_key) "
@@ -198,12 +197,12 @@ def _state(script: Script, phones: list[str], outcome: VoterOutcome | None) -> d
     if outcome is None:
         return {"attempts": 0, "finished": not live_phones(phones, None, set()), "next_at": None,
                 "is_callback": False, "route_language": "", "dead_phones": []}
-    code = script.code(outcome.last.code) if outcome.last else None
+    last = rule_of(script, outcome.last.code) if outcome.last else None
     return {
         "attempts": outcome.attempts,
         "finished": bool(outcome.finished or not live_phones(phones, outcome, set())),
         "next_at": outcome.next_at.isoformat() if outcome.next_at else None,
-        "is_callback": bool(code is not None and code.effect == "callback"),
+        "is_callback": last is not None and last.next_at == NEXT_CALLBACK,
         "route_language": outcome.route_language or "",
         "dead_phones": sorted(outcome.dead_phones),
     }
