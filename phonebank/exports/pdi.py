@@ -28,7 +28,7 @@ from ..errors import ScriptError
 from ..importer.aliases import ID_KINDS
 from ..report.aggregate import Loaded
 from ..report.aggregate import _last_per_voter as last_per_voter
-from ..report.state import E_FFN
+from ..report.numbering import distinct
 from ..script import Script
 from ..script.export_checks import by_line, mapping_problems
 from .sync import Attempts, answered_pairs, attempt_dates, attempt_phones, attempts, code_values, per_question
@@ -46,7 +46,7 @@ def pdi_export(script: Script, got: Loaded, layout: str, ids_option: str | None)
     else:
         out = _people(script, got, att)
         unit = "person"
-    out.notes = [f"{out.frame.num_rows:,} row(s) for {len(np.unique(att.voter)):,} voter(s), one per {unit}"] + att.notes
+    out.notes = [f"{out.frame.num_rows:,} row(s) for {len(distinct(att.voter)):,} voter(s), one per {unit}"] + att.notes
     return out
 
 
@@ -82,7 +82,8 @@ def _flags(script: Script, got: Loaded, att: Attempts) -> Export:
     dates = attempt_dates(script, got, att.rows)
     n = len(att.rows)
     ids = pa.array(att.ids.tolist(), pa.string())
-    bad_number = got.folded.codes.effect[att.cat] == E_FFN if n else np.zeros(0, bool)
+    codes_ = got.folded.codes  # a bad number: a call that killed the number without putting it on do-not-call
+    bad_number = (codes_.kills_number[att.cat] & ~codes_.do_not_call[att.cat]) if n else np.zeros(0, bool)
     phones = pc.if_else(pa.array(bad_number), attempt_phones(got, att.rows), "")
     # (attempts, order within an attempt, each attempt's flag, its question (per attempt or one id), number)
     pieces = [(np.arange(n), 0, code_values(script, got, att, lambda c: c.pdi_flag or ""),
@@ -128,7 +129,7 @@ def _unique_rows(table: pa.Table) -> pa.Table:
 
 def _people(script: Script, got: Loaded, att: Attempts) -> Export:
     e = script.export
-    voters = np.unique(att.voter)  # list order: voter numbers are list positions
+    voters = distinct(att.voter)  # list order: voter numbers are list positions
     position = np.searchsorted(voters, att.voter)
     columns: dict[str, pa.Array] = {}
     result = code_values(script, got, att, lambda c: c.pdi_flag or "")

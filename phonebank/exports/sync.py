@@ -26,6 +26,7 @@ from ..errors import DataError, UsageProblem
 from ..importer.aliases import ID_KINDS
 from ..report.aggregate import Loaded
 from ..report.data import duplicate_mask, local_day_hour, ts_int
+from ..report.numbering import distinct
 from ..results import decode_answers
 from ..script import Script
 
@@ -72,7 +73,7 @@ def attempts(got: Loaded, family: str, layout: str, ids_option: str | None) -> A
     in_list = folded.voter_of_row < n
     voter_all = np.where(in_list, folded.voter_of_row, 0)
     duplicate = duplicate_mask(frame, got.keep)[folded.rows] if len(frame) else np.zeros(0, bool)
-    called = np.unique(folded.voter_of_row[in_list])
+    called = distinct(folded.voter_of_row[in_list])
     ours = np.isin(kinds, FAMILY[family]) & (source_id != "")
     wanted = _wanted_kinds(layout, ids_option, kinds[called[ours[called]]])
     notes: list[str] = []
@@ -102,7 +103,7 @@ def attempts(got: Loaded, family: str, layout: str, ids_option: str | None) -> A
     if overlaps:
         notes.append(f"{overlaps:,} overlapping call(s) left out: another volunteer's call to the same voter is sent "
                      "instead (a hold lapsed while both called)")
-    unstated = np.unique(folded.voter_of_row[take & (kinds[voter_all] == "van")])
+    unstated = distinct(folded.voter_of_row[take & (kinds[voter_all] == "van")])
     if len(unstated) and family == "van":
         notes.append(f"{len(unstated):,} voter(s) have VAN IDs whose kind the import could not tell (a plain VANID "
                      "column): check they are MyVoters IDs for the wizard (or match your API key's mode), or "
@@ -183,7 +184,7 @@ def answered_pairs(got: Loaded, att: Attempts) -> list[tuple[str, str]]:
     frame = got.results.frame
     codes_ = frame["answers"].cat.codes.to_numpy()[att.rows[att.contact]] if len(att.rows) else np.zeros(0, int)
     categories = frame["answers"].cat.categories
-    return [pair for c in np.unique(codes_).tolist() if c >= 0
+    return [pair for c in distinct(codes_).tolist() if c >= 0
             for pair in decode_answers(str(categories[c])).items()]
 
 

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from ..errors import ScriptError
 from ..report.aggregate import Loaded
+from ..report.numbering import distinct
 from ..script import Script
 from ..script.export_checks import mapping_problems
 from . import codes
@@ -60,7 +61,7 @@ def van_export(script: Script, got: Loaded, layout: str, ids_option: str | None)
         out = _api(script, got, att, dates)
     else:
         out = _responses(script, got, att, dates)
-    voters = len(np.unique(att.voter))
+    voters = len(distinct(att.voter))
     out.notes = [f"{out.frame.num_rows:,} row(s) for {voters:,} voter(s), one per {_UNIT[layout]}"] + att.notes
     if layout != "wizard" and att.kind != "van":
         mode = "MyCampaign mode (an API key ending |1)" if att.kind == "van_mycampaign" else \
@@ -99,7 +100,7 @@ def _context_problems(script: Script, got: Loaded, att: Attempts, command: str) 
                         "(VAN's GET canvassResponses/contactTypes lists them; Phone is 1, Phone Bank 67)")
     if e.van_canvassed_by is None:
         volunteers = got.results.frame["volunteer"]
-        used: list[int] = np.unique(volunteers.cat.codes.to_numpy()[att.rows]).tolist() if len(att.rows) else []
+        used: list[int] = distinct(volunteers.cat.codes.to_numpy()[att.rows]).tolist() if len(att.rows) else []
         missing = sorted(str(volunteers.cat.categories[c]) for c in used if c >= 0
                          and str(volunteers.cat.categories[c]).lower() not in _users(script))
         if missing:

@@ -41,6 +41,7 @@ from ..workspace import Workspace
 from . import REPORT_VERSION
 from .activity import by_day, by_hour, volunteers
 from .data import REPORT_COLUMNS, Results, duplicate_mask, effective_mask, read_results
+from .numbering import distinct
 from .state import (
     E_UNKNOWN,
     Folded,
@@ -189,7 +190,7 @@ def _warnings(ws: Workspace, got: Loaded) -> list[str]:
                            "these voters count as finished; add the code back to scripts.yaml if it was renamed")
     strangers = folded.voter_of_row >= folded.n_list
     if strangers.any():
-        out.append(f"{int(strangers.sum()):,} saved calls name {len(np.unique(folded.voter_of_row[strangers])):,} "
+        out.append(f"{int(strangers.sum()):,} saved calls name {len(distinct(folded.voter_of_row[strangers])):,} "
                    f"voter(s) not in lists/{got.list_name}.csv — counted in calls, not in list progress")
     if got.voters.duplicates:
         out.append(f"lists/{got.list_name}.csv repeats {got.voters.duplicates:,} voter_id(s) — the first row of each is used")

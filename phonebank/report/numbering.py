@@ -10,6 +10,13 @@ import numpy as np
 import pandas as pd
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of integers, by sorting: numpy 2.4's ``np.unique`` hashes them and took 1.2 s
+    on a million voter numbers here, where sorting takes 23 ms."""
+    ordered = np.sort(np.asarray(values))
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
+
+
 @dataclass
 class ListIds:
     """The list's voter ids as integers and the order that sorts them (``voters.id_index`` keeps them in
