@@ -319,7 +319,8 @@ class ListIndex:
         new: list[tuple[str, str, str, str, str]] = []
         for row in refusals:
             if (row.row_id not in entered
-                    and not self.db.execute("SELECT 1 FROM rows WHERE undoes = ?", (row.row_id,)).fetchone()):
+                    and not self.db.execute("SELECT 1 FROM rows WHERE undoes = ? AND undoes != ''",  # the partial
+                                            (row.row_id,)).fetchone()):  # index only: without it a scan of every row
                 self._dnc.add(row.phone)
                 new.append((row.phone, row.recorded_at, "call", row.code, row.row_id))
         if new:
