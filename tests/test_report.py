@@ -571,8 +571,8 @@ def test_cache_is_private_and_reports_see_appended_calls(ws: Path) -> None:
     first = report_json(ws)
     cache = ws / ".phonebank" / "report" / "test"
     names = sorted(p.name for p in cache.iterdir())
-    assert len(names) == 5 and names[1].startswith("list-") and \
-        [names[0], *names[2:]] == ["ids.arrow", "manifest.json", "rows.arrow", "zones.arrow"]
+    assert len(names) == 6 and names[1].startswith("list-") and \
+        [names[0], *names[2:]] == ["ids.arrow", "manifest.json", "report-memo.arrow", "rows.arrow", "zones.arrow"]
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in cache.iterdir())
     assert report_json(ws) == first  # from the cache: the same report
     store = CsvResultsStore(ws / "results")

@@ -38,14 +38,16 @@ from ..render import pick
 from ..results import decode_answers
 from ..script import Script
 from ..workspace import Workspace
-from . import REPORT_VERSION
+from . import REPORT_VERSION, memo
 from .activity import by_day, by_hour, volunteers
 from .data import REPORT_COLUMNS, Results, duplicate_mask, effective_mask, read_results
 from .numbering import distinct
 from .state import (
     E_UNKNOWN,
+    Due,
     Folded,
     ListState,
+    due_now,
     fold_frame,
     list_state,
     progress,
@@ -119,10 +121,23 @@ def build_report(ws: Workspace, script: Script, list_name: str, since: dt.date |
         raise UsageProblem(f"--since {since} is after --until {until} — swap them")
     tz_name = script.campaign.time_zone
     tz = ZoneInfo(tz_name)
+    now = now or clock.now(dt.UTC)
+    filters = {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
+               "volunteer": volunteer or None}
+    cache_dir = _cache_dir(ws, list_name) if use_cache else None
+    made_from = None
+    if cache_dir is not None:  # the last report, if nothing it was made from changed (``memo``)
+        made_from = memo.key(memo.script_digest(script), ws.list_path(list_name), ws.results_files(list_name),
+                             ws.dnc_path, ws.roster_path, filters)
+        kept = memo.load(cache_dir, made_from)
+        if kept is not None:
+            kept_report, kept_due, kept_keys = kept
+            return _at_time(script, kept_report, kept_due, kept_keys, now)
     got = load(ws, script, list_name, now=now, use_cache=use_cache)
     frame, folded = got.results.frame, got.folded
     n = folded.n_list
     warnings = _warnings(ws, got)
+    fixed, due, keys = _progress(got, n)
 
     # -- the calls that count, within the filters ------------------------------------------------
     rows = folded.rows  # frame positions, sorted by (voter, time)
@@ -153,17 +168,39 @@ def build_report(ws: Workspace, script: Script, list_name: str, since: dt.date |
         "list": list_name,
         "campaign": script.campaign.name,
         "time_zone": tz_name,
-        "generated_at": got.now.astimezone(tz).isoformat(timespec="seconds"),
-        "filters": {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
-                    "volunteer": volunteer or None},
+        "generated_at": None,  # ``_at_time``
+        "filters": filters,
         "warnings": warnings,
-        "progress": _progress(script, got, n),
+        "progress": fixed,
         "calls": _calls(cat, contact, id_support, seconds, voter_sel, duplicate),
         "codes": _codes(script, codes, cat),
         "survey": _survey(script, frame, sel, voter_sel, support, len(folded.uniques)),
         "volunteers": volunteers(ws, vol_names, vol_cat[mask], contact, id_support, seconds, ts[mask], tz),
         "by_day": by_day(days[mask], contact),
         "by_hour": by_hour(hour[mask], contact),
+    }
+    if cache_dir is not None and made_from is not None:
+        memo.save(cache_dir, made_from, report, due, keys)
+    return _at_time(script, report, due, keys, now)
+
+
+def _at_time(script: Script, report: dict, due: Due, keys: list[str], now: dt.datetime) -> dict:
+    """``report`` as of ``now``: its time and the progress figures that depend on it (``_progress``)."""
+    waiting, due_by_zone = due_now(due, now)
+    total = int(due_by_zone.sum())
+    open_now = int(due_by_zone[_open_zones(script, now, keys, due_by_zone > 0)].sum())
+    fixed = report["progress"]
+    report = dict(report, generated_at=now.astimezone(ZoneInfo(report["time_zone"])).isoformat(timespec="seconds"))
+    report["progress"] = {
+        "voters": fixed["voters"],
+        "attempted": fixed["attempted"],
+        "reached": fixed["reached"],
+        "finished": fixed["finished"],
+        "callable_now": open_now,
+        "waiting": waiting,
+        "held_by_hours": total - open_now,
+        "do_not_call": fixed["do_not_call"],
+        "never_called": fixed["never_called"],
     }
     return report
 
@@ -197,30 +234,21 @@ def _warnings(ws: Workspace, got: Loaded) -> list[str]:
     return out
 
 
-def _progress(script: Script, got: Loaded, n: int) -> dict:
+def _progress(got: Loaded, n: int) -> tuple[dict, Due, list[str]]:
     """The list's progress, worked out for the voters with calls (``state.progress``) and the counts of
-    the whole list by zone (``voters.list_zones``, recorded by `phonebank import`)."""
+    the whole list by zone (``voters.list_zones``, recorded by `phonebank import`): the figures that do
+    not depend on the time, what the others are worked out from (``_at_time``), and the zone keys."""
     folded = got.folded
     zones = list_zones(got.voters, got.list_path, got.cache_dir)
     p = progress(folded, got.voters.frame, got.voters.phone_columns, got.dnc, got.now, zones.zone_of, zones.counts,
                  zones.no_phone)
-    due = int(p.due_by_zone.sum())
-    open_now = int(p.due_by_zone[_open_zones(script, got.now, zones.keys, p.due_by_zone > 0)].sum())
     who = folded.voter_of_row[folded.codes.do_not_call[folded.cat[folded.rows]]]  # coded do-not-call (refused...)
     do_not_call = np.zeros(n, dtype=bool)
     do_not_call[who[who < n]] = True
     do_not_call[p.on_dnc] = True
-    return {
-        "voters": int(n),
-        "attempted": len(p.touched),
-        "reached": int(folded.contacted[p.touched].sum()),
-        "finished": p.finished,
-        "callable_now": open_now,
-        "waiting": p.waiting,
-        "held_by_hours": due - open_now,
-        "do_not_call": int(do_not_call.sum()),
-        "never_called": p.never_called,
-    }
+    fixed = {"voters": int(n), "attempted": len(p.touched), "reached": int(folded.contacted[p.touched].sum()),
+             "finished": p.finished, "do_not_call": int(do_not_call.sum()), "never_called": p.never_called}
+    return fixed, p.due, list(zones.keys)
 
 
 def _open_zones(script: Script, now: dt.datetime, keys: list[str], wanted: np.ndarray) -> np.ndarray:

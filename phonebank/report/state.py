@@ -319,6 +319,25 @@ class Progress:
     never_called: int
     on_dnc: np.ndarray  # list voters with a number on the do-not-call list (voter numbers)
     due_by_zone: np.ndarray  # int64 per zone key
+    due: Due  # what of the above depends on the time (``due_now``)
+
+
+@dataclass
+class Due:
+    """The part of a list's progress that depends on the time: the called voters still open (not
+    finished, a number left) — when each is next due (int64 us, NAT: now) and its zone — and the
+    voters due whatever the time (never called, or called and nothing recorded after), by zone key."""
+
+    open_next_at: np.ndarray  # int64 us
+    open_zone: np.ndarray  # zone key positions
+    base_due: np.ndarray  # int64 per zone key
+
+
+def due_now(due: Due, now: dt.datetime) -> tuple[int, np.ndarray]:
+    """(voters waiting at ``now``, voters due at ``now`` by zone key) — ``_status``'s rule for the
+    open voters: WAITING when next due after now, else CALLABLE."""
+    waiting = due.open_next_at > _us(now)
+    return int(waiting.sum()), due.base_due + np.bincount(due.open_zone[~waiting], minlength=len(due.base_due))
 
 
 def progress(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: set[str], now: dt.datetime,
@@ -346,13 +365,14 @@ def progress(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: s
     if len(killed):
         exact = list_state(folded, voters[phone_cols].take(killed), phone_cols, dnc, now, killed)
         live[np.searchsorted(touched, killed)] = exact.live_any
-    status = _status(folded, touched, live, now)
+    open_ = live & ~folded.finished[touched]  # the others are FINISHED, whatever the time
     fresh = np.flatnonzero(stuck & ~called)  # never called, nothing to call
-    due = np.bincount(zone_of[touched[status == S_CALLABLE]], minlength=len(zone_counts))
-    due += zone_counts - np.bincount(zone_of[touched], minlength=len(zone_counts)) - \
+    base = zone_counts - np.bincount(zone_of[touched], minlength=len(zone_counts)) - \
         np.bincount(zone_of[fresh], minlength=len(zone_counts))
-    return Progress(touched, int((status == S_FINISHED).sum()) + len(fresh), int((status == S_WAITING).sum()),
-                    n - len(touched), listed_any, due)
+    due = Due(folded.next_at[touched[open_]], zone_of[touched[open_]], base)
+    waiting, due_by_zone = due_now(due, now)
+    return Progress(touched, int((~open_).sum()) + len(fresh), waiting, n - len(touched), listed_any, due_by_zone,
+                    due)
 
 
 def _dnc_voters(voters: pd.DataFrame, phone_cols: list[str], dnc: set[str],
