@@ -149,3 +149,27 @@ def test_clean_finds_control_characters_in_any_chunk_and_slice() -> None:
     sliced = pa.array(["a\x07b", "Ana", "Luz"]).slice(1)  # the control byte lies before the slice
     assert clean(sliced).to_pylist() == ["Ana", "Luz"] and clean(sliced) is sliced
     assert clean(pa.array(["a\x07b", "Ana"]).slice(0, 1)).to_pylist() == ["a b"]
+
+
+@pytest.mark.parametrize("dedupe", [True, False])
+def test_compact_shifts_numbers_left_without_repeats(dedupe: bool) -> None:
+    import random
+
+    from phonebank.importer.phones import compact
+
+    rng = random.Random(7)
+    numbers = ["", "", "+12135550101", "+13235550102", "+16265550103"]
+    rows = [[rng.choice(numbers) for _ in range(4)] for _ in range(500)]
+    columns = [pa.chunked_array([[r[k] for r in rows[:200]], [r[k] for r in rows[200:]]]) for k in range(4)]
+    slots, count = compact(columns, dedupe=dedupe)
+    want = []
+    for row in rows:
+        out: list[str] = []
+        for value in row:
+            if value and (not dedupe or value not in out):
+                out.append(value)
+        want.append(out)
+    width = max(1, max(len(w) for w in want))
+    assert len(slots) == width
+    assert [[s[i].as_py() for s in slots] for i in range(len(rows))] == [w + [""] * (width - len(w)) for w in want]
+    assert count.to_pylist() == [len(w) for w in want]

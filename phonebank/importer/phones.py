@@ -274,19 +274,32 @@ def flag_true(values) -> pa.ChunkedArray | pa.Array:
 def compact(candidates: list, dedupe: bool = True) -> tuple[list, pa.Array]:
     """Per row, the non-empty phones of ``candidates`` in order, without repeats, shifted left.
 
-    Returns the slot columns (as many as the fullest row needs, at least 1) and each row's count.
-    """
+    Returns the slot columns (as many as the fullest row needs, at least 1) and each row's count. Which
+    candidate lands in which slot is worked out with numpy; each slot is then one ``choose`` over the
+    candidates (the strings are copied once, not once per candidate and slot)."""
     n = len(candidates[0])
+    kept: list[np.ndarray] = []  # per candidate: rows where it is a new number
+    for k, cand in enumerate(candidates):
+        new = _bools(pc.greater(pc.binary_length(cand), 0))
+        for m in range(k) if dedupe else ():
+            if new.any() and kept[m].any():
+                new &= ~(kept[m] & _bools(pc.equal(cand, candidates[m])))
+        kept.append(new)
+    count = np.zeros(n, dtype=np.int32)
+    position = []
+    for new in kept:
+        position.append(count.copy())
+        count += new
+    width = max(1, int(count.max()) if n else 0)
     empty = pa.nulls(n, pa.string()).fill_null("")
-    slots = [empty] * len(candidates)
-    count = pa.array(np.zeros(n, np.int32))
-    for cand in candidates:
-        new = pc.greater(pc.binary_length(cand), 0)
-        if dedupe:
-            for slot in slots:
-                new = pc.and_(new, pc.not_equal(cand, slot))
-        for j in range(len(slots)):
-            slots[j] = pc.if_else(pc.and_(new, pc.equal(count, j)), cand, slots[j])
-        count = pc.add(count, pc.cast(new, pa.int32()))
-    width = max(1, pc.max(count).as_py() or 0)
-    return slots[:width], count
+    slots = []
+    for j in range(width):
+        choice = np.full(n, len(candidates), dtype=np.int8)  # the last choice: empty
+        for k, new in enumerate(kept):
+            choice[new & (position[k] == j)] = k
+        slots.append(pc.choose(pa.array(choice), *candidates, empty))
+    return slots, pa.array(count)
+
+
+def _bools(mask) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
