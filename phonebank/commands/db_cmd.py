@@ -75,11 +75,14 @@ def init() -> None:
     from ..store import postgres
 
     with _connect() as conn:
-        applied = postgres.init_database(conn)
+        done = postgres.init_database(conn)
         database = conn.info.dbname
-    if applied:
+    if done.applied:
         click.echo(f"Initialized database {database}: schema {postgres.SCHEMA}, roles {postgres.OWNER_ROLE} "
-                   f"and {postgres.CALLER_ROLE}; applied " + ", ".join(f"{m.version:04d} {m.name}" for m in applied))
+                   f"and {postgres.CALLER_ROLE}; applied " + ", ".join(f"{m.version:04d} {m.name}" for m in done.applied)
+                   + " and the calling functions")
+    elif done.functions:
+        click.echo(f"Database {database} was initialized; its calling functions are updated to this phonebank's.")
     else:
         click.echo(f"Database {database} is already initialized and up to date.")
     click.echo("Next: `phonebank db push` to upload this workspace, then `phonebank db invite EMAIL` for each volunteer.")
@@ -92,10 +95,12 @@ def migrate() -> None:
     from ..store import postgres
 
     with _connect() as conn:
-        applied = postgres.migrate(conn)
-    if applied:
-        for m in applied:
+        done = postgres.migrate(conn)
+    if done:
+        for m in done.applied:
             click.echo(f"Applied {m.version:04d} {m.name}")
+        if done.functions:
+            click.echo("Updated the calling functions")
     else:
         click.echo("Up to date: no migration to apply.")
 
@@ -120,8 +125,10 @@ def status() -> None:
         click.echo(f"  pending  {m.version:04d} {m.name}")
     for version in st.unknown:
         click.echo(f"  applied  {version:04d} (unknown to this phonebank: upgrade phonebank)")
-    if st.pending:
-        click.echo("Run `phonebank db migrate` to apply the pending migrations.")
+    click.echo("  functions: " + ("this phonebank's" if st.functions_current else
+                                 "differ from this phonebank's (run `phonebank db migrate`)"))
+    if st.pending or not st.functions_current:
+        click.echo("Run `phonebank db migrate` to apply the pending migrations and functions.")
         raise SystemExit(1)
     click.echo("Up to date.")
 

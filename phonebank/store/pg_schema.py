@@ -1,5 +1,7 @@
-"""The database's schema: the two group roles, the numbered migrations in ``store/sql/`` applied in
-order under an advisory lock (``db init``, ``db migrate``), and ``db status``."""
+"""The database's schema: the two group roles, the numbered migrations in ``store/sql/`` (tables,
+indexes, data) applied in order, then the functions in ``store/sql/functions/`` — every function
+defined once, in its current form, applied again whenever their text changed — all in one transaction
+under an advisory lock (``db init``, ``db migrate``); and ``db status``."""
 
 from __future__ import annotations
 
@@ -38,6 +40,35 @@ class Migration:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Functions:
+    """The calling functions, their trigger and privileges: ``store/sql/functions/*.sql`` in name order."""
+
+    files: tuple[tuple[str, str], ...]  # (file name, text)
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256("\x00".join(f"{n}\x00{t}" for n, t in self.files).encode()).hexdigest()
+
+
+def functions() -> Functions:
+    """The function definitions shipped with phonebank."""
+    folder = resources.files(__package__).joinpath("sql", "functions")
+    found = sorted((e.name, e.read_text(encoding="utf-8")) for e in folder.iterdir() if e.name.endswith(".sql"))
+    return Functions(tuple(found))
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What a ``migrate`` did: the migrations applied, and whether the functions were (re)written."""
+
+    applied: list[Migration]
+    functions: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.applied) or self.functions
+
+
 def migrations() -> list[Migration]:
     """The numbered migrations shipped with phonebank (``store/sql/NNNN_name.sql``), in order."""
     found = []
@@ -62,9 +93,9 @@ def _ensure_roles(conn) -> None:
         conn.execute(sql.SQL("GRANT {} TO {}").format(_ident(OWNER_ROLE), _ident(me[0])))
 
 
-def init_database(conn) -> list[Migration]:
-    """``phonebank db init``: roles, schema, database privileges, then every pending migration.
-    Idempotent. Returns the migrations applied now."""
+def init_database(conn) -> Migrated:
+    """``phonebank db init``: roles, schema, database privileges, then every pending migration and the
+    functions. Idempotent. Returns what was applied now."""
     _need_psycopg()
     with translated():
         _ensure_roles(conn)
@@ -86,28 +117,46 @@ def _applied(conn) -> dict[int, tuple[str, str, dt.datetime]]:
         "SELECT version, name, checksum, applied_at FROM phonebank.migrations ORDER BY version")}
 
 
-def migrate(conn) -> list[Migration]:
-    """``phonebank db migrate``: apply pending migrations, each in its own transaction, under an
-    advisory lock, as phonebank_owner; record each in phonebank.migrations."""
+def _functions_applied(conn) -> str | None:
+    """The checksum of the functions the database has (None: none recorded)."""
+    if conn.execute("SELECT to_regclass('phonebank.function_set')").fetchone()[0] is None:
+        return None
+    got = conn.execute("SELECT checksum FROM phonebank.function_set").fetchone()
+    return got[0] if got else None
+
+
+def migrate(conn) -> Migrated:
+    """``phonebank db migrate``: in one transaction, under an advisory lock, as phonebank_owner: the
+    pending migrations in order (each recorded in phonebank.migrations), then the functions when their
+    text differs from the one recorded (or a migration was applied). All or nothing."""
     _need_psycopg()
     done: list[Migration] = []
     with translated():
         if conn.execute("SELECT to_regnamespace(%s)", (SCHEMA,)).fetchone()[0] is None:
             raise DataError("this database has no phonebank schema — run `phonebank db init` first")
-        for migration in migrations():
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-                conn.execute(sql.SQL("SET LOCAL ROLE {}").format(_ident(OWNER_ROLE)))
-                conn.execute("CREATE TABLE IF NOT EXISTS phonebank.migrations (version int PRIMARY KEY, "
-                             "name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-                if conn.execute("SELECT 1 FROM phonebank.migrations WHERE version = %s",
-                                (migration.version,)).fetchone():
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(_ident(OWNER_ROLE)))
+            conn.execute("CREATE TABLE IF NOT EXISTS phonebank.migrations (version int PRIMARY KEY, "
+                         "name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+            conn.execute("CREATE TABLE IF NOT EXISTS phonebank.function_set (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), "
+                         "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+            applied = set(_applied(conn))
+            for migration in migrations():
+                if migration.version in applied:
                     continue
                 conn.execute(migration.text)
                 conn.execute("INSERT INTO phonebank.migrations (version, name, checksum) VALUES (%s, %s, %s)",
                              (migration.version, migration.name, migration.checksum))
                 done.append(migration)
-    return done
+            code = functions()
+            rewrite = bool(done) or _functions_applied(conn) != code.checksum
+            if rewrite:
+                for _name, text in code.files:
+                    conn.execute(text)
+                conn.execute("INSERT INTO phonebank.function_set (id, checksum) VALUES (1, %s) ON CONFLICT (id) "
+                             "DO UPDATE SET checksum = excluded.checksum, applied_at = now()", (code.checksum,))
+    return Migrated(done, rewrite)
 
 
 @dataclass
@@ -116,6 +165,7 @@ class SchemaStatus:
     applied: list[tuple[int, str, dt.datetime, bool]]  # version, name, applied_at, checksum matches
     pending: list[Migration]
     unknown: list[int]  # applied versions this phonebank does not know (a newer phonebank migrated)
+    functions_current: bool = True  # the database's functions are this phonebank's
 
 
 def status(conn) -> SchemaStatus:
@@ -124,10 +174,12 @@ def status(conn) -> SchemaStatus:
     with translated():
         initialized = conn.execute("SELECT to_regnamespace(%s)", (SCHEMA,)).fetchone()[0] is not None
         applied = _applied(conn) if initialized else {}
+        current = initialized and _functions_applied(conn) == functions().checksum
     known = {m.version: m for m in migrations()}
     return SchemaStatus(
         initialized=initialized,
         applied=[(v, n, a, v in known and known[v].checksum == c) for v, (n, c, a) in sorted(applied.items())],
         pending=[m for v, m in sorted(known.items()) if v not in applied],
         unknown=[v for v in sorted(applied) if v not in known],
+        functions_current=current,
     )

@@ -1,7 +1,8 @@
 """The PostgreSQL store: one campaign shared by volunteers on many machines.
 
 The same port as the file store (``CallingStore``), on a PostgreSQL database (13 or newer) whose
-schema ``phonebank`` is made by ``init_database`` from the numbered migrations in ``store/sql/``:
+schema ``phonebank`` is made by ``init_database`` from the numbered migrations in ``store/sql/`` and the
+functions in ``store/sql/functions/`` (each defined once):
 
 * ``voters`` (one partition per list): the list rows, each voter's queue state and a *lease* —
   ``holder``, ``lease_until``, ``token``, ``since``. A claim is one call of ``phonebank.claim``: one
@@ -70,7 +71,17 @@ from .pg_conn import (  # noqa: F401 - the database's API, one import away for t
 )
 from .pg_logins import TLS_MODES, Invitation, invite, login_role, revoke, volunteer_url  # noqa: F401
 from .pg_push import PushSummary, _clean, _push_campaign, _state, load_list, push_workspace, recompute  # noqa: F401
-from .pg_schema import Migration, SchemaStatus, init_database, migrate, migrations, status  # noqa: F401
+from .pg_schema import (  # noqa: F401
+    Functions,
+    Migrated,
+    Migration,
+    SchemaStatus,
+    functions,
+    init_database,
+    migrate,
+    migrations,
+    status,
+)
 from .port import Clock, Hold, Offer, QueueCounts, Saved, count_queue
 
 # == the store ===========================================================================================

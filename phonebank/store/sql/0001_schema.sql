@@ -2,7 +2,7 @@
 --
 -- Applied by `phonebank db init` / `db migrate` as role phonebank_owner (which owns every object here),
 -- inside one transaction under pg_advisory_xact_lock. Volunteers' logins (members of phonebank_caller)
--- get no privilege on any table: they only EXECUTE the calling functions (0002_calling.sql).
+-- get no privilege on any table: they only EXECUTE the calling functions (store/sql/functions/).
 
 -- Functions created from here on are not executable by PUBLIC: each is granted to whom it is for.
 ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
