@@ -138,13 +138,13 @@ def _ten_digit_prefixes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
     where = np.flatnonzero(np.diff(offsets) == 10)
     starts = offsets[:-1][where]
-    prefix = np.zeros(len(where), dtype=np.int64)
+    prefix = np.zeros(len(where), dtype=np.int32)  # seven digits fit
     ok = np.ones(len(where), dtype=bool)
     for i in range(10):
-        digit = data[starts + i].astype(np.int64) - 48
-        ok &= (digit >= (2 if i == 0 else 0)) & (digit <= 9)
+        byte = data[starts + i]
+        ok &= (byte >= (50 if i == 0 else 48)) & (byte <= 57)  # ASCII digits, the first 2-9
         if i < 7:
-            prefix = prefix * 10 + digit
+            prefix = prefix * 10 + (byte.astype(np.int32) - 48)
     return where[ok], prefix[ok]
 
 
@@ -235,9 +235,9 @@ def digits_only(values: pa.Array) -> pa.Array:
     start, end = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
     data = np.frombuffer(data_buffer, dtype=np.uint8)[start:end] if data_buffer else np.zeros(0, np.uint8)
     keep = (data >= 48) & (data <= 57)
-    kept = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum(keep, out=kept[1:])
-    new_offsets = kept[offsets - start].astype(np.int32)
+    kept = np.zeros(len(data) + 1, dtype=np.int32)  # an Arrow string array's offsets are int32
+    np.cumsum(keep, out=kept[1:], dtype=np.int32)
+    new_offsets = kept[offsets - start]
     return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep].tobytes()))
 
 
