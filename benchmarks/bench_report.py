@@ -1,7 +1,7 @@
 """Benchmark `phonebank report` on a 1,000,000-voter list, beside a same-run pandas pass doing the same grouping.
 
     python benchmarks/bench_report.py [--voters 1000000] [--results 100000,1000000] [--volunteers 600]
-                                      [--runs 3] [--data /tmp/phonebank-bench]
+                                      [--runs 3] [--append 1000] [--data /tmp/phonebank-bench]
 
 Generates (once; reused) a workspace per size in --data (never in the repository): the sample
 scripts.yaml, a call list of VOTERS synthetic voters and RESULTS result rows spread over VOLUNTEERS
@@ -16,7 +16,12 @@ imports, work — with wall time, CPU time (user + system, all threads, from wai
   (the list is imported with `phonebank import`, which records each voter's zone key for the reports):
   everything a report wrote before is removed, so it parses every results file and the list columns
   it needs, and writes its cache;
-* ``warm``: the same command again (rows parsed by an earlier report reused).
+* ``warm``: the same command again, nothing changed (the report kept by the first, ``report.memo``);
+* ``append``: the same command after APPEND calls more (``--append``, spread over 10 volunteers' files;
+  every 50th an undo of an earlier call): rows parsed by the earlier reports reused, the rest worked
+  out again. The appended calls are taken back (the files truncated) after the run.
+
+Run it against another tree of the code (before/after, same run) with ``PYTHONPATH=/that/tree``.
 
 Targets (issue 13) for 1M results on a 1M-voter list: first run <= 1 s of work and <= 2 s wall, warm
 <= 0.5 s of work; 100k results at most half of that. "Work" is the CPU time minus a bare
@@ -167,6 +172,33 @@ print(len(by_code), len(by_volunteer), len(by_hour), len(by_day), int(status.sum
 """
 
 
+def append_calls(root: Path, count: int, seed: int) -> list[tuple[Path, int]]:
+    """Append ``count`` calls (every 50th an undo of the file's last call) to 10 results files; returns
+    (file, size before) to take them back."""
+    rng = random.Random(seed)
+    files = sorted((root / "results" / "big").glob("*.csv"))[:10]
+    sizes = [(f, f.stat().st_size) for f in files]
+    at = dt.datetime(2017, 4, 3, 17, 0, tzinfo=TZ)
+    for n in range(count):
+        path = files[n % len(files)]
+        email = path.stem
+        vid = 10_000_000 + rng.randrange(1000)
+        when = (at + dt.timedelta(seconds=n)).isoformat(timespec="seconds")
+        with open(path, "a", encoding="utf-8") as fh:
+            if n % 50 == 49:
+                fh.write(f"a{n:011x},{when},{email},big,{vid},,undo,,,en,0,,a{n - len(files):011x},\n")
+            else:
+                code = rng.choice(["not_home", "supporter", "busy", "call_back"])
+                callback = (at + dt.timedelta(days=1)).isoformat(timespec="minutes") if code == "call_back" else ""
+                fh.write(f"a{n:011x},{when},{email},big,{vid},+12135550000,{code},,,en,30,{callback},,\n")
+    return sizes
+
+
+def take_back(sizes: list[tuple[Path, int]]) -> None:
+    for path, size in sizes:
+        os.truncate(path, size)
+
+
 def measure(argv: list[str], env: dict) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS in MB) of one whole process."""
     start = time.perf_counter()
@@ -189,14 +221,15 @@ def main() -> None:
     ap.add_argument("--results", default="100000,1000000")
     ap.add_argument("--volunteers", type=int, default=600)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--append", type=int, default=1000)
     ap.add_argument("--data", type=Path, default=Path("/tmp/phonebank-bench"))
     args = ap.parse_args()
     env = dict(os.environ, PHONEBANK_NOW=NOW)
     exe = sys.executable
     print(f"cpus {os.cpu_count()}, load average at start {os.getloadavg()[0]:.2f}")
     print("| results | pandas s (CPU) | MB | first s (CPU) | work | MB | ratio (CPU) | warm s (CPU) | work | MB "
-          "| ratio (CPU) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| ratio (CPU) | append s (CPU) | work |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rows in (int(r) for r in args.results.split(",")):
         label = f"{args.voters // 1000}k" if args.voters < 1_000_000 else f"{args.voters // 1_000_000}m"
         root = args.data / f"report-{label}-{rows // 1000}k"
@@ -209,18 +242,23 @@ def main() -> None:
             print(f"(workspace {root} made in {time.perf_counter() - t0:.0f} s)")
         cache = root / ".phonebank" / "report" / "big"
         report = [EXE, "--workspace", str(root), "report", "--list", "big", "--format", "json"]
-        base, first, warm, bare = [], [], [], []
-        for _ in range(args.runs):  # in turn, so every case sees the same machine
+        base, first, warm, bare, grown = [], [], [], [], []
+        for run in range(args.runs):  # in turn, so every case sees the same machine
             bare.append(measure([exe, "-c", "import pandas, pyarrow, pyarrow.csv"], env))
             base.append(measure([exe, "-c", BASELINE, str(root)], env))
             as_imported(cache, records)
             first.append(measure(report, env))
             warm.append(measure(report, env))
+            sizes = append_calls(root, args.append, run)
+            try:
+                grown.append(measure(report, env))
+            finally:
+                take_back(sizes)
         (_, bare_cpu, _), (bw, bc, bm) = median(bare), median(base)
-        (fw, fc, fm), (ww, wc, wm) = median(first), median(warm)
+        (fw, fc, fm), (ww, wc, wm), (gw, gc, _) = median(first), median(warm), median(grown)
         print(f"| {rows:,} | {bw:.2f} ({bc:.2f}) | {bm:,.0f} | {fw:.2f} ({fc:.2f}) | {fc - bare_cpu:.2f} | {fm:,.0f} "
               f"| {fw / bw:.1f}x ({fc / bc:.1f}x) | {ww:.2f} ({wc:.2f}) | {wc - bare_cpu:.2f} | {wm:,.0f} "
-              f"| {ww / bw:.1f}x ({wc / bc:.1f}x) |", flush=True)
+              f"| {ww / bw:.1f}x ({wc / bc:.1f}x) | {gw:.2f} ({gc:.2f}) | {gc - bare_cpu:.2f} |", flush=True)
     print(f"\n{args.voters:,} voters; medians of {args.runs} runs; work = CPU minus a bare import of pandas and "
           f"pyarrow ({bare_cpu:.2f} s CPU); ratio = phonebank / pandas, wall (CPU)")
     print(f"load average at end {os.getloadavg()[0]:.2f} (above ~0.5, other work shared the two cores)")

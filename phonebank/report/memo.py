@@ -11,8 +11,9 @@ one small file instead of every row, and gives what a full recompute gives, byte
 ``zone`` of ``state.Due``; its schema metadata holds the key, the report (JSON, with the progress
 figures that do not depend on the time), ``base_due`` and the zone keys. Any change — a results file
 appended to, rewritten, added or removed; the list re-imported; scripts.yaml, the do-not-call list or
-the roster edited; another ``MEMO_VERSION`` or ``REPORT_VERSION`` — makes the key differ and the
-report is computed afresh (and kept again). Problems reading or writing it are ignored.
+the roster edited; another ``MEMO_VERSION``, ``REPORT_VERSION`` or phonebank version — makes the key
+differ and the report is computed afresh (and kept again). Problems reading or writing it are ignored.
+Results are fingerprinted as the report starts: calls saved while it runs make the next key differ.
 """
 
 from __future__ import annotations
@@ -45,10 +46,11 @@ def _file_print(path: Path, whole: bool = False) -> list:
 def key(script_digest: str, list_path: Path, files: list[Path], dnc_path: Path, roster_path: Path,
         filters: dict) -> str:
     """What a report was made from, as one text: equal texts, equal reports (but for the time)."""
+    from .. import __version__
     from . import REPORT_VERSION
 
     return json.dumps({
-        "version": [MEMO_VERSION, REPORT_VERSION],
+        "version": [MEMO_VERSION, REPORT_VERSION, __version__],  # bump MEMO_VERSION with any change to a figure
         "filters": filters,
         "script": script_digest,
         "list": _file_print(list_path),
