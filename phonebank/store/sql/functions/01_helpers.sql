@@ -52,7 +52,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no list named ''%s'' in the database — available: %s',
             p_list, coalesce((SELECT string_agg(x.name, ', ' ORDER BY x.name) FROM phonebank.lists x), 'none'));
     END IF;
-    claim_minutes := coalesce((SELECT c.claim_minutes FROM phonebank.campaign c), 30);
+    -- by its key: a subquery on the one-row table was planned again at every other call
+    SELECT c.claim_minutes INTO claim_minutes FROM phonebank.campaign c WHERE c.id = 1;
+    claim_minutes := coalesce(claim_minutes, 30);
 END $$;
 
 -- A number worth dialing is left: not dead for this voter, not on the do-not-call list.
