@@ -89,8 +89,8 @@ def main() -> None:
     ws = workspace(args.data)
     exe = sys.executable
     print(f"cpus {os.cpu_count()}, load average at start {os.getloadavg()[0]:.2f}")
-    print("| layout | rows | MB | read_csv s (CPU) | MB | pipeline s (CPU) | MB | ratio (CPU) | command s (CPU) | MB "
-          "| ratio (CPU) |")
+    print("| layout | rows | MB | read_csv s (CPU) | MB | pipeline s (CPU) | MB | ratio (CPU) [memory] "
+          "| command s (CPU) | MB | ratio (CPU) [memory] |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for rows in (int(s) for s in args.sizes.split(",")):
         for layout in args.layouts.split(","):
@@ -105,9 +105,10 @@ def main() -> None:
                                     "--replace"]))
             (bw, bc, bm), (pw, pc, pm), (cw, cc, cm) = summary(base), summary(pipe), summary(cmd)
             print(f"| {layout} | {rows:,} | {path.stat().st_size / 2**20:,.0f} | {bw:.2f} ({bc:.2f}) | {bm:,.0f} "
-                  f"| {pw:.2f} ({pc:.2f}) | {pm:,.0f} | {pw / bw:.1f}x ({pc / bc:.1f}x) "
-                  f"| {cw:.2f} ({cc:.2f}) | {cm:,.0f} | {cw / bw:.1f}x ({cc / bc:.1f}x) |", flush=True)
-    print(f"\nmedians of {args.runs} runs (1 above 1M rows); MB = peak RSS; ratio = phonebank / read_csv, wall (CPU)")
+                  f"| {pw:.2f} ({pc:.2f}) | {pm:,.0f} | {pw / bw:.1f}x ({pc / bc:.1f}x) [{pm / bm:.2f}x] "
+                  f"| {cw:.2f} ({cc:.2f}) | {cm:,.0f} | {cw / bw:.1f}x ({cc / bc:.1f}x) [{cm / bm:.2f}x] |", flush=True)
+    print(f"\nmedians of {args.runs} runs (1 above 1M rows); MB = peak RSS; ratio = phonebank / read_csv, wall (CPU) "
+          "[peak memory]")
     print(f"load average at end {os.getloadavg()[0]:.2f} (above ~0.5, other work shared the two cores)")
 
 
