@@ -567,7 +567,7 @@ def _append(ws: Path, volunteer: str, data: bytes) -> None:
         fh.write(data)
 
 
-def test_cache_is_private_and_reports_see_appended_calls(ws: Path) -> None:
+def test_cache_is_private_and_reports_see_appended_calls(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = report_json(ws)
     cache = ws / ".phonebank" / "report" / "test"
     names = sorted(p.name for p in cache.iterdir())
@@ -578,12 +578,17 @@ def test_cache_is_private_and_reports_see_appended_calls(ws: Path) -> None:
     store = CsvResultsStore(ws / "results")
     store.append(ResultRow(recorded_at="2017-03-13T08:00:00-07:00", volunteer=ALICE, list="test", voter_id="1006",
                            phone="+13235550106", code="supporter", answers={"bernie_2016": "yes"}, seconds=100))
-    r = report_json(ws)
-    assert (r["calls"]["dials"], r["calls"]["contacts"], r["progress"]["reached"], r["progress"]["held_by_hours"]) \
-        == (14, 4, 4, 1)
-    assert r["survey"][1]["answers"][0]["voters"] == 2
-    manifest = json.loads((cache / "manifest.json").read_text())
-    assert manifest["files"][f"{ALICE}.csv"]["offset"] == (ws / "results" / "test" / f"{ALICE}.csv").stat().st_size
+    alice = ws / "results" / "test" / f"{ALICE}.csv"
+    cached_at = json.loads((cache / "manifest.json").read_text())["files"][f"{ALICE}.csv"]["offset"]
+    for few in (True, False):  # a few rows past the cache are parsed by each report; more: the cache is rewritten
+        monkeypatch.setattr("phonebank.report.cache.FEW_ROWS", 20_000 if few else 0)
+        r = report_json(ws)
+        assert (r["calls"]["dials"], r["calls"]["contacts"], r["progress"]["reached"],
+                r["progress"]["held_by_hours"]) == (14, 4, 4, 1)
+        assert r["survey"][1]["answers"][0]["voters"] == 2
+        manifest = json.loads((cache / "manifest.json").read_text())
+        assert manifest["files"][f"{ALICE}.csv"]["offset"] == (cached_at if few else alice.stat().st_size)
+        (cache / "report-memo.arrow").unlink()  # the same calls again: from the rows, not the kept report
 
 
 def test_cache_sees_torn_then_completed_and_damaged_appends(ws: Path) -> None:

@@ -119,6 +119,20 @@ def load(cache_dir: Path, files: list[Path]) -> Cached:
     return out
 
 
+FEW_ROWS = 20_000  # rows parsed again by every report rather than rewriting the cache (or 1/20 of it)
+
+
+def few(cached: dict, new: dict, slow: list[Path]) -> bool:
+    """Whether to leave the cache as it is although ``new`` rows were parsed past it: when they are few
+    beside the cached rows (and no file needed the contract's reader), parsing them again next time
+    costs less than rewriting every cached row. What is cached stays valid: each entry is checked at
+    its own offset, and the rows past it are parsed by every report until the cache is written."""
+    if slow or not cached:
+        return False
+    parsed = sum(t.num_rows for t in new.values())
+    return parsed <= max(FEW_ROWS, sum(t.num_rows for t, _ in cached.values()) // 20)
+
+
 def save(cache_dir: Path, tables: dict[Path, tuple[Any, int]]) -> None:
     """Cache ``tables`` ({path: (rows of the file up to offset, offset)}), replacing what was cached."""
     import pyarrow as pa

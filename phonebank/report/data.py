@@ -151,7 +151,7 @@ def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
         if cache_dir is not None and path in new and path not in slow:
             whole = pa.concat_tables(mine) if len(mine) > 1 else mine[0]
             updates[path] = (whole, ends[path])
-    if cache_dir is not None and (updates or len(cached) != len(files)):
+    if cache_dir is not None and (updates or len(cached) != len(files)) and not cache.few(cached, new, slow):
         cache.save(cache_dir, {p: updates.get(p) or cached[p] for p in files
                                if p in updates or (p in cached and p not in slow)})
     if not new and getattr(cached, "whole", None) is not None:  # nothing new: the cached rows as one table
