@@ -17,7 +17,9 @@ rows read up to a byte offset stay valid while the file only grows. The cache ke
 An entry is used only when the file is the same inode, at least ``offset`` bytes long, with the same
 bytes at both places (and, when it did not grow, the same mtime); anything else — a file rewritten
 by hand, truncated, replaced — drops the entry and the file is parsed again. Files that needed the
-contract's slow reader (damaged rows) are never cached. The folder is safe to delete; every file in
+contract's slow reader (damaged rows) are never cached. A few rows appended past the cache (``few``)
+are parsed by each report rather than rewriting every cached row; more, and the cache is written
+again with them. The report itself is kept beside it (``memo``). The folder is safe to delete; every file in
 it is private (0600), since it holds voter data. Any problem reading or writing the cache is ignored:
 the report then simply parses everything.
 """
