@@ -29,6 +29,20 @@ def pytest_configure(config: pytest.Config) -> None:
     sizes.QUICK = "not stress" in (config.getoption("markexpr") or "")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run of whole folders (``pytest``, ``pytest tests/store``) starts the PostgreSQL test server, its
+    template and pool of campaign databases in the background while it collects (tests/pg.py); a run of
+    chosen files starts them when the first test needs them. Under pytest-xdist each worker does this
+    for itself, the controller never."""
+    config = session.config
+    if config.option.collectonly or getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    if all(Path(arg.split("::")[0]).is_dir() for arg in config.args):
+        import pg
+
+        pg.warm_up()
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for var in CLEARED:

@@ -13,8 +13,9 @@ Where the server comes from, in order:
 3. else the PostgreSQL tests are skipped with a reason that says so — except under CI
    (``CI=true``), where a missing server (or a missing psycopg) fails them.
 
-``campaign_database()`` makes a new database from a template initialized once per run
-(``phonebank db init``: roles, schema, functions), which takes a fraction of a second.
+``campaign_database()`` gives a new database copied from a template initialized once per run
+(``phonebank db init``: roles, schema, functions); a background thread makes the next ones ahead and
+drops the used ones (``_Pool``), so a test seldom waits for the server's copy.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -133,11 +135,32 @@ class LocalServer:
 
 
 _server: dict[str, object] = {}
+_lock = threading.RLock()  # the server, template and pool are made once, by the tests or by warm_up's thread
+
+
+def warm_up() -> None:
+    """Start the server, the template and the pool in a background thread now (while pytest collects),
+    so the first PostgreSQL test does not wait for them. Any failure is the first test's to report."""
+
+    def work() -> None:
+        try:
+            with _lock:
+                server_url()
+                _pool()
+        except BaseException:  # noqa: BLE001 - skip/fail outcomes included: recorded, raised again in the test
+            pass
+
+    threading.Thread(target=work, name="pg-warm-up", daemon=True).start()
 
 
 def server_url() -> str:
     """A superuser URL of a running server (started here once when needed); skips or fails the
     calling test when there is none."""
+    with _lock:
+        return _server_url()
+
+
+def _server_url() -> str:
     if "url" in _server:
         return _server["url"]  # type: ignore[return-value]
     if "error" in _server:
@@ -182,6 +205,11 @@ def database_url(dbname: str, url: str | None = None, **params: str) -> str:
 
 def _template() -> str:
     """The template database, initialized (``db init``) once per run."""
+    with _lock:
+        return _make_template()
+
+
+def _make_template() -> str:
     if "template" in _server:
         return _server["template"]  # type: ignore[return-value]
     from phonebank.store import postgres
@@ -205,23 +233,107 @@ def _drop(name: str) -> None:
         pass
 
 
-def campaign_database() -> tuple[str, str]:
-    """A new, initialized campaign database: (name, organizer URL). Drop it with ``drop_database``."""
-    from phonebank.store import postgres
+def _new_database(template: str) -> tuple[str, str]:
+    """Copy the template into a new database and grant it (database-level grants are not copied). Runs in
+    the pool's thread too: it uses pg_conn and pg_schema, never the ``postgres`` names tests replace."""
+    from phonebank.store.pg_conn import connect
+    from phonebank.store.pg_schema import init_database
 
-    template = _template()
     name = f"pb_test_{uuid.uuid4().hex[:12]}"
     with admin_connection() as conn:
         strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""  # faster for small databases
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
     url = database_url(name)
-    with postgres.connect(url) as conn:
-        postgres.init_database(conn)  # database-level grants are not copied from a template
+    with connect(url) as conn:
+        init_database(conn)
     return name, url
 
 
+class _Pool:
+    """Campaign databases made ahead, and used ones dropped, by one background thread: a test takes a
+    database that is ready (creating one costs the server a checkpoint, 0.2-5 s on a busy machine) and
+    does not wait for its drop. ``PHONEBANK_TEST_DB_POOL=0`` makes and drops them in the test instead."""
+
+    def __init__(self, template: str, size: int):
+        import queue
+
+        self.template, self.size = template, size
+        self.ready: queue.Queue = queue.Queue()
+        self.wanted = threading.Semaphore(size)  # one release per database to make
+        self.to_drop: list[str] = []
+        self.given: set[str] = set()  # the databases handed out (a test may drop others it made itself)
+        self.lock = threading.Lock()
+        self.closed = False
+        self.thread = threading.Thread(target=self._work, name="pg-pool", daemon=True)
+        self.thread.start()
+        atexit.register(self.close)
+
+    def _work(self) -> None:
+        while True:
+            self.wanted.acquire()
+            if self.closed:
+                return
+            self._drop_used()
+            try:
+                self.ready.put(_new_database(self.template))
+            except Exception as exc:  # noqa: BLE001 - handed to the test that takes it
+                self.ready.put(exc)
+
+    def _drop_used(self) -> None:
+        with self.lock:
+            names, self.to_drop = self.to_drop, []
+        for name in names:
+            _drop(name)
+
+    def take(self) -> tuple[str, str]:
+        got = self.ready.get()
+        self.wanted.release()  # make the next one while the test runs
+        if isinstance(got, Exception):
+            raise got
+        self.given.add(got[0])
+        return got
+
+    def give_back(self, name: str) -> bool:
+        """Drop ``name`` later if the pool gave it; False (nothing done) for any other database."""
+        if name not in self.given:
+            return False
+        self.given.discard(name)
+        with self.lock:
+            self.to_drop.append(name)
+        return True
+
+    def close(self) -> None:
+        """At exit: the thread stops; every database it made or was given back is dropped."""
+        self.closed = True
+        self.wanted.release()
+        self.thread.join(timeout=30)
+        self._drop_used()
+        while not self.ready.empty():
+            got = self.ready.get_nowait()
+            if not isinstance(got, Exception):
+                _drop(got[0])
+
+
+def _pool() -> _Pool | None:
+    with _lock:
+        if "pool" not in _server:
+            size = int(os.environ.get("PHONEBANK_TEST_DB_POOL", "2") or 0)
+            _server["pool"] = _Pool(_template(), size) if size > 0 else None
+        return _server["pool"]  # type: ignore[return-value]
+
+
+def campaign_database() -> tuple[str, str]:
+    """A new, initialized campaign database: (name, organizer URL). Drop it with ``drop_database``."""
+    template = _template()
+    pool = _pool()
+    return pool.take() if pool is not None else _new_database(template)
+
+
 def drop_database(name: str) -> None:
-    _drop(name)
+    """Drop a database: in the background if the pool gave it, else now."""
+    pool = _server.get("pool")
+    if not (isinstance(pool, _Pool) and not pool.closed and pool.give_back(name)):
+        _drop(name)
 
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sizes import examples
 
 from phonebank.cli import cli
 from phonebank.importer.fields import language
@@ -84,7 +85,7 @@ def _reference(national: str) -> bool:
     return phonenumbers.is_valid_number(phonenumbers.parse("+1" + national))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300, 30), deadline=None)
 @given(st.lists(st.from_regex(r"[2-9][0-9]{9}", fullmatch=True), min_size=1, max_size=60))
 def test_random_numbers_agree_with_phonenumbers(numbers: list[str]) -> None:
     assert nanp_valid(pa.array(numbers)).to_pylist() == [_reference(n) for n in numbers]

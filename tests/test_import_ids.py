@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sizes import examples
 
 from phonebank.importer import ids
 
@@ -46,7 +47,7 @@ def test_chunked_and_null_ids() -> None:
     assert ids.first_rows(pa.array([], pa.string())).tolist() == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300, 30), deadline=None)
 @given(st.lists(st.text(alphabet="0123456789", min_size=1, max_size=20), min_size=1, max_size=40),
        st.lists(st.integers(min_value=0, max_value=39), max_size=20))
 def test_first_rows_matches_a_dictionary(values: list[str], repeats: list[int]) -> None:
@@ -54,7 +55,7 @@ def test_first_rows_matches_a_dictionary(values: list[str], repeats: list[int]) 
     assert ids.first_rows(pa.array(values)).tolist() == reference_first_rows(values)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100, 30), deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=2**63 - 1), min_size=1, max_size=30))
 def test_numeric_ids_of_every_size_match_a_dictionary(numbers: list[int]) -> None:
     values = [str(n) for n in numbers] + [str(n) for n in numbers[::2]] + ["0" + str(n) for n in numbers[::3]]
