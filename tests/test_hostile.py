@@ -315,9 +315,13 @@ def test_export_never_sends_an_imported_escape_sequence(tmp_path: Path, hostile_
            "LANG": "C.UTF-8"}
     import subprocess
 
-    done = subprocess.run([PHONEBANK, "--workspace", str(ws), "import", str(source), "--list", "esc"], env=env,
-                          capture_output=True)
-    assert done.returncode == 0, done.stderr
+    from click.testing import CliRunner
+
+    from phonebank.cli import cli
+
+    done = CliRunner().invoke(cli, ["--workspace", str(ws), "import", str(source), "--list", "esc"],
+                              env={"PHONEBANK_NOW": NOW}, catch_exceptions=False)  # the setup: in-process
+    assert done.exit_code == 0, done.output
     with open(ws / "results" / "test" / "ana@example.org.csv", "rb") as fh:
         row = fh.read().splitlines()[1].replace(b",test,", b",esc,")
     voter_id = (ws / "lists" / "esc.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0].strip('"')
