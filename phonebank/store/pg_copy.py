@@ -110,6 +110,14 @@ class Prepared:
     voters: int
     zone_classes: list[int] = field(default_factory=list)  # each key's class: voters.zone (1-based)
     chunks: Iterable[pa.Array] = field(repr=False, default=())
+    key_voters: list[int] = field(default_factory=list)  # voters of each zone key (complete with zone_keys)
+    key_done: list[int] = field(default_factory=list)  # of them, with no number left to call (finished or blocked)
+
+    def counts(self) -> list[tuple[str, int, int, int]]:
+        """The new list's queue counters as ``pg_load.write_counts`` takes them — (zone key, done, fresh,
+        pending) — when no voter of it has a saved call yet (a fresh load)."""
+        return [(k, d, n - d, 0) for k, n, d in zip(self.zone_keys, self.key_voters, self.key_done, strict=True)
+                if n]
 
     def blocks(self, size: int = 1 << 22) -> Iterator[memoryview]:
         """One COPY stream of every voter."""
@@ -162,6 +170,7 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
     count = pa.scalar(np.array([len(COPY_COLUMNS)], dtype=">i2").tobytes(), pa.binary())
     prepared = Prepared(header, [], n)
     position: dict[str, int] = {}  # zone key -> voters.zone (its class), keys in order of first appearance
+    key_index: dict[str, int] = {}  # zone key -> its place in prepared.zone_keys
     classes = ZoneClasses()
 
     def chunks() -> Iterator[pa.Array]:
@@ -174,8 +183,11 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
             for k in keys:
                 if k not in position:
                     position[k] = classes.of(k)
+                    key_index[k] = len(prepared.zone_keys)
                     prepared.zone_keys.append(k)
                     prepared.zone_classes.append(position[k])
+                    prepared.key_voters.append(0)
+                    prepared.key_done.append(0)
             zone = np.array([position[k] for k in keys], dtype=np.int64)[zones]
             present = [_lengths(p) > 0 for p in numbers]
             live = np.zeros(len(zones), dtype=bool)
@@ -183,6 +195,13 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
                 live |= has & ~pc.is_in(p, value_set=dnc_values).to_numpy(zero_copy_only=False) if len(dnc_values) \
                     else has
             no_phone = ~np.logical_or.reduce(present) if present else np.ones(len(zones), dtype=bool)
+            of_key = np.array([key_index[k] for k in keys], dtype=np.int64)[zones]
+            width = len(prepared.zone_keys)
+            for i, (n_all, n_done) in enumerate(zip(np.bincount(of_key, minlength=width).tolist(),
+                                                    np.bincount(of_key[~live], minlength=width).tolist(),
+                                                    strict=True)):
+                prepared.key_voters[i] += n_all
+                prepared.key_done[i] += n_done  # done: finished (no number) or blocked (none live): ~live
             yield pc.binary_join_element_wise(
                 count, list_field, _text_field(cut["voter_id"]), _int_field(np.arange(start + 1, start + len(zones) + 1)),
                 _text_field(pa.array(keys, pa.string()).take(pa.array(zones))), _int_field(zone),

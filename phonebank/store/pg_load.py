@@ -108,6 +108,7 @@ class ListLoad:
         self.timings = Timings()
         self.prepared: Prepared | None = None
         self.carried_holds: set[str] = set()
+        self._fresh = False  # set by finish: a first load whose voters have no saved call
         self._done = False
         self.list_id = ensure_list(conn, name)
         self.table = f"voters_{self.list_id}_load"
@@ -203,6 +204,7 @@ class ListLoad:
         carried = self._carry() if self.has_old else 0
         t = self.timings.add("carry", t)
         recomputed = self._recompute(self._to_recompute())
+        self._fresh = not self.has_old and not recomputed  # no voter of it has a saved call: counted already
         t = self.timings.add("recompute", t)
         self._build_indexes()
         t = self.timings.add("indexes", t)
@@ -339,7 +341,10 @@ class ListLoad:
         conn = self.conn
         p = self.prepared
         assert p is not None
-        counts = conn.execute(_sql(COUNT_QUERY, t=self.table)).fetchall()  # before the lock: nothing else writes here
+        if self._fresh:
+            counts = p.counts()  # counted as the rows were made: no scan of the new table
+        else:
+            counts = conn.execute(_sql(COUNT_QUERY, t=self.table)).fetchall()  # before the lock: nothing else writes
         old = f"{self.live}_old"
         with conn.transaction():
             conn.execute("SET LOCAL lock_timeout = '5s'")
