@@ -157,37 +157,21 @@ class ListLoad:
         prepared = prepare(table, self.list_id, self.dnc)
         t = self.timings.add("encode", t)
         extra = _second_connection(self.conn) if prepared.voters > pg_copy.SLICE else None
-        conns = [self.conn] if extra is None else [self.conn, extra]
-        errors: list[BaseException] = []
+        others = [] if extra is None else [extra]
 
         def send(conn, blocks: Iterator[memoryview]) -> None:
             from psycopg.copy import QueuedLibpqWriter
 
-            try:
-                if conn is not self.conn:
-                    conn.execute(_sql("SET ROLE {r}", r=OWNER_ROLE))
-                with conn.cursor() as cur:
-                    # a writer thread sends while this one encodes the next slice (pyarrow works outside the GIL)
-                    with cur.copy(_sql("COPY phonebank.{t} (" + ", ".join(COPY_COLUMNS) + ") FROM STDIN (FORMAT binary)",
-                                       t=self.table), writer=QueuedLibpqWriter(cur)) as copy:
-                        for block in blocks:
-                            copy.write(block)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                errors.append(exc)
+            if conn is not self.conn:
+                conn.execute(_sql("SET ROLE {r}", r=OWNER_ROLE))
+            with conn.cursor() as cur:
+                # a writer thread sends while this one encodes the next slice (pyarrow works outside the GIL)
+                with cur.copy(_sql("COPY phonebank.{t} (" + ", ".join(COPY_COLUMNS) + ") FROM STDIN (FORMAT binary)",
+                                   t=self.table), writer=QueuedLibpqWriter(cur)) as copy:
+                    for block in blocks:
+                        copy.write(block)
 
-        streams = prepared.streams(len(conns))
-        helpers = [threading.Thread(target=send, args=(c, s)) for c, s in zip(conns[1:], streams[1:], strict=True)]
-        try:
-            for helper in helpers:
-                helper.start()
-            send(self.conn, streams[0])
-            for helper in helpers:
-                helper.join()
-        finally:
-            if extra is not None:
-                extra.close()
-        if errors:
-            raise errors[0]
+        _side_by_side(send, self.conn, others, prepared.streams(len(others) + 1))
         self.timings.add("copy", t)
         self.prepared = prepared
         return prepared
@@ -309,32 +293,16 @@ class ListLoad:
         statements = [_sql("CREATE UNIQUE INDEX {k} ON phonebank.{t} (list_id, voter_id)", k=key, t=self.table)]
         statements += [_sql("CREATE INDEX ON phonebank.{t} " + d, t=self.table) for d in DENSE_INDEXES]
         others = [c for c in (_second_connection(self.conn) for _ in statements[1:]) if c is not None]
-        errors: list[BaseException] = []
 
         def run(conn, todo) -> None:
-            try:
-                conn.execute("SET maintenance_work_mem = '256MB'")
-                if others:
-                    conn.execute("SET max_parallel_maintenance_workers = 0")  # the connections are the parallelism
-                conn.execute(_sql("SET ROLE {r}", r=OWNER_ROLE))
-                for statement in todo:
-                    conn.execute(statement)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                errors.append(exc)
+            conn.execute("SET maintenance_work_mem = '256MB'")
+            if others:
+                conn.execute("SET max_parallel_maintenance_workers = 0")  # the connections are the parallelism
+            conn.execute(_sql("SET ROLE {r}", r=OWNER_ROLE))
+            for statement in todo:
+                conn.execute(statement)
 
-        share = [statements[i::len(others) + 1] for i in range(len(others) + 1)]
-        helpers = [threading.Thread(target=run, args=(c, todo)) for c, todo in zip(others, share[1:], strict=True)]
-        try:
-            for helper in helpers:
-                helper.start()
-            run(self.conn, share[0])
-            for helper in helpers:
-                helper.join()
-        finally:
-            for c in others:
-                c.close()
-        if errors:
-            raise errors[0]
+        _side_by_side(run, self.conn, others, [statements[i::len(others) + 1] for i in range(len(others) + 1)])
         self.conn.execute(_sql("ALTER TABLE phonebank.{t} ADD PRIMARY KEY USING INDEX {k}", t=self.table, k=key))
 
     def _swap(self, started, fingerprint: str) -> None:
@@ -410,6 +378,32 @@ def write_counts(conn, list_id: int, counts: list[tuple]) -> None:
     conn.execute("INSERT INTO phonebank.voter_counts (list_id, zone_key, done, fresh, pending) "
                  "SELECT %s, * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[])",
                  (list_id, *([list(c) for c in zip(*counts, strict=True)] if counts else [[], [], [], []])))
+
+
+def _side_by_side(work: Callable, conn, others: list, shares: list) -> None:
+    """``work(connection, share)``: the first share on ``conn`` here, each other share on one of ``others``
+    in its own thread (the server works on them at once, one process each); the others are closed after;
+    the first error is raised."""
+    errors: list[BaseException] = []
+
+    def guarded(c, share) -> None:
+        try:
+            work(c, share)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    helpers = [threading.Thread(target=guarded, args=pair) for pair in zip(others, shares[1:], strict=True)]
+    try:
+        for helper in helpers:
+            helper.start()
+        guarded(conn, shares[0])
+        for helper in helpers:
+            helper.join()
+    finally:
+        for c in others:
+            c.close()
+    if errors:
+        raise errors[0]
 
 
 def _second_connection(conn):
