@@ -148,6 +148,8 @@ def called(tmp_path_factory: pytest.TempPathFactory) -> Path:
     q.save(ResultRow(recorded_at=NOW, volunteer=ANA.email, list="test", voter_id=offer.voter_id,
                        phone=offer.phones[0], code="supporter"))
     q.close()
+    load_script(ws.script_path)  # with the index folder made: the validated script kept, as after any command
+    assert (ws.index_dir / "script.msgpack").is_file()
     return ws.root
 
 

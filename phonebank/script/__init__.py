@@ -1,7 +1,8 @@
-"""``scripts.yaml``: its schema (``schema``), loading with one-line problems (``load``) and the checks
-for meaning (``checks``)."""
+"""``scripts.yaml``: its schema (``schema``), loading with one-line problems (``load``, PyYAML), the checks
+for meaning (``checks``), and the validated script kept for the next command (``cached``: what
+``load_script`` reads through, so `phonebank call` need not import PyYAML)."""
 
-from .load import load_script, parse_script
+from .cached import load_script, parse_script
 from .schema import (
     CAMPAIGN_VARS,
     EFFECTS,

@@ -14,6 +14,7 @@ import yaml
 import yaml.reader
 
 from ..errors import ScriptError
+from .cached import MAX_BYTES, read_script_text
 from .checks import check_meaning, line_at, path_label
 from .schema import EFFECTS, Script
 
@@ -27,7 +28,6 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
 
 
-MAX_BYTES = 1 << 20  # a campaign's script is tens of KB; a megabyte is not a script
 MAX_ALIASES = 1000  # uses of an anchor (*name)
 MAX_EXPANDED_NODES = 100_000  # values once every alias is expanded
 MAX_EXPANDED_CHARS = 1 << 20  # characters of text once every alias is expanded
@@ -35,21 +35,9 @@ MAX_PROBLEMS = 50  # problems reported at once (after removing repeats)
 
 
 def load_script(path: Path) -> Script:
-    """Read, parse and validate ``path``. Raises ScriptError listing every problem."""
-    name = path.name
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ScriptError([f"{name}: the file is {size:,} bytes (at most {MAX_BYTES:,}) — that is not a call "
-                               "script; restore it from a backup or start from `phonebank init`"])
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScriptError([f"{name}: file not found — create it with `phonebank init` or restore it"]) from None
-    except UnicodeDecodeError as exc:
-        raise ScriptError([f"{name}: not UTF-8 text ({exc.reason}) — save the file as UTF-8"]) from None
-    except OSError as exc:
-        raise ScriptError([f"{name}: cannot read ({exc.strerror}) — check the path and permissions"]) from None
-    return parse_script(text, name)
+    """Read, parse and validate ``path``, always from the file (``cached.load_script`` keeps the result).
+    Raises ScriptError listing every problem."""
+    return parse_script(read_script_text(path), path.name)
 
 
 def parse_script(text: str, name: str = "scripts.yaml") -> Script:
