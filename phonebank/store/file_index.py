@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..dnc import append_dnc, read_dnc, read_dnc_entries
 from ..errors import DataError
-from ..outcomes import VoterOutcome, fold, live_phones
+from ..outcomes import NEXT_CALLBACK, VoterOutcome, fold, live_phones, rule_of
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
 from ..workspace import Workspace
@@ -96,7 +96,6 @@ class ListIndex:
         self._zone_keys: list[str] = []
         self._skipped: set[str] = set()
         self._scanned_at = float("-inf")
-        self._effects = {c.id: c.effect for c in script.codes}
         self.db = self._connect()
         self._ensure_fresh()
 
@@ -312,7 +311,7 @@ class ListIndex:
     def _list_dnc_found(self, rows: list[ResultRow], listed: frozenset[str]) -> None:
         """Do-not-call results read from the files (not saved here: ``listed`` are the row ids whose
         numbers were just listed): their numbers go on the list, unless the call was undone."""
-        refusals = [r for r in rows if r.phone and self._effects.get(r.code) == "do_not_call" and r.row_id not in listed]
+        refusals = [r for r in rows if r.phone and rule_of(self.script, r.code).do_not_call and r.row_id not in listed]
         if not refusals:
             return
         entered = {e.row_id for e in read_dnc_entries(self.ws.dnc_path) if e.row_id}
@@ -364,7 +363,7 @@ class ListIndex:
             return (0, 0 if live_phones(phones, None, self._dnc) else 1, 0.0, 0, "", "")
         alive = live_phones(phones, outcome, self._dnc)
         done = 1 if (outcome.finished or not alive) else 0
-        is_callback = 1 if (outcome.last and self._effects.get(outcome.last.code) == "callback") else 0
+        is_callback = 1 if (outcome.last and rule_of(self.script, outcome.last.code).next_at == NEXT_CALLBACK) else 0
         next_at = _ts(outcome.next_at) if outcome.next_at else 0.0
         return (outcome.attempts, done, next_at, is_callback, outcome.route_language or "",
                 " ".join(sorted(outcome.dead_phones)))

@@ -122,3 +122,37 @@ def test_a_stale_save_is_folded_again_and_still_claims_the_next_voter(campaign, 
     assert calls == ["save_and_claim", "save_and_claim"]
     attempts = campaign[2].execute("SELECT attempts FROM phonebank.voters WHERE voter_id = 'V1'").fetchone()[0]
     assert attempts == 2
+
+
+def test_a_reimport_between_the_save_and_the_next_claim_keeps_the_voter_claimed_ahead(campaign, clock):
+    """A list re-loaded in the instant between a save and the session's next claim: the voter claimed ahead
+    (as any voter already claimed) keeps its hold; the session hands it out with the header it knows, and
+    its next claim learns the new list — a voter new in the list comes next, nobody is offered twice."""
+    import os
+
+    from phonebank.store import postgres
+
+    from callkit import voter, write_list
+
+    ws, _, conn = campaign
+    s = store(campaign, clock)
+    first = s.next_voter(ANA.email)
+    save(s, first, clock)  # V2 claimed ahead
+    s.release(first.hold)
+    write_list(ws, "test", [voter("V0", "New", "Voter", "+12135550199"),
+                            *[voter(f"V{i}", "Same", str(i), f"+1213555010{i}") for i in (1, 2, 3)]])
+    os.utime(ws.list_path("test"), ns=(1, 1))
+    postgres.push_workspace(conn, ws, lists=["test"])
+    clock.advance(seconds=20)  # same minute: the claim ahead is handed out
+    ahead = s.next_voter(ANA.email)
+    assert ahead.voter_id == "V2" and holders(conn) == {"V2": ANA.email}
+    save(s, ahead, clock)
+    s.release(ahead.hold)
+    nxt = s.next_voter(ANA.email)
+    assert nxt.voter_id == "V0" and nxt.voter["first_name"] == "New"  # the new list, learnt at the claim
+    assert holders(conn) == {"V0": ANA.email}
+    seen = {first.voter_id, ahead.voter_id, nxt.voter_id}
+    save(s, nxt, clock)
+    s.release(nxt.hold)
+    last = s.next_voter(ANA.email)
+    assert last.voter_id == "V3" and last.voter_id not in seen
