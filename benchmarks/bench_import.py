@@ -1,7 +1,7 @@
 """Benchmark `phonebank import` beside a bare `pandas.read_csv` of the same file, in the same run.
 
     python benchmarks/bench_import.py [--sizes 100000,1000000] [--layouts van,nc,utf16] [--runs 3]
-                                      [--data /tmp/phonebank-bench]
+                                      [--data /tmp/phonebank-bench] [--trees /tmp/old-tree,.]
 
 Layouts (``make_voter_file.py``): ``van`` (UTF-8, comma, 16 columns), ``nc`` (the North Carolina
 statewide file: 71 columns, tab, every field quoted, Windows-1252), ``utf16`` (the VAN columns as
@@ -14,6 +14,9 @@ per case, in turn, so all see the same machine:
 * ``pipeline``: the import itself, ``run_import`` (read, map, phones, IDs, rejects, list written);
 * ``command``: ``phonebank import`` as an organizer runs it — the pipeline, then the calling index
   (the file store's SQLite index, so the first volunteer sees a voter at once).
+
+``--trees``: the pipeline and the command of each tree of the code (run with ``PYTHONPATH`` set to it,
+each in its own workspace), in turn with the same ``read_csv`` — a before/after comparison in one run.
 
 Targets (issue 13): the import at most 2x the time of ``read_csv`` and at most its peak memory, at
 every size and layout. Medians of --runs (1 run above 1M rows); the ratios are the point, since the
@@ -54,10 +57,10 @@ def voter_file(data: Path, layout: str, rows: int) -> Path:
     return path
 
 
-def measure(argv: list[str]) -> tuple[float, float, float]:
+def measure(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS in MB) of one whole process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status):
@@ -66,8 +69,8 @@ def measure(argv: list[str]) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def workspace(data: Path) -> Path:
-    ws = data / "ws"
+def workspace(data: Path, name: str = "ws") -> Path:
+    ws = data / name
     shutil.rmtree(ws, ignore_errors=True)
     (ws / "lists").mkdir(parents=True)
     (ws / "results").mkdir()
@@ -85,28 +88,39 @@ def main() -> None:
     parser.add_argument("--layouts", default="van,nc,utf16")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("/tmp/phonebank-bench"))
+    parser.add_argument("--trees", default="", help="comma-separated source trees to compare (default: this one)")
     args = parser.parse_args()
-    ws = workspace(args.data)
+    trees = [Path(t).resolve() for t in args.trees.split(",") if t] or [REPO]
+    spaces = [workspace(args.data, "ws" if len(trees) == 1 else f"ws-{i}") for i in range(len(trees))]
     exe = sys.executable
     print(f"cpus {os.cpu_count()}, load average at start {os.getloadavg()[0]:.2f}")
-    print("| layout | rows | MB | read_csv s (CPU) | MB | pipeline s (CPU) | MB | ratio (CPU) [memory] "
+    for i, tree in enumerate(trees):
+        print(f"tree {i}: {tree}")
+    print("| layout | rows | MB | read_csv s (CPU) | MB | tree | pipeline s (CPU) | MB | ratio (CPU) [memory] "
           "| command s (CPU) | MB | ratio (CPU) [memory] |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rows in (int(s) for s in args.sizes.split(",")):
         for layout in args.layouts.split(","):
             encoding, sep = LAYOUTS[layout]
             path = voter_file(args.data, layout, rows)
             runs = args.runs if rows <= 1_000_000 else 1
-            base, pipe, cmd = [], [], []
-            for _ in range(runs):  # in turn, so all three see the same machine
+            base: list = []
+            pipe: list[list] = [[] for _ in trees]
+            cmd: list[list] = [[] for _ in trees]
+            for _ in range(runs):  # in turn, so all see the same machine
                 base.append(measure([exe, "-c", BASELINE, str(path), sep, encoding]))
-                pipe.append(measure([exe, "-c", PIPELINE, str(ws), str(path)]))
-                cmd.append(measure([exe, "-c", COMMAND, "--workspace", str(ws), "import", str(path), "--list", "bench",
-                                    "--replace"]))
-            (bw, bc, bm), (pw, pc, pm), (cw, cc, cm) = summary(base), summary(pipe), summary(cmd)
-            print(f"| {layout} | {rows:,} | {path.stat().st_size / 2**20:,.0f} | {bw:.2f} ({bc:.2f}) | {bm:,.0f} "
-                  f"| {pw:.2f} ({pc:.2f}) | {pm:,.0f} | {pw / bw:.1f}x ({pc / bc:.1f}x) [{pm / bm:.2f}x] "
-                  f"| {cw:.2f} ({cc:.2f}) | {cm:,.0f} | {cw / bw:.1f}x ({cc / bc:.1f}x) [{cm / bm:.2f}x] |", flush=True)
+                for i, (tree, ws) in enumerate(zip(trees, spaces, strict=True)):
+                    env = {**os.environ, "PYTHONPATH": str(tree)}
+                    pipe[i].append(measure([exe, "-c", PIPELINE, str(ws), str(path)], env))
+                    cmd[i].append(measure([exe, "-c", COMMAND, "--workspace", str(ws), "import", str(path), "--list",
+                                           "bench", "--replace"], env))
+            bw, bc, bm = summary(base)
+            for i in range(len(trees)):
+                (pw, pc, pm), (cw, cc, cm) = summary(pipe[i]), summary(cmd[i])
+                print(f"| {layout} | {rows:,} | {path.stat().st_size / 2**20:,.0f} | {bw:.2f} ({bc:.2f}) | {bm:,.0f} "
+                      f"| {i} | {pw:.2f} ({pc:.2f}) | {pm:,.0f} | {pw / bw:.1f}x ({pc / bc:.1f}x) [{pm / bm:.2f}x] "
+                      f"| {cw:.2f} ({cc:.2f}) | {cm:,.0f} | {cw / bw:.1f}x ({cc / bc:.1f}x) [{cm / bm:.2f}x] |",
+                      flush=True)
     print(f"\nmedians of {args.runs} runs (1 above 1M rows); MB = peak RSS; ratio = phonebank / read_csv, wall (CPU) "
           "[peak memory]")
     print(f"load average at end {os.getloadavg()[0]:.2f} (above ~0.5, other work shared the two cores)")

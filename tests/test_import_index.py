@@ -1,5 +1,5 @@
-"""The calling index's voter rows the import computes beside the list write (``voters_arrow.rows_from_table``
-with ``unique_ids``) are the rows the csv reader makes of the list file written."""
+"""The calling index's static part the import writes beside the list write (``voters_arrow.prepare_static``)
+holds the rows the csv reader makes of the list file written."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from phonebank.dnc import append_dnc
 from phonebank.importer import run_import
 from phonebank.store import voters_arrow, voters_csv
+from phonebank.store.voters_static import StaticVoters
 from phonebank.workspace import Workspace
 
 
@@ -22,6 +23,12 @@ def ws(empty_workspace: Path) -> Workspace:
 
 def _by_key(rows, keys) -> list[tuple]:
     return [(vid, keys[zone], phones, data, done) for vid, zone, phones, data, done in rows]
+
+
+def static_rows(static: StaticVoters, dead: list[int]) -> list[tuple]:
+    """The static part's voters as the csv reader's rows (zone as its key)."""
+    return [(static.voter_id(s), static.zone_keys[static.zones[s]], static.phones(s), static.data(s),
+             int(s in dead)) for s in range(len(static))]
 
 
 def test_the_imports_prepared_rows_are_the_csv_readers_rows_of_the_list(ws: Workspace, tmp_path: Path) -> None:
@@ -39,10 +46,15 @@ def test_the_imports_prepared_rows_are_the_csv_readers_rows_of_the_list(ws: Work
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = run_import(ws, source, "t")
     assert summary.calling_rows is not None and summary.duplicates
-    prepared, prepared_keys, prepared_header = summary.calling_rows
+    prepared = StaticVoters(summary.calling_rows.path)
+    assert prepared.path.stat().st_mode & 0o077 == 0
     slow, slow_keys, slow_header = voters_csv.voter_rows(ws.list_path("t"), {"+13105550101"})
-    assert prepared_header == slow_header
-    assert _by_key(prepared, prepared_keys) == _by_key(slow, slow_keys)
+    assert prepared.header == slow_header
+    assert static_rows(prepared, summary.calling_rows.dead) == _by_key(slow, slow_keys)
+    assert [prepared.seq_of(r[0]) for r in slow] == list(range(len(slow)))
+    order = [s for z in range(len(prepared.zone_keys)) for s in prepared.zone_members(z, 0, len(slow))]
+    assert sorted(order) == list(range(len(slow)))
+    assert all(prepared.zone_keys[prepared.zones[s]] == slow_keys[slow[s][1]] for s in order)
     assert any(" " in p for _, _, p, _, _ in slow) and "+13105550101" not in " ".join(p for _, _, p, _, _ in slow)
 
 

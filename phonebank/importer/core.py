@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from ..dnc import read_dnc
 from ..errors import ImportFailed, UsageProblem
 from ..lists import canonical_columns
+from ..store.voters_static import Prepared
 from ..workspace import Workspace
 from . import aliases, arrow_read, fields, ids, phones, reading, writing
 
@@ -63,7 +64,7 @@ class ImportSummary:
     delimiter: str = ""
     dry_run: bool = False
     replaced: bool = False
-    calling_rows: tuple | None = field(default=None, repr=False)  # the calling index's voter rows
+    calling_rows: Prepared | None = field(default=None, repr=False)  # the calling index's static part
     beside: object = field(default=None, repr=False)  # what the ``beside`` work returned
 
     def lines(self, root: Path | None = None) -> list[str]:
@@ -244,7 +245,8 @@ def _run_import(
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
             summary.beside = waiting()
         else:
-            preparing = (_prepare_calling_rows(ws, pa.table([_kept(c, keep_mask) for c in values], names=canonical))
+            preparing = (_prepare_calling_rows(ws, list_name, pa.table([_kept(c, keep_mask) for c in values],
+                                                                       names=canonical))
                          if prepare_calling else None)
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
             summary.calling_rows = preparing() if preparing else None
@@ -269,42 +271,46 @@ def _release_memory() -> None:
         trim(0)
 
 
-def _prepare_calling_rows(ws: Workspace, table: pa.Table) -> Callable[[], tuple | None]:
-    """Start computing the calling index's voter rows beside the list write (pyarrow works outside the
-    GIL); the returned function waits for them (None if that failed: the index reads the list instead)."""
+def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table) -> Callable[[], Prepared | None]:
+    """Start writing the calling index's static part beside the list write (pyarrow works outside the
+    GIL); the returned function waits for it (None if that failed: the index reads the list instead)."""
+    import secrets
     import threading
 
-    from ..store.voters_arrow import rows_from_table
+    from ..store import voters_static
+    from ..store.voters_arrow import prepare_static
 
     result: list = [None]
+    token = secrets.token_hex(8)
+    path = ws.index_dir / f".{voters_static.file_name(list_name, token)}.tmp"
 
     def work() -> None:
         try:
-            result[0] = rows_from_table(table, read_dnc(ws.dnc_path), unique_ids=True)
+            result[0] = prepare_static(table, read_dnc(ws.dnc_path), path, token)
         except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
             result[0] = None
+            path.unlink(missing_ok=True)
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
 
-    def wait() -> tuple | None:
+    def wait() -> Prepared | None:
         thread.join()
         return result[0]
 
     return wait
 
 
-def _record_zones(ws: Workspace, list_name: str, calling_rows: tuple | None) -> None:
+def _record_zones(ws: Workspace, list_name: str, prepared: Prepared | None) -> None:
     """Keep each voter's zone key (worked out for the calling index) for the reports, keyed to the list
     file just written (``report.cache.save_zones``): a first report then need not work them out again."""
-    if calling_rows is None or not hasattr(calling_rows[0], "zones"):
+    if prepared is None:
         return
     from ..report import cache as report_cache
 
-    rows, zone_keys, _ = calling_rows
-    zone_of = rows.zones.astype(np.int32)
+    zone_of = np.asarray(prepared.zones, dtype=np.int32)
     report_cache.save_zones(report_cache.folder(ws.index_dir, list_name), ws.list_path(list_name), zone_of,
-                            list(zone_keys))
+                            list(prepared.zone_keys))
 
 
 def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, reasons: list[str],

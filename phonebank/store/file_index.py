@@ -13,6 +13,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -24,35 +25,41 @@ from ..outcomes import NEXT_CALLBACK, VoterOutcome, fold, live_phones, rule_of
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
 from ..workspace import Workspace
+from . import voters_static
 from .port import Clock
 from .voters_csv import voter_rows
+from .voters_static import Prepared, StaticError, StaticVoters
 
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 # a list at least this big is read column-wise with pyarrow when it is installed; a smaller one (every
 # volunteer's usual list) with the csv module, faster than importing pyarrow and numpy (about 0.3 s)
 ARROW_MIN_BYTES = 20_000_000
 SCAN_SECONDS = 30.0  # a full look at every results file at least this often (rows written outside a save)
 
+# ``voters``: only voters with results, a claim, or no number left — the others are in the static part
+# (``voters_static``), in list order. ``seq``: the position in the list; negative for a voter with results
+# who is not in the list (kept so a re-import that brings them back needs no new fold). ``cursors``: per
+# zone, how far into its voters (in list order) every voter has a row here.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS voters(
     seq INTEGER PRIMARY KEY,
-    voter_id TEXT NOT NULL,
-    zone INTEGER NOT NULL,  -- position in meta's zone_keys
+    voter_id TEXT NOT NULL UNIQUE,
+    zone INTEGER NOT NULL,  -- position in the static part's zone keys
     phones TEXT NOT NULL,
-    data TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    finished INTEGER NOT NULL DEFAULT 0,
     done INTEGER NOT NULL DEFAULT 0,
     next_at REAL NOT NULL DEFAULT 0,
     is_callback INTEGER NOT NULL DEFAULT 0,
     route_language TEXT NOT NULL DEFAULT '',
     dead_phones TEXT NOT NULL DEFAULT ''
 );
-CREATE UNIQUE INDEX IF NOT EXISTS voter_ids ON voters(voter_id);
 CREATE INDEX IF NOT EXISTS fresh ON voters(zone, seq) WHERE attempts = 0 AND done = 0;
 CREATE INDEX IF NOT EXISTS due ON voters(next_at) WHERE attempts > 0 AND done = 0;
 CREATE INDEX IF NOT EXISTS priority ON voters(next_at)
     WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '');
+CREATE TABLE IF NOT EXISTS cursors(zone INTEGER PRIMARY KEY, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rows(row_id TEXT PRIMARY KEY, voter_id TEXT NOT NULL, volunteer TEXT NOT NULL,
     undoes TEXT NOT NULL, fields TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS rows_voter ON rows(voter_id);
@@ -63,6 +70,10 @@ CREATE TABLE IF NOT EXISTS dnc(phone TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS claims(voter_id TEXT PRIMARY KEY, volunteer TEXT NOT NULL, expires_at REAL NOT NULL,
     token TEXT NOT NULL, since INTEGER NOT NULL);
 """
+STATE = "attempts, finished, done, next_at, is_callback, route_language, dead_phones"
+UPSERT = (f"INSERT INTO voters(seq, voter_id, zone, phones, {STATE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT(seq) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in STATE.split(", ")))
+Located = tuple[int, int, str]  # (seq, zone, phones) of a voter
 
 
 def _ts(moment: dt.datetime) -> float:
@@ -73,9 +84,9 @@ class ListIndex:
     """One list's calling index: opened, kept fresh, and each voter's state recomputed from the results."""
 
     def __init__(self, workspace: Workspace, script: Script, list_name: str, clock: Clock,
-                 on_rebuild: Callable[[], None] | None = None, prepared: tuple | None = None):
+                 on_rebuild: Callable[[], None] | None = None, prepared: Prepared | None = None):
         self.ws = workspace
-        self._prepared = prepared  # the voter rows `phonebank import` computed beside writing the list
+        self._prepared = prepared  # the static part `phonebank import` wrote beside the list
         self.script = script
         self.list_name = list_name
         self.clock = clock
@@ -93,7 +104,7 @@ class ListIndex:
         self._dnc: set[str] = set()
         self._dnc_stamp: tuple | None = None
         self._dnc_dirty = False  # re-read since the index last matched it
-        self._zone_keys: list[str] = []
+        self._static: StaticVoters | None = None
         self._skipped: set[str] = set()
         self._scanned_at = float("-inf")
         self.db = self._connect()
@@ -132,10 +143,17 @@ class ListIndex:
 
     def close(self) -> None:
         self.db.close()
+        if self._static is not None:
+            self._static.close()
+            self._static = None
+
+    @property
+    def static(self) -> StaticVoters:
+        assert self._static is not None, "the index is opened by _ensure_fresh"
+        return self._static
 
     def _list_stamp(self) -> str:
-        st = self.list_path.stat()
-        return json.dumps([INDEX_VERSION, st.st_size, st.st_mtime_ns, st.st_ino])
+        return json.dumps([INDEX_VERSION, *voters_static.list_stamp(self.list_path)])
 
     def _script_stamp(self) -> str:
         st = self.ws.script_path.stat()
@@ -146,24 +164,53 @@ class ListIndex:
         return row[0] if row else None
 
     def _stale(self) -> bool:
-        return self._meta("list_stamp") != self._list_stamp() or self._meta("script_stamp") != self._script_stamp()
+        """The list or the script changed since the index was made, or another process rebuilt it."""
+        return (self._meta("list_stamp") != self._list_stamp() or self._meta("script_stamp") != self._script_stamp()
+                or self._static is None or self._meta("static") != self._static.token)
+
+    def _open_static(self) -> bool:
+        """Map the static part the index names (False when it is missing or damaged: rebuild)."""
+        token, stamp = self._meta("static"), self._meta("list_stamp")
+        if self._static is not None and self._static.token == token:
+            return True
+        if token is None or stamp is None:
+            return False
+        try:
+            opened = StaticVoters(self.ws.index_dir / voters_static.file_name(self.list_name, token),
+                                  tuple(json.loads(stamp)[1:]))
+        except (OSError, StaticError, ValueError):
+            return False
+        if self._static is not None:
+            self._static.close()
+        self._static = opened
+        return True
 
     def _ensure_fresh(self) -> None:
         """Rebuild the voters when the list changed; recompute outcomes when only the script did."""
-        if self._stale():
+        if self._stale() and not (self._open_static() and not self._stale()):
             with self._locked():
-                if self._meta("list_stamp") != self._list_stamp():
+                if self._meta("list_stamp") != self._list_stamp() or not self._open_static():
                     if self.on_rebuild:
                         self.on_rebuild()
                     self._rebuild()
                 elif self._meta("script_stamp") != self._script_stamp():
                     self._rescore()
-        self._zone_keys = json.loads(self._meta("zone_keys") or "[]")
-        self._header = json.loads(self._meta("header") or "[]")
+            if not self._open_static():
+                raise DataError(f"{self.db_path.parent}: the calling index of '{self.list_name}' could not be "
+                                "read back — delete that folder (it is rebuilt from the CSV files) and try again")
         self._transaction(lambda: self._sync(full=True))
 
-    def _transaction(self, work: Callable[[], object]):
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, with the static part the index names now (another process may have rebuilt it)."""
         self.db.execute("BEGIN IMMEDIATE")
+        if self._static is None or self._meta("static") != self._static.token:
+            if not self._open_static():
+                self.db.execute("ROLLBACK")
+                self._ensure_fresh()
+                self.db.execute("BEGIN IMMEDIATE")
+
+    def _transaction(self, work: Callable[[], object]):
+        self._begin()
         try:
             out = work()
             self.db.execute("COMMIT")
@@ -184,50 +231,103 @@ class ListIndex:
         self._transaction(work)
 
     def _rebuild(self) -> None:
-        """Load the list into ``voters`` and recompute every voter from the saved calls — one transaction,
-        so a session never sees the new list without its results."""
+        """Make the list's static part, then move every voter with a row onto it (the outcomes folded before
+        stay: they depend on the results and the script, not on the list) — one transaction, so a session
+        never sees the new list without its results."""
+        stamp = voters_static.list_stamp(self.list_path)
         list_stamp, script_stamp = self._list_stamp(), self._script_stamp()
         self._refresh_dnc(force=True)
+        static, dead = self._build_static(stamp)
         db = self.db
 
         def work() -> None:
-            db.execute("PRAGMA cache_size = -262144")  # 256 MiB while loading: index builds sort in memory
-            db.execute("DROP TABLE voters")  # faster than deleting a million rows; its indexes go with it
+            rescore = self._meta("script_stamp") != script_stamp
             db.execute("DELETE FROM meta WHERE key != 'version'")
-            statements = [st for st in SCHEMA.split(";") if "ON voters(" in st or "TABLE IF NOT EXISTS voters(" in st]
-            db.execute(statements[0])  # bulk load first, index after: much faster
-            zone_keys, header = self._load_voters(db)
-            db.execute("INSERT INTO meta VALUES ('header', ?)", (json.dumps(header),))
-            self._zone_keys = zone_keys
-            for statement in statements[1:]:
-                db.execute(statement)
+            db.execute("DELETE FROM cursors")
+            self._remap(static, dead)
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("static", static.token), ("list_stamp", list_stamp), ("script_stamp", script_stamp)])
             self._sync(full=True)
-            self._recompute_all()
-            db.execute("INSERT INTO meta VALUES ('zone_keys', ?)", (json.dumps(zone_keys),))
-            db.execute("INSERT INTO meta VALUES ('list_stamp', ?)", (list_stamp,))
-            db.execute("INSERT INTO meta VALUES ('script_stamp', ?)", (script_stamp,))
+            if rescore:
+                self._recompute_all()
 
+        old, self._static = self._static, static
         try:
-            self._transaction(work)
-        finally:
-            db.execute("PRAGMA cache_size = -2000")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                work()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except BaseException:
+            self._static = old
+            static.close()
+            raise
+        if old is not None:
+            old.close()
+        for path in voters_static.builds_of(self.ws.index_dir, self.list_name):
+            if path != static.path:
+                path.unlink(missing_ok=True)
 
-    def _load_voters(self, db: sqlite3.Connection) -> tuple[list[str], list[str]]:
-        """Insert one row per voter (first row of a repeated voter_id); returns (zone keys, packed columns).
-        Only what the screen and the script use is kept (``KEPT_COLUMNS``)."""
-        loaded, self._prepared = self._prepared, None
-        if loaded is None and self.list_path.stat().st_size >= ARROW_MIN_BYTES:
+    def _build_static(self, stamp: voters_static.Stamp) -> tuple[StaticVoters, list[int]]:
+        """The list's static part, written and mapped: the one the import prepared, else read from the list."""
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None:
+            final = self.ws.index_dir / voters_static.file_name(self.list_name, prepared.token)
+            try:
+                voters_static.set_stamp(prepared.path, stamp)
+                os.replace(prepared.path, final)
+                return StaticVoters(final, stamp), prepared.dead
+            except (OSError, StaticError):
+                pass  # taken away meanwhile (another process rebuilt): read the list
+        parts = None
+        if self.list_path.stat().st_size >= ARROW_MIN_BYTES:
             try:  # a big list, where pyarrow is installed (organizers' machines): column-wise
+                from .voters_arrow import static_parts
                 from .voters_arrow import voter_rows as fast_rows
             except ImportError:
                 pass
             else:
                 loaded = fast_rows(self.list_path, self._dnc)
-        if loaded is None:
-            loaded = voter_rows(self.list_path, self._dnc)
-        rows, zone_keys, header = loaded
-        db.executemany("INSERT INTO voters(voter_id, zone, phones, data, done) VALUES (?, ?, ?, ?, ?)", rows)
-        return zone_keys, header
+                parts = static_parts(loaded) if loaded is not None else None
+        if parts is None:
+            parts = voters_static.parts_from_rows(*voter_rows(self.list_path, self._dnc))
+        token = secrets.token_hex(8)
+        final = self.ws.index_dir / voters_static.file_name(self.list_name, token)
+        temporary = final.with_name(f".{final.name}.tmp")
+        try:
+            voters_static.write_parts(temporary, token, parts, stamp)
+            os.replace(temporary, final)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return StaticVoters(final, stamp), parts.dead
+
+    def _remap(self, static: StaticVoters, dead: list[int]) -> None:
+        """Inside the rebuild: the rows of voters with results or a claim, onto the new list's positions."""
+        db = self.db
+        kept = db.execute(f"SELECT voter_id, {STATE} FROM voters WHERE voter_id IN (SELECT voter_id FROM rows) "
+                          "OR voter_id IN (SELECT voter_id FROM claims)").fetchall()
+        db.execute("DELETE FROM voters")
+        seqs = static.seqs_of([k[0] for k in kept])
+        outside = 0
+        out, taken = [], set()
+        for (voter_id, attempts, finished, _, next_at, is_callback, route, dead_phones), seq in zip(kept, seqs,
+                                                                                                  strict=True):
+            if seq is None:
+                outside -= 1
+                seq, zone, phones = outside, 0, ""
+            else:
+                zone, phones = static.zones[seq], static.phones(seq)
+                taken.add(seq)
+            dead_set = set(dead_phones.split())
+            alive = any(p not in dead_set and p not in self._dnc for p in phones.split())
+            done = 1 if (finished or seq < 0 or not alive) else 0
+            out.append((seq, voter_id, zone, phones, attempts, finished, done, next_at, is_callback, route,
+                        dead_phones))
+        out += [(seq, static.voter_id(seq), static.zones[seq], static.phones(seq), 0, 0, 1, 0.0, 0, "", "")
+                for seq in dead if seq not in taken]
+        db.executemany(UPSERT, out)
 
     # -- keeping up with other sessions -----------------------------------------------------------
     def _refresh_dnc(self, force: bool = False) -> bool:
@@ -335,6 +435,27 @@ class ListIndex:
     def _recompute_all(self) -> None:
         self._recompute_many({v for (v,) in self.db.execute("SELECT DISTINCT voter_id FROM rows")}, force_batch=True)
 
+    def _located(self, voter_ids: list[str]) -> dict[str, Located]:
+        """Where each voter is (a row here, else the static part); a voter not in the list gets a negative seq."""
+        found: dict[str, Located] = {}
+        for i in range(0, len(voter_ids), 500):
+            chunk = voter_ids[i:i + 500]
+            for voter_id, seq, zone, phones in self.db.execute(
+                    f"SELECT voter_id, seq, zone, phones FROM voters WHERE voter_id IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                found[voter_id] = (seq, zone, phones)
+        missing = [v for v in voter_ids if v not in found]
+        outside = None
+        for voter_id, seq in zip(missing, self.static.seqs_of(missing), strict=True):
+            if seq is None:
+                outside = outside if outside is not None else min(
+                    0, self.db.execute("SELECT MIN(seq) FROM voters").fetchone()[0] or 0)
+                outside -= 1
+                found[voter_id] = (outside, 0, "")
+            else:
+                found[voter_id] = (seq, self.static.zones[seq], self.static.phones(seq))
+        return found
+
     def _recompute_many(self, voter_ids: set[str], force_batch: bool = False,
                         known: list[ResultRow] | None = None) -> None:
         """Recompute voters after new rows: one by one for a few, in one pass for many.
@@ -347,34 +468,26 @@ class ListIndex:
             known = [ResultRow.from_fields(json.loads(f)) for (f,) in self.db.execute("SELECT fields FROM rows")]
         outcomes = fold(self.script, known)
         wanted = sorted(voter_ids)
-        updates = []
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for voter_id, phones in self.db.execute(
-                    f"SELECT voter_id, phones FROM voters WHERE voter_id IN ({marks})", chunk):
-                updates.append((*self._state(phones.split(), outcomes.get(voter_id)), voter_id))
-        self.db.executemany(
-            "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
-            "WHERE voter_id=?", updates)
+        located = self._located(wanted)
+        self.db.executemany(UPSERT, [self._row(v, located[v], outcomes.get(v)) for v in wanted])
 
-    def _state(self, phones: list[str], outcome: VoterOutcome | None) -> tuple:
+    def _row(self, voter_id: str, where: Located, outcome: VoterOutcome | None) -> tuple:
+        """A voter's row for UPSERT."""
+        seq, zone, phones = where
+        return (seq, voter_id, zone, phones, *self._state(where, outcome))
+
+    def _state(self, where: Located, outcome: VoterOutcome | None) -> tuple:
+        """(STATE columns) of a voter: ``where`` it is in the list, what its calls came to."""
+        seq, _, joined = where
+        phones = joined.split()
         if outcome is None:
-            return (0, 0 if live_phones(phones, None, self._dnc) else 1, 0.0, 0, "", "")
+            return (0, 0, 0 if seq >= 0 and live_phones(phones, None, self._dnc) else 1, 0.0, 0, "", "")
         alive = live_phones(phones, outcome, self._dnc)
-        done = 1 if (outcome.finished or not alive) else 0
+        done = 1 if (outcome.finished or not alive or seq < 0) else 0
         is_callback = 1 if (outcome.last and rule_of(self.script, outcome.last.code).next_at == NEXT_CALLBACK) else 0
         next_at = _ts(outcome.next_at) if outcome.next_at else 0.0
-        return (outcome.attempts, done, next_at, is_callback, outcome.route_language or "",
+        return (outcome.attempts, int(outcome.finished), done, next_at, is_callback, outcome.route_language or "",
                 " ".join(sorted(outcome.dead_phones)))
 
     def _recompute(self, voter_id: str) -> None:
-        row = self.db.execute("SELECT phones FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
-        if row is None:  # a result for a voter no longer in the list: kept in the CSV, ignored here
-            return
-        values = self._state(row[0].split(), self._outcome(voter_id))
-        self.db.execute(
-            "UPDATE voters SET attempts=?, done=?, next_at=?, is_callback=?, route_language=?, dead_phones=? "
-            "WHERE voter_id=?",
-            (*values, voter_id),
-        )
+        self.db.execute(UPSERT, self._row(voter_id, self._located([voter_id])[voter_id], self._outcome(voter_id)))

@@ -48,6 +48,7 @@ from ..workspace import Workspace
 from .file_index import ListIndex, _ts
 from .port import Clock, Hold, Offer, QueueCounts, Saved, count_queue
 from .voters_csv import SEP
+from .voters_static import Prepared
 
 
 class FileStore(ListIndex):
@@ -62,7 +63,7 @@ class FileStore(ListIndex):
         """Zones (positions in the zone keys) whose voters may be offered now: open now and for the next
         last_call_minutes."""
         start, end, margin = self._window()
-        return [i for i, k in enumerate(self._zone_keys)
+        return [i for i, k in enumerate(self.static.zone_keys)
                 if hours.open_for(hours.parse_zone_key(k), now, start, end, margin)]
 
     def next_voter(self, volunteer: str, language: str = "en", exclude: Iterable[str] = ()) -> Offer | None:
@@ -75,7 +76,7 @@ class FileStore(ListIndex):
             keys = self.open_zones(now)
             if not keys:
                 return None
-            self.db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 if self._stale():  # re-imported between the look above and the lock: start over
                     self.db.execute("ROLLBACK")
@@ -103,13 +104,13 @@ class FileStore(ListIndex):
         self._sync()
         self._set_skipped(excluded)
         now_ts = _ts(now)
-        voter_id = self._pick(language, keys, now_ts)
+        voter_id = self._pick(language, keys, now_ts, excluded)
         if voter_id is None:
             return None
         stale = self.db.execute("SELECT volunteer FROM claims WHERE voter_id = ?", (voter_id,)).fetchone()
         if stale is not None:  # a lapsed hold: its session may have died between a save and its COMMIT
             self._sync(full=True)
-            voter_id = self._pick(language, keys, now_ts)
+            voter_id = self._pick(language, keys, now_ts, excluded)
             if voter_id is None:
                 return None
         since = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM rows").fetchone()[0]
@@ -118,7 +119,10 @@ class FileStore(ListIndex):
                         "VALUES (?, ?, ?, ?, ?)", (voter_id, volunteer, self._lease_end(), hold.token, since))
         return hold
 
-    def _pick(self, language: str, keys: list[int], now_ts: float) -> str | None:
+    def _pick(self, language: str, keys: list[int], now_ts: float, excluded: set[str]) -> str | None:
+        """The best voter callable now: due call-backs and language routes, then fresh voters (list order:
+        those with a row here, and the first without one past each zone's cursor), then due retries. A fresh
+        voter picked from the list gets its row here in the claim's transaction."""
         marks = ",".join("?" * len(keys))
         free = ("NOT EXISTS (SELECT 1 FROM claims c WHERE c.voter_id = v.voter_id AND c.expires_at > ?) "
                 "AND NOT EXISTS (SELECT 1 FROM temp.skipped s WHERE s.voter_id = v.voter_id)")
@@ -134,55 +138,107 @@ class FileStore(ListIndex):
              [now_ts, *keys, language, now_ts]),
         ]
         best: tuple | None = None
+        fresh_from_list: tuple | None = None
         for rank, (sql, params) in enumerate(queries):
             group = 0 if rank == 0 else (2 if rank == len(queries) - 1 else 1)
             if best is not None and best[0] < group:
                 break
-            limit = 8
-            while True:
-                found = self.db.execute(sql, [*params, limit]).fetchall()
-                pick = None
-                for seq, voter_id, phones, dead in found:
-                    dead_set = set(dead.split())
-                    if not [p for p in phones.split() if p not in dead_set and p not in self._dnc]:
-                        self.db.execute("UPDATE voters SET done = 1 WHERE seq = ?", (seq,))
-                        continue
-                    pick = (group, seq, voter_id)
-                    break
-                if pick or len(found) < limit:
-                    break
-                limit *= 4
+            pick = self._first_live(sql, params, group)
+            if group == 1:
+                found = self._first_in_list(keys[rank - 1], excluded, before=pick[1] if pick else None)
+                if found is not None:
+                    pick = (1, found[0], found[1])
+                    if best is None or pick[:2] < best[:2]:
+                        fresh_from_list = found
             if pick and (best is None or pick[:2] < best[:2]):
                 best = pick
-        return None if best is None else best[2]
+        if best is None:
+            return None
+        if fresh_from_list is not None and fresh_from_list[0] == best[1]:
+            seq, voter_id, zone, phones = fresh_from_list
+            self.db.execute("INSERT INTO voters(seq, voter_id, zone, phones) VALUES (?, ?, ?, ?)",
+                            (seq, voter_id, zone, phones))
+        return best[2]
+
+    def _first_live(self, sql: str, params: list, group: int) -> tuple | None:
+        """The first voter ``sql`` finds with a number left; voters found without one are marked done."""
+        limit = 8
+        while True:
+            found = self.db.execute(sql, [*params, limit]).fetchall()
+            for seq, voter_id, phones, dead in found:
+                dead_set = set(dead.split())
+                if not [p for p in phones.split() if p not in dead_set and p not in self._dnc]:
+                    self.db.execute("UPDATE voters SET done = 1 WHERE seq = ?", (seq,))
+                    continue
+                return (group, seq, voter_id)
+            if len(found) < limit:
+                return None
+            limit *= 4
+
+    def _first_in_list(self, zone: int, excluded: set[str], before: int | None) -> tuple | None:
+        """The first voter of ``zone`` in list order without a row here (never called nor held), not
+        ``excluded``, with a number left — (seq, voter_id, zone, phones) — searched from the zone's cursor,
+        which moves past voters that have a row (voters found without a number get one, done). Stops at
+        ``before`` (a fresh voter with a row comes first)."""
+        static, db = self.static, self.db
+        got = db.execute("SELECT position FROM cursors WHERE zone = ?", (zone,)).fetchone()
+        cursor = position = got[0] if got else 0
+        moving = True
+        found = None
+        while found is None and position < static.zone_size(zone):
+            chunk = static.zone_members(zone, position, 32)
+            rowed = {seq for (seq,) in db.execute(
+                f"SELECT seq FROM voters WHERE seq IN ({','.join('?' * len(chunk))})", chunk)}
+            for seq in chunk:
+                if before is not None and seq > before:
+                    position = static.zone_size(zone)
+                    break
+                if seq not in rowed:
+                    voter_id = static.voter_id(seq)
+                    if voter_id in excluded:
+                        moving = False
+                    else:
+                        phones = static.phones(seq)
+                        if any(p not in self._dnc for p in phones.split()):
+                            found = (seq, voter_id, zone, phones)
+                            break
+                        db.execute("INSERT INTO voters(seq, voter_id, zone, phones, done) VALUES (?, ?, ?, ?, 1)",
+                                   (seq, voter_id, zone, phones))
+                position += 1
+                if moving:
+                    cursor = position
+        if cursor != (got[0] if got else 0):
+            db.execute("INSERT OR REPLACE INTO cursors(zone, position) VALUES (?, ?)", (zone, cursor))
+        return found
 
     def _lease_end(self) -> float:
         return _ts(self.clock()) + 60 * self.script.calling.claim_minutes
 
     def offer(self, voter_id: str, hold: Hold | None = None) -> Offer:
-        seq, phones, data, zone = self.db.execute(
-            "SELECT seq, phones, data, zone FROM voters WHERE voter_id = ?", (voter_id,)
-        ).fetchone()
+        seq, zone, phones = self._located([voter_id])[voter_id]
+        if seq < 0:
+            raise DataError(f"{self.list_path}: voter {voter_id} is not in the list")
         self._refresh_dnc()
         outcome = self._outcome(voter_id)
         all_phones = phones.split()
-        voter = {"voter_id": voter_id, **dict(zip(self._header, data.split(SEP), strict=False))}
+        voter = {"voter_id": voter_id, **dict(zip(self.static.header, self.static.data(seq).split(SEP), strict=False))}
         for i, phone in enumerate(all_phones, 1):
             voter[f"phone_{i}"] = phone
         return Offer(
             voter=voter,
             phones=live_phones(all_phones, outcome, self._dnc),
             all_phones=all_phones,
-            zones=hours.parse_zone_key(self._zone_keys[zone]),
+            zones=hours.parse_zone_key(self.static.zone_keys[zone]),
             history=outcome.history if outcome else [],
             hold=hold,
         )
 
     def voter_name(self, voter_id: str) -> str:
-        row = self.db.execute("SELECT data FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
-        if row is None:
+        got = self.db.execute("SELECT seq FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
+        seq = got[0] if got else self.static.seq_of(voter_id)
+        if seq is None or seq < 0:
             return voter_id
-        voter = dict(zip(self._header, row[0].split(SEP), strict=False))
+        voter = dict(zip(self.static.header, self.static.data(seq).split(SEP), strict=False))
         return " ".join(p for p in (voter.get("first_name", ""), voter.get("last_name", "")) if p) or voter_id
 
     def holds(self, hold: Hold) -> bool:
@@ -258,19 +314,26 @@ class FileStore(ListIndex):
 
     # -- counts -----------------------------------------------------------------------------------
     def counts(self) -> QueueCounts:
+        """The voters with a row here grouped by zone and state; the others, per zone, are fresh."""
         now = self.clock()
         now_ts = _ts(now)
         start, end, margin = self._window()
+        zone_keys = self.static.zone_keys
         sql = ("SELECT zone, done, (attempts = 0 OR next_at <= ?) AS due, COUNT(*), MIN(CASE WHEN next_at > ? "
-               "THEN next_at END) FROM voters GROUP BY zone, done, due")
-        groups = [(hours.parse_zone_key(self._zone_keys[zone]), bool(done), bool(due), n,
-                   dt.datetime.fromtimestamp(next_at, tz=now.tzinfo) if next_at is not None else None)
-                  for zone, done, due, n, next_at in self.db.execute(sql, (now_ts, now_ts))]
+               "THEN next_at END) FROM voters WHERE seq >= 0 GROUP BY zone, done, due")
+        rowed = [0] * len(zone_keys)
+        groups = []
+        for zone, done, due, n, next_at in self.db.execute(sql, (now_ts, now_ts)):
+            rowed[zone] += n
+            groups.append((hours.parse_zone_key(zone_keys[zone]), bool(done), bool(due), n,
+                           dt.datetime.fromtimestamp(next_at, tz=now.tzinfo) if next_at is not None else None))
+        groups += [(hours.parse_zone_key(key), False, True, self.static.zone_size(zone) - rowed[zone], None)
+                   for zone, key in enumerate(zone_keys) if self.static.zone_size(zone) > rowed[zone]]
         return count_queue(groups, now, start, end, margin)
 
 
 def build_index(workspace: Workspace, script: Script, list_name: str, clock: Clock,
-                prepared: tuple | None = None) -> None:
+                prepared: Prepared | None = None) -> None:
     """Build (or bring up to date) a list's calling index now, so the first volunteer does not wait.
-    ``prepared``: the voter rows ``voters_arrow.rows_from_table`` computed from the list as written."""
+    ``prepared``: the static part ``voters_arrow.prepare_static`` wrote beside the list."""
     FileStore(workspace, script, list_name, clock, prepared=prepared).close()

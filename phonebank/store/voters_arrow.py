@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from .. import hours
 from ..lists import ListRows, phone_columns
 from .voters_csv import SEP, kept_header
+from .voters_static import Parts, Prepared, meta_bytes, parts_from_rows, write_parts
 
 Loaded = tuple[Iterable[tuple], list[str], list[str]]  # (voter rows, zone keys, packed columns)
 
@@ -81,6 +82,53 @@ def rows_from_table(table: pa.Table, dnc: set[str], unique_ids: bool = False) ->
     if keep is not None:
         columns = [c.filter(keep) for c in columns]
     return ArrowRows(columns), zone_keys, kept
+
+
+def static_parts(loaded: Loaded) -> Parts:
+    """The static part of the calling index (``voters_static``) made of the voter rows, column-wise: the
+    Arrow buffers are written as they are."""
+    rows, zone_keys, header = loaded
+    if not isinstance(rows, ArrowRows):
+        return parts_from_rows(list(rows), zone_keys, header)
+    ids, zones_col, phones, data, done = rows.columns
+    id_starts, id_bytes = _string_buffers(pc.binary_join_element_wise(ids, "", "\n"), lead=b"\n")
+    phone_starts, phone_bytes = _string_buffers(phones)
+    data_starts, data_bytes = _string_buffers(data)
+    zones = np.ascontiguousarray(zones_col.to_numpy(zero_copy_only=False), dtype=np.int32)
+    order = np.argsort(zones, kind="stable").astype(np.int32)
+    zone_starts = np.zeros(len(zone_keys) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(zones, minlength=len(zone_keys)), out=zone_starts[1:])
+    dead = np.flatnonzero(done.to_numpy(zero_copy_only=False)).tolist()
+    sections = {"id_starts": id_starts, "ids": id_bytes, "phone_starts": phone_starts, "phones": phone_bytes,
+                "data_starts": data_starts, "data": data_bytes, "zones": zones, "order": order,
+                "zone_starts": zone_starts, "meta": meta_bytes(zone_keys, header)}
+    return Parts(sections, len(zones), len(zone_keys), dead)
+
+
+def _string_buffers(column, lead: bytes = b"") -> tuple[np.ndarray, object]:
+    """(int64 start offsets, bytes) of a string column's Arrow buffers, ``lead`` before the first."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    width = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    n = len(column)
+    offsets = np.frombuffer(column.buffers()[1], dtype=width, count=n + 1, offset=column.offset * width().itemsize)
+    first, last = int(offsets[0]), int(offsets[-1])
+    buffer = column.buffers()[2]
+    body = memoryview(buffer)[first:last] if buffer is not None else b""
+    starts = offsets.astype(np.int64) - (first - len(lead))
+    return starts, (lead + bytes(body)) if lead else body
+
+
+def prepare_static(table: pa.Table, dnc: set[str], path: Path, token: str) -> Prepared | None:
+    """The static part of the list `phonebank import` is writing (``table``: its columns), written to ``path``
+    beside the list write (pyarrow works outside the GIL); the list's stamp is set when the index takes it."""
+    loaded = rows_from_table(table, dnc, unique_ids=True)
+    if loaded is None:
+        return None
+    parts = static_parts(loaded)
+    write_parts(path, token, parts)
+    zones = parts.sections["zones"]
+    return Prepared(path, token, parts.dead, zones, loaded[1])
 
 
 def _joined(phones: list) -> pa.Array:
