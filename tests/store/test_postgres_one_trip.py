@@ -156,3 +156,20 @@ def test_a_reimport_between_the_save_and_the_next_claim_keeps_the_voter_claimed_
     s.release(nxt.hold)
     last = s.next_voter(ANA.email)
     assert last.voter_id == "V3" and last.voter_id not in seen
+
+
+def test_a_resent_save_that_moves_on_still_gives_the_voter_back(campaign, clock):
+    """The save already on the server (a resend after a lost answer) changes nothing, but the volunteer still
+    moves on: the hold ends and the next voter is claimed in that round trip."""
+    s = store(campaign, clock)
+    offer = s.next_voter(ANA.email)
+    row = ResultRow(recorded_at=clock().isoformat(), volunteer=ANA.email, list=s.list_name,
+                    voter_id=offer.voter_id, phone=offer.phones[0], code="not_home")
+    s.save(row, offer.hold, done=False)  # saved; the volunteer stays on V1
+    assert holders(campaign[2]) == {"V1": ANA.email}
+    calls = counted(s)
+    s.save(row, offer.hold, done=True)  # the same row again, moving on
+    assert calls == ["save_and_claim"]
+    assert holders(campaign[2]) == {"V2": ANA.email}
+    assert s.next_voter(ANA.email).voter_id == "V2"
+    assert campaign[2].execute("SELECT count(*) FROM phonebank.results").fetchone()[0] == 1

@@ -31,10 +31,25 @@ $$;
 CREATE OR REPLACE FUNCTION phonebank._claim(p_list text, p_volunteer text, p_language text, p_exclude text[],
                                             p_open int[], p_now timestamptz, p_release_voter text,
                                             p_release_token text)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     me record;
     l record;
+BEGIN
+    me := phonebank._me(p_volunteer, true);
+    l := phonebank._list(p_list);
+    RETURN phonebank._claim_as(me.email, me.is_login, l.id, l.generation, l.n_keys, l.claim_minutes, p_language,
+                               p_exclude, p_open, p_now, p_release_voter, p_release_token, false);
+END $$;
+
+-- _claim for the caller (p_email, p_is_login) and the list (p_list_id, ...) already looked up.
+-- p_released: the save in this transaction already gave back (p_release_voter, p_release_token).
+CREATE OR REPLACE FUNCTION phonebank._claim_as(p_email text, p_is_login boolean, p_list_id int, p_generation int,
+                                               p_n_keys int, p_claim_minutes int, p_language text,
+                                               p_exclude text[], p_open int[], p_now timestamptz,
+                                               p_release_voter text, p_release_token text, p_released boolean)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
     v phonebank.voters;
     h phonebank.holds;
     l_now timestamptz := coalesce(p_now, now());
@@ -49,42 +64,41 @@ DECLARE
     l_found boolean;
     l_walked int;
 BEGIN
-    me := phonebank._me(p_volunteer, true);
-    l := phonebank._list(p_list);
-    IF p_release_voter IS NOT NULL THEN
+    IF p_release_voter IS NOT NULL AND NOT p_released THEN
         UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL
-        WHERE list_id = l.id AND voter_id = p_release_voter AND token = p_release_token;
+        WHERE list_id = p_list_id AND voter_id = p_release_voter AND token = p_release_token;
     END IF;
-    SELECT * INTO h FROM phonebank.holds x WHERE x.volunteer = me.email;
-    IF FOUND AND h.list_id = l.id AND NOT (h.voter_id = ANY (l_exclude)) THEN
+    SELECT * INTO h FROM phonebank.holds x WHERE x.volunteer = p_email;
+    IF FOUND AND h.list_id = p_list_id AND NOT (h.voter_id = ANY (l_exclude))
+       AND (h.voter_id, h.token) IS DISTINCT FROM (p_release_voter, p_release_token) THEN  -- not the one given back
         SELECT * INTO v FROM phonebank.voters
-        WHERE list_id = l.id AND voter_id = h.voter_id AND token = h.token AND holder = me.email
+        WHERE list_id = p_list_id AND voter_id = h.voter_id AND token = h.token AND holder = p_email
           AND lease_until > l_now AND (l_all OR zone = ANY (l_open))
         FOR UPDATE;
         IF FOUND THEN  -- a retried claim: the voter already held
-            UPDATE phonebank.voters SET lease_until = l_now + make_interval(mins => l.claim_minutes)
-            WHERE list_id = l.id AND voter_id = v.voter_id;
-            RETURN jsonb_build_object('generation', l.generation, 'voter',
-                phonebank._voter_json(l.id, v) || jsonb_build_object('token', v.token, 'since', v.since));
+            UPDATE phonebank.voters SET lease_until = l_now + make_interval(mins => p_claim_minutes)
+            WHERE list_id = p_list_id AND voter_id = v.voter_id;
+            RETURN jsonb_build_object('generation', p_generation, 'voter',
+                phonebank._voter_json(p_list_id, v) || jsonb_build_object('token', v.token, 'since', v.since));
         END IF;
     END IF;
-    IF me.is_login AND h.voter_id IS NOT NULL
+    IF p_is_login AND h.voter_id IS NOT NULL
        AND (h.voter_id, h.token) IS DISTINCT FROM (p_release_voter, p_release_token) THEN  -- one voter at a time
         UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL
         WHERE list_id = h.list_id AND voter_id = h.voter_id AND token = h.token;
     END IF;
-    l_all := l_all OR cardinality(l_open) >= l.n_keys;
+    l_all := l_all OR cardinality(l_open) >= p_n_keys;
     LOOP
         tries := tries + 1;
         SELECT * INTO v FROM phonebank.voters
-        WHERE list_id = l.id AND attempts > 0 AND NOT finished AND NOT blocked AND (is_callback OR route_language <> '')
+        WHERE list_id = p_list_id AND attempts > 0 AND NOT finished AND NOT blocked AND (is_callback OR route_language <> '')
           AND next_at <= l_now AND (l_all OR zone = ANY (l_open)) AND (route_language = '' OR route_language = l_language)
           AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
         ORDER BY next_at LIMIT 1 FOR UPDATE SKIP LOCKED;
         IF NOT FOUND THEN
             IF l_all THEN
                 SELECT * INTO v FROM phonebank.voters
-                WHERE list_id = l.id AND attempts = 0 AND NOT finished AND NOT blocked
+                WHERE list_id = p_list_id AND attempts = 0 AND NOT finished AND NOT blocked
                   AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
                 ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED;
             ELSE
@@ -94,16 +108,16 @@ BEGIN
                 -- other claims are taking, so it never comes back empty while a voter is free)
                 l_found := false;
                 l_walked := 0;
-                IF cardinality(l_open) * 2 >= l.n_keys THEN
+                IF cardinality(l_open) * 2 >= p_n_keys THEN
                     FOR cand IN SELECT x.voter_id, x.zone FROM phonebank.voters x
-                             WHERE x.list_id = l.id AND x.attempts = 0 AND NOT x.finished AND NOT x.blocked
+                             WHERE x.list_id = p_list_id AND x.attempts = 0 AND NOT x.finished AND NOT x.blocked
                                AND (x.lease_until IS NULL OR x.lease_until <= l_now) AND x.voter_id <> ALL (l_exclude)
                              ORDER BY x.seq LOOP
                         l_walked := l_walked + 1;
                         EXIT WHEN l_walked > 64;
                         CONTINUE WHEN NOT (cand.zone = ANY (l_open));
                         SELECT * INTO v FROM phonebank.voters x
-                        WHERE x.list_id = l.id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
+                        WHERE x.list_id = p_list_id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
                           AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
                         FOR UPDATE SKIP LOCKED;
                         l_found := FOUND;
@@ -113,13 +127,13 @@ BEGIN
                 IF NOT l_found THEN  -- each open zone's first voter, without locking; the first that locks
                     FOR cand IN SELECT c.voter_id FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
                                     SELECT x.voter_id, x.seq FROM phonebank.voters x
-                                    WHERE x.list_id = l.id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
+                                    WHERE x.list_id = p_list_id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
                                       AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
                                       AND x.voter_id <> ALL (l_exclude)
                                     ORDER BY x.seq LIMIT 1) AS c
                                 ORDER BY c.seq LOOP
                         SELECT * INTO v FROM phonebank.voters x
-                        WHERE x.list_id = l.id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
+                        WHERE x.list_id = p_list_id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
                           AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
                         FOR UPDATE SKIP LOCKED;
                         l_found := FOUND;
@@ -129,7 +143,7 @@ BEGIN
                 IF NOT l_found THEN  -- every first voter was being taken: lock while probing (skips them)
                     SELECT c.* INTO v FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
                         SELECT * FROM phonebank.voters x
-                        WHERE x.list_id = l.id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
+                        WHERE x.list_id = p_list_id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
                           AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
                           AND x.voter_id <> ALL (l_exclude)
                         ORDER BY x.seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c
@@ -147,14 +161,14 @@ BEGIN
         IF NOT l_found THEN
             IF l_all THEN
                 SELECT * INTO v FROM phonebank.voters
-                WHERE list_id = l.id AND attempts > 0 AND NOT finished AND NOT blocked AND next_at <= l_now
+                WHERE list_id = p_list_id AND attempts > 0 AND NOT finished AND NOT blocked AND next_at <= l_now
                   AND (route_language = '' OR route_language = l_language)
                   AND (lease_until IS NULL OR lease_until <= l_now) AND voter_id <> ALL (l_exclude)
                 ORDER BY next_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED;
             ELSE
                 SELECT c.* INTO v FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
                     SELECT * FROM phonebank.voters x
-                    WHERE x.list_id = l.id AND x.zone = k.zone AND x.attempts > 0 AND NOT x.finished
+                    WHERE x.list_id = p_list_id AND x.zone = k.zone AND x.attempts > 0 AND NOT x.finished
                       AND NOT x.blocked AND x.next_at <= l_now
                       AND (x.route_language = '' OR x.route_language = l_language)
                       AND (x.lease_until IS NULL OR x.lease_until <= l_now) AND x.voter_id <> ALL (l_exclude)
@@ -163,27 +177,27 @@ BEGIN
             END IF;
         END IF;
         IF v.voter_id IS NULL THEN
-            RETURN jsonb_build_object('generation', l.generation, 'voter', NULL);
+            RETURN jsonb_build_object('generation', p_generation, 'voter', NULL);
         END IF;
         EXIT WHEN phonebank._has_live_phone(v.phones, v.dead_phones) OR tries >= 1000;
         -- every number is dead or on the do-not-call list: out of the queue, and look again
-        UPDATE phonebank.voters SET blocked = true WHERE list_id = l.id AND voter_id = v.voter_id;
+        UPDATE phonebank.voters SET blocked = true WHERE list_id = p_list_id AND voter_id = v.voter_id;
     END LOOP;
     IF tries >= 1000 AND NOT phonebank._has_live_phone(v.phones, v.dead_phones) THEN
-        RETURN jsonb_build_object('generation', l.generation, 'voter', NULL);
+        RETURN jsonb_build_object('generation', p_generation, 'voter', NULL);
     END IF;
     l_since := (SELECT coalesce(max(r.seq), 0) FROM phonebank.results r);
-    l_token := phonebank._sign(l.id, v.voter_id, me.email, l_since, replace(gen_random_uuid()::text, '-', ''));
-    UPDATE phonebank.voters SET holder = me.email, lease_until = l_now + make_interval(mins => l.claim_minutes),
+    l_token := phonebank._sign(p_list_id, v.voter_id, p_email, l_since, replace(gen_random_uuid()::text, '-', ''));
+    UPDATE phonebank.voters SET holder = p_email, lease_until = l_now + make_interval(mins => p_claim_minutes),
                                 token = l_token, since = l_since
-    WHERE list_id = l.id AND voter_id = v.voter_id;
-    IF me.email IS NOT NULL THEN
-        INSERT INTO phonebank.holds AS x (volunteer, list_id, voter_id, token) VALUES (me.email, l.id, v.voter_id, l_token)
+    WHERE list_id = p_list_id AND voter_id = v.voter_id;
+    IF p_email IS NOT NULL THEN
+        INSERT INTO phonebank.holds AS x (volunteer, list_id, voter_id, token) VALUES (p_email, p_list_id, v.voter_id, l_token)
         ON CONFLICT (volunteer) DO UPDATE SET list_id = excluded.list_id, voter_id = excluded.voter_id,
                                               token = excluded.token;
     END IF;
-    RETURN jsonb_build_object('generation', l.generation, 'voter',
-        phonebank._voter_json(l.id, v) || jsonb_build_object('token', l_token, 'since', l_since));
+    RETURN jsonb_build_object('generation', p_generation, 'voter',
+        phonebank._voter_json(p_list_id, v) || jsonb_build_object('token', l_token, 'since', l_since));
 END $$;
 
 -- Claim the next voter (the one this volunteer already holds here — a retried claim — else,
