@@ -523,19 +523,21 @@ def test_vectorized_status_matches_outcomes(tmp_path: Path, seed: int) -> None:
 # -- the derived cache of parsed rows (.phonebank/report/LIST/) -------------------------------------------------
 @pytest.mark.parametrize("seed", range(4))
 def test_progress_counted_from_the_called_voters_equals_every_voters_status(tmp_path: Path, seed: int) -> None:
-    """``state.progress`` works on the voters with calls and the list's zone counts; its figures are those
-    of the status of every list voter (``list_state``), with and without a do-not-call list."""
+    """``marks`` works on the voters with calls and the list's zone counts; its figures are those of the
+    status of every list voter (``list_state``), with and without a do-not-call list."""
     import numpy as np
 
+    from phonebank.report import marks
     from phonebank.report.data import effective_mask, read_list, read_results
     from phonebank.report.state import (
         S_CALLABLE,
         S_FINISHED,
         S_NEW,
         S_WAITING,
+        dnc_voters,
+        due_now,
         fold_frame,
         list_state,
-        progress,
     )
     from phonebank.report.voters import list_zones
 
@@ -548,18 +550,26 @@ def test_progress_counted_from_the_called_voters_equals_every_voters_status(tmp_
     zones = list_zones(voters, None, None)
     assert len(zones.no_phone) >= 4
     n = folded.n_list
+    frame, phones = voters.frame, voters.phone_columns
     for numbers in (dnc, set()):
-        state = list_state(folded, voters.frame, voters.phone_columns, numbers, now)
-        got = progress(folded, voters.frame, voters.phone_columns, numbers, now, zones.zone_of, zones.counts,
-                       zones.no_phone)
-        assert got.finished == int((state.status == S_FINISHED).sum())
-        assert got.waiting == int((state.status == S_WAITING).sum())
-        assert got.never_called == int((folded.attempts[:n] == 0).sum())
-        assert got.touched.tolist() == np.flatnonzero(folded.attempts[:n] > 0).tolist()
-        due = (state.status == S_NEW) | (state.status == S_CALLABLE)
-        assert got.due_by_zone.tolist() == np.bincount(zones.zone_of[due], minlength=len(zones.keys)).tolist()
-        assert got.on_dnc.tolist() == np.flatnonzero(state.on_dnc).tolist()
-        assert bool(numbers) == bool(len(got.on_dnc))
+        state = list_state(folded, frame, phones, numbers, now)
+        on_dnc, stuck_at = dnc_voters(frame, phones, numbers, zones.no_phone) if numbers else ([], zones.no_phone)
+        stuck = np.zeros(n, dtype=bool)
+        stuck[stuck_at] = True
+        flags, next_at = marks.blank(n)
+        touched, marked, due_at = marks.mark(folded, lambda at: frame[phones].take(at), phones, numbers, now, stuck)
+        flags[touched], next_at[touched] = marked, due_at
+        figures, due = marks.fixed(flags, next_at, stuck, np.asarray(on_dnc, dtype=np.int64), zones.zone_of,
+                                   zones.counts)
+        waiting, due_by_zone = due_now(due, now)
+        assert figures["finished"] == int((state.status == S_FINISHED).sum())
+        assert waiting == int((state.status == S_WAITING).sum())
+        assert figures["never_called"] == int((folded.attempts[:n] == 0).sum())
+        assert touched.tolist() == np.flatnonzero(folded.attempts[:n] > 0).tolist()
+        due_mask = (state.status == S_NEW) | (state.status == S_CALLABLE)
+        assert due_by_zone.tolist() == np.bincount(zones.zone_of[due_mask], minlength=len(zones.keys)).tolist()
+        assert list(on_dnc) == np.flatnonzero(state.on_dnc).tolist()
+        assert bool(numbers) == bool(len(on_dnc))
 
 
 def _append(ws: Path, volunteer: str, data: bytes) -> None:
@@ -571,8 +581,8 @@ def test_cache_is_private_and_reports_see_appended_calls(ws: Path, monkeypatch: 
     first = report_json(ws)
     cache = ws / ".phonebank" / "report" / "test"
     names = sorted(p.name for p in cache.iterdir())
-    assert len(names) == 6 and names[1].startswith("list-") and \
-        [names[0], *names[2:]] == ["ids.arrow", "manifest.json", "report-memo.arrow", "rows.arrow", "zones.arrow"]
+    assert len(names) == 7 and names[1].startswith("list-") and [names[0], *names[2:]] == \
+        ["ids.arrow", "manifest.json", "report-memo.arrow", "report-state.arrow", "rows.arrow", "zones.arrow"]
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in cache.iterdir())
     assert report_json(ws) == first  # from the cache: the same report
     store = CsvResultsStore(ws / "results")

@@ -11,10 +11,13 @@ the command function.
                 voter's zone key and the list's counts by zone (recorded by `phonebank import`);
 * ``times``     time stamps as int64 microseconds: campaign-zone days and hours, ISO text;
 * ``cache``     the derived cache of parsed rows, list columns and zones in ``.phonebank/report/LIST/``;
-* ``state``     the per-voter outcome by ``phonebank.outcomes.RULES`` (fold + status), vectorized, and the
-                list's progress counted from the voters with calls; ``numbering`` numbers the voters;
-* ``aggregate`` the report as one plain dict (the JSON document); ``activity`` its volunteer, day and
-                hour sections;
+* ``state``     the per-voter outcome by ``phonebank.outcomes.RULES`` (fold + status), vectorized;
+                ``numbering`` numbers the voters; ``marks`` the list's progress as a mark per voter,
+                counted from the voters with calls;
+* ``tally``     the report's counts as sums over voters, and its sections from them; ``aggregate`` the
+                report as one plain dict (the JSON document);
+* ``memo``      the last report, kept while nothing changed; ``delta`` the report after new calls: the
+                last report's tally and marks, with only the voters the new calls touch folded again;
 * ``render``    that dict as a terminal table, CSV, JSON or Markdown; ``html`` as a self-contained page.
 """
 

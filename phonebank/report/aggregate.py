@@ -29,33 +29,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from .. import clock, hours
 from ..dnc import read_dnc
 from ..errors import UsageProblem
-from ..render import pick
-from ..results import decode_answers
+from ..results import UNDO
 from ..script import Script
 from ..workspace import Workspace
-from . import REPORT_VERSION, memo
-from .activity import by_day, by_hour, volunteers
-from .data import REPORT_COLUMNS, Results, duplicate_mask, effective_mask, read_results
-from .numbering import distinct
-from .state import (
-    E_UNKNOWN,
-    Due,
-    Folded,
-    ListState,
-    due_now,
-    fold_frame,
-    list_state,
-    progress,
-)
-from .times import NAT, day_number, local_day_hour, ts_int
+from . import REPORT_VERSION, delta, marks, memo, tally
+from .data import REPORT_COLUMNS, Results, effective_mask, read_results
+from .state import Due, Folded, ListState, dnc_voters, due_now, fold_frame, list_state
+from .tally import SUPPORT_GROUPS, Filters  # noqa: F401 - SUPPORT_GROUPS: still importable from here
 from .voters import Voters, id_index, list_zones, read_list
-
-SUPPORT_GROUPS = ("supporters", "undecided", "other_candidate")
 
 
 def parse_day(text: str | None, option: str) -> dt.date | None:
@@ -119,73 +104,84 @@ def build_report(ws: Workspace, script: Script, list_name: str, since: dt.date |
                  now: dt.datetime | None = None, use_cache: bool = True) -> dict:
     if since and until and since > until:
         raise UsageProblem(f"--since {since} is after --until {until} — swap them")
-    tz_name = script.campaign.time_zone
-    tz = ZoneInfo(tz_name)
     now = now or clock.now(dt.UTC)
     filters = {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
                "volunteer": volunteer or None}
     cache_dir = _cache_dir(ws, list_name) if use_cache else None
-    made_from = None
+    made_from = kept_from = None
+    updated = None
     if cache_dir is not None:  # the last report, if nothing it was made from changed (``memo``)
-        made_from = memo.key(memo.script_digest(script), ws.list_path(list_name), ws.results_files(list_name),
-                             ws.dnc_path, ws.roster_path, filters)
+        digest = memo.script_digest(script)
+        made_from = memo.key(digest, ws.list_path(list_name), ws.results_files(list_name), ws.dnc_path,
+                             ws.roster_path, filters)
         kept = memo.load(cache_dir, made_from)
         if kept is not None:
             kept_report, kept_due, kept_keys = kept
             return _at_time(script, kept_report, kept_due, kept_keys, now)
-    got = load(ws, script, list_name, now=now, use_cache=use_cache)
-    frame, folded = got.results.frame, got.folded
-    n = folded.n_list
-    warnings = _warnings(ws, got)
-    fixed, due, keys = _progress(got, n)
-
-    # -- the calls that count, within the filters ------------------------------------------------
-    rows = folded.rows  # frame positions, sorted by (voter, time)
-    ts = ts_int(frame["recorded_at"])[rows]
-    days, hour = local_day_hour(ts, tz_name)
-    mask = np.ones(len(rows), dtype=bool)
-    if since is not None:
-        mask &= (days != NAT) & (days >= day_number(since))
-    if until is not None:
-        mask &= (days != NAT) & (days <= day_number(until))
-    vol_cat = frame["volunteer"].cat.codes.to_numpy().astype(np.int64)[rows]
-    vol_names = [str(v) for v in frame["volunteer"].cat.categories]
-    if volunteer:
-        wanted = volunteer.strip().lower()
-        match = np.array([v.strip().lower() == wanted for v in vol_names] + [False], dtype=bool)
-        mask &= match[vol_cat]  # a category code of -1 (none) picks the False at the end
-    sel = rows[mask]
-    cat = folded.cat[sel]
-    codes = folded.codes
-    contact = codes.contact[cat]
-    support = codes.support[cat]
-    duplicate = duplicate_mask(frame, got.keep)[sel]
-    id_support = np.where(duplicate, np.nan, support)  # an overlapping call's ID is the other call's
-    seconds = frame["seconds"].to_numpy()[sel]
-    voter_sel = folded.voter_of_row[mask]
+        kept_from = delta.key(digest, ws.list_path(list_name), ws.dnc_path, filters)
+        # else the last report's figures brought up to date with the calls since (``delta``)
+        updated = delta.update(script, ws.results_files(list_name), ws.list_path(list_name), cache_dir, kept_from,
+                               Filters(since, until, volunteer), read_dnc(ws.dnc_path), now)
+    duplicates = 0  # a standing is kept only for a list without repeats
+    if updated is None:
+        got = load(ws, script, list_name, now=now, use_cache=use_cache)
+        updated = _count(script, got, Filters(since, until, volunteer), kept_from)
+        duplicates = got.voters.duplicates
+    counted = updated.tally
     report = {
         "report_version": REPORT_VERSION,
         "list": list_name,
         "campaign": script.campaign.name,
-        "time_zone": tz_name,
+        "time_zone": script.campaign.time_zone,
         "generated_at": None,  # ``_at_time``
         "filters": filters,
-        "warnings": warnings,
-        "progress": fixed,
-        "calls": _calls(cat, contact, id_support, seconds, voter_sel, duplicate),
-        "codes": _codes(script, codes, cat),
-        "survey": _survey(script, frame, sel, voter_sel, support, len(folded.uniques)),
-        "volunteers": volunteers(ws, vol_names, vol_cat[mask], contact, id_support, seconds, ts[mask], tz),
-        "by_day": by_day(days[mask], contact),
-        "by_hour": by_hour(hour[mask], contact),
+        "warnings": _warnings(ws, script, list_name, updated, duplicates),
+        "progress": updated.figures,
+        "calls": tally.calls(counted),
+        "codes": tally.codes(script, counted),
+        "survey": tally.survey(script, counted),
+        "volunteers": tally.volunteers(ws, counted, ZoneInfo(script.campaign.time_zone)),
+        "by_day": tally.by_day(counted),
+        "by_hour": tally.by_hour(counted),
     }
     if cache_dir is not None and made_from is not None:
-        memo.save(cache_dir, made_from, report, due, keys)
-    return _at_time(script, report, due, keys, now)
+        memo.save(cache_dir, made_from, report, updated.due, updated.keys)
+    return _at_time(script, report, updated.due, updated.keys, now)
+
+
+def _count(script: Script, got: Loaded, wanted: Filters, kept_from: str | None) -> delta.Updated:
+    """The report's figures from every row (``tally.count``, ``marks``), kept for the report after new
+    calls (``delta``) under ``kept_from``. The list's progress is worked out for the voters with calls
+    and counted for the others by zone, from the import's record (``voters.list_zones``)."""
+    folded = got.folded
+    n = folded.n_list
+    zones = list_zones(got.voters, got.list_path, got.cache_dir)
+    frame, phone_cols = got.voters.frame, got.voters.phone_columns
+    stuck_at, on_dnc = zones.no_phone, np.zeros(0, dtype=np.int64)
+    if got.dnc:
+        on_dnc, stuck_at = dnc_voters(frame, phone_cols, got.dnc, zones.no_phone)
+    stuck = np.zeros(n, dtype=bool)
+    stuck[stuck_at] = True
+    flags, next_at = marks.blank(n)
+    touched, marked, due_at = marks.mark(folded, lambda at: frame[phone_cols].take(at), phone_cols, got.dnc, got.now,
+                                         stuck)
+    flags[touched] = marked
+    next_at[touched] = due_at
+    figures, due = marks.fixed(flags, next_at, stuck, on_dnc, zones.zone_of, zones.counts)
+    rows = got.results.frame
+    counted = tally.count(script, rows, folded, got.keep, script.campaign.time_zone, wanted)
+    if kept_from is not None and got.cache_dir is not None and not got.voters.duplicates:
+        undone = set(rows["undoes"][(rows["code"] == UNDO).to_numpy(dtype=bool, na_value=False)].tolist()) - {""}
+        entries = {p.name: delta.file_entry(p, *at) for p, at in got.results.per_file.items()}
+        kept = {name: entry for name, entry in entries.items() if entry is not None}
+        if got.results.per_file and len(kept) == len(entries):
+            delta.save(got.cache_dir, kept_from, delta.Standing(counted, flags, next_at, np.flatnonzero(stuck),
+                                                                on_dnc, sorted(undone), kept))
+    return delta.Updated(counted, figures, due, list(zones.keys), got.results.problems)
 
 
 def _at_time(script: Script, report: dict, due: Due, keys: list[str], now: dt.datetime) -> dict:
-    """``report`` as of ``now``: its time and the progress figures that depend on it (``_progress``)."""
+    """``report`` as of ``now``: its time and the progress figures that depend on it (``marks.fixed``)."""
     waiting, due_by_zone = due_now(due, now)
     total = int(due_by_zone.sum())
     open_now = int(due_by_zone[_open_zones(script, now, keys, due_by_zone > 0)].sum())
@@ -205,50 +201,18 @@ def _at_time(script: Script, report: dict, due: Due, keys: list[str], now: dt.da
     return report
 
 
-def _pct(part: float, whole: float) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
-
-
-def _warnings(ws: Workspace, got: Loaded) -> list[str]:
+def _warnings(ws: Workspace, script: Script, list_name: str, updated: delta.Updated, duplicates: int) -> list[str]:
     root = str(ws.root) + "/"
-    problems = got.results.problems
+    problems = updated.problems
     out = []
     if problems.torn or problems.bad:
         out.append(f"skipped {len(problems.torn)} incomplete last line(s) and {len(problems.bad)} damaged row(s) "
-                   f"in the results of {got.list_name} — the counts below leave them out")
+                   f"in the results of {list_name} — the counts below leave them out")
     out += [w.replace(root, "") for w in problems.warnings()]
-    folded = got.folded
-    unknown = [i for i, e in enumerate(folded.codes.effect) if e == E_UNKNOWN]
-    if unknown:
-        counts = np.bincount(folded.cat[folded.rows], minlength=len(folded.codes.names))
-        for i in unknown:
-            if counts[i]:
-                out.append(f"code '{folded.codes.names[i]}' ({counts[i]:,} saved calls) is not in scripts.yaml — "
-                           "these voters count as finished; add the code back to scripts.yaml if it was renamed")
-    strangers = folded.voter_of_row >= folded.n_list
-    if strangers.any():
-        out.append(f"{int(strangers.sum()):,} saved calls name {len(distinct(folded.voter_of_row[strangers])):,} "
-                   f"voter(s) not in lists/{got.list_name}.csv — counted in calls, not in list progress")
-    if got.voters.duplicates:
-        out.append(f"lists/{got.list_name}.csv repeats {got.voters.duplicates:,} voter_id(s) — the first row of each is used")
+    out += tally.code_warnings(script, updated.tally, list_name)
+    if duplicates:
+        out.append(f"lists/{list_name}.csv repeats {duplicates:,} voter_id(s) — the first row of each is used")
     return out
-
-
-def _progress(got: Loaded, n: int) -> tuple[dict, Due, list[str]]:
-    """The list's progress, worked out for the voters with calls (``state.progress``) and the counts of
-    the whole list by zone (``voters.list_zones``, recorded by `phonebank import`): the figures that do
-    not depend on the time, what the others are worked out from (``_at_time``), and the zone keys."""
-    folded = got.folded
-    zones = list_zones(got.voters, got.list_path, got.cache_dir)
-    p = progress(folded, got.voters.frame, got.voters.phone_columns, got.dnc, got.now, zones.zone_of, zones.counts,
-                 zones.no_phone)
-    who = folded.voter_of_row[folded.codes.do_not_call[folded.cat[folded.rows]]]  # coded do-not-call (refused...)
-    do_not_call = np.zeros(n, dtype=bool)
-    do_not_call[who[who < n]] = True
-    do_not_call[p.on_dnc] = True
-    fixed = {"voters": int(n), "attempted": len(p.touched), "reached": int(folded.contacted[p.touched].sum()),
-             "finished": p.finished, "do_not_call": int(do_not_call.sum()), "never_called": p.never_called}
-    return fixed, p.due, list(zones.keys)
 
 
 def _open_zones(script: Script, now: dt.datetime, keys: list[str], wanted: np.ndarray) -> np.ndarray:
@@ -262,112 +226,6 @@ def _open_zones(script: Script, now: dt.datetime, keys: list[str], wanted: np.nd
     return open_key
 
 
-def _ids(support: np.ndarray) -> dict:
-    return {
-        "supporters": int((support <= 2).sum()),
-        "undecided": int((support == 3).sum()),
-        "other_candidate": int((support >= 4).sum()),
-    }
-
-
-def _calls(cat, contact, support, seconds, voter_sel, duplicate) -> dict:
-    """``support``: each call's support level, NaN for non-contacts and for overlapping calls
-    (``duplicate``), which are dials but not IDs."""
-    dials = int(len(cat))
-    contacts = int(contact.sum())
-    levels = support[~np.isnan(support)].astype(np.int64)
-    scale = np.bincount(levels, minlength=6)
-    return {
-        "dials": dials,
-        "voters_called": int((voter_sel[1:] != voter_sel[:-1]).sum() + 1) if len(voter_sel) else 0,
-        "contacts": contacts,
-        "contact_rate": _pct(contacts, dials),
-        "ids": _ids(support),
-        "support_scale": {str(level): int(scale[level]) for level in range(1, 6)},
-        "seconds": int(seconds.sum()),
-        "overlapping_calls": int(duplicate.sum()),
-    }
-
-
-def _codes(script: Script, codes, cat) -> list[dict]:
-    counts = np.bincount(cat, minlength=len(codes.names)) if len(cat) else np.zeros(len(codes.names), np.int64)
-    by_name = {name: int(counts[i]) for i, name in enumerate(codes.names)}
-    total = int(len(cat))
-    out = []
-    for code in script.codes:
-        count = by_name.get(code.id, 0)
-        out.append({"code": code.id, "label": pick(code.label, "en"), "effect": code.effect,
-                    "contact": bool(code.contact), "support": code.support, "count": count,
-                    "percent": _pct(count, total), "in_script": True})
-    for name, count in sorted(by_name.items()):
-        if count and script.code(name) is None:
-            out.append({"code": name, "label": "(not in scripts.yaml)", "effect": "final", "contact": False,
-                        "support": None, "count": count, "percent": _pct(count, total), "in_script": False})
-    return out
-
-
 def _last_per_voter(voters: np.ndarray) -> np.ndarray:
     """Indexes of the last element of each run of equal voter numbers (input sorted by voter, time)."""
-    if not len(voters):
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[voters[1:] != voters[:-1], True])
-
-
-def _support_groups(levels: np.ndarray) -> np.ndarray:
-    """0 supporters (1-2), 1 undecided (3), 2 other candidate (4-5), 3 no ID (NaN)."""
-    return np.select([np.isnan(levels), levels <= 2, levels == 3], [3, 0, 1], default=2).astype(np.int64)
-
-
-def _survey(script: Script, frame: pd.DataFrame, sel: np.ndarray, voter_sel: np.ndarray,
-            support: np.ndarray, n_voters: int) -> list[dict]:
-    decoded = [decode_answers(str(text)) for text in frame["answers"].cat.categories]
-    answers_cat = frame["answers"].cat.codes.to_numpy()[sel]
-    with_answers = np.asarray([bool(d) for d in decoded] + [False], dtype=bool)[answers_cat]
-    answers_cat = answers_cat[with_answers].astype(np.int64)  # only the calls that recorded answers
-    voter_ans = voter_sel[with_answers]
-    # each voter's latest support level (NaN: no contact code in the period)
-    has_id = ~np.isnan(support)
-    voter_support = np.full(n_voters, np.nan)
-    ided = voter_sel[has_id]
-    last = _last_per_voter(ided)
-    voter_support[ided[last]] = support[has_id][last]
-    out = []
-    for q in script.questions:
-        known = [a.id for a in q.answers]
-        extra: list[str] = []
-        per_cat = []
-        for d in decoded:
-            value = d.get(q.id)
-            if value is None:
-                per_cat.append(-1)
-            elif value in known:
-                per_cat.append(known.index(value))
-            else:
-                if value not in extra:
-                    extra.append(value)
-                per_cat.append(len(known) + extra.index(value))
-        ans = np.asarray(per_cat + [-1], dtype=np.int64)[answers_cat]  # -1 code (no answers) -> -1
-        answered = ans >= 0
-        who = voter_ans[answered]
-        last = _last_per_voter(who)
-        voter_answer = ans[answered][last]
-        voter_level = voter_support[who[last]]
-        total = int(len(voter_answer))
-        group = _support_groups(voter_level)
-        table = np.bincount(voter_answer * 4 + group, minlength=4 * len(known + extra)).reshape(-1, 4)
-        items = []
-        for i, answer_id in enumerate(known + extra):
-            support_counts = {g: int(table[i, j]) for j, g in enumerate((*SUPPORT_GROUPS, "no_id"))}
-            with_id = sum(support_counts[g] for g in SUPPORT_GROUPS)
-            voters = int(table[i].sum())
-            answer = q.answer(answer_id)
-            items.append({
-                "answer": answer_id,
-                "label": pick(answer.label, "en") if answer else "(not in scripts.yaml)",
-                "voters": voters,
-                "percent": _pct(voters, total),
-                "support": support_counts,
-                "supporter_percent": _pct(support_counts["supporters"], with_id),
-            })
-        out.append({"question": q.id, "text": pick(q.text, "en"), "voters": total, "answers": items})
-    return out
+    return tally._last_per_voter(voters)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,7 @@ class Results:
     problems: ReadProblems = field(default_factory=ReadProblems)
     files: int = 0
     slow_files: list[str] = field(default_factory=list)
+    per_file: dict[Path, tuple[int, int]] = field(default_factory=dict)  # see ``Table``
 
 
 def _schema(columns: tuple[str, ...]):
@@ -106,9 +108,35 @@ def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
 
     With ``cache_dir`` (see ``report.cache``), rows parsed by an earlier report are reused and only
     the bytes appended since are parsed."""
-    problems = ReadProblems()
     if pa is None:
-        return _read_slow_only(files, columns, problems)
+        return _read_slow_only(files, columns, ReadProblems())
+    got = read_table(files, columns, cache_dir)
+    frame = got.table.to_pandas(split_blocks=True, self_destruct=True)
+    _fix_types(frame)
+    return Results(frame, got.problems, len(files), [str(p) for p in got.slow], got.per_file)
+
+
+@dataclass
+class Table:
+    """Every row of a list's results files as one pyarrow table (files in order, each in line order);
+    ``per_file``: {path: (its rows in ``table``, the byte offset just after its last whole line)}."""
+
+    table: Any  # pyarrow.Table
+    per_file: dict[Path, tuple[int, int]]
+    problems: ReadProblems
+    slow: list[Path]
+
+
+def to_frame(table) -> pd.DataFrame:
+    """Rows of ``read_table`` as the frame ``read_results`` gives."""
+    frame = table.to_pandas(split_blocks=True)
+    _fix_types(frame)
+    return frame
+
+
+def read_table(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS, cache_dir: Path | None = None) -> Table:
+    """``read_results`` as one pyarrow table, not yet converted (needs pyarrow)."""
+    problems = ReadProblems()
     cached: dict[Path, tuple] = {}  # cache.Cached
     parse_columns = columns
     if cache_dir is not None:
@@ -165,9 +193,15 @@ def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
         table = schema.empty_table()
     if parse_columns != columns:
         table = table.select(list(columns))
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
-    _fix_types(frame)
-    return Results(frame, problems, len(files), [str(p) for p in slow])
+    per_file = {}
+    for path in files:
+        rows, end = 0, 0
+        if path in cached and path not in slow:
+            rows, end = cached[path][0].num_rows, cached[path][1]
+        if path in new:
+            rows, end = rows + new[path].num_rows, ends.get(path, end)  # type: ignore[attr-defined]
+        per_file[path] = (rows, end)
+    return Table(table, per_file, problems, slow)
 
 
 def _gather(files: list[Path], problems: ReadProblems, offsets: dict[Path, int]

@@ -24,7 +24,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-MEMO_VERSION = 1
+MEMO_VERSION = 2  # 2: answers not in scripts.yaml by value, held by a voter (tally.survey)
 NAME = "report-memo.arrow"
 
 

@@ -109,3 +109,28 @@ def _as_integers(ids: pd.Series) -> np.ndarray | None:
         return pc.cast(arr, pa.int64()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, AttributeError):
         return None
+
+
+def number_some(ids: pd.Series, n_list: int, index: ListIds | None, list_ids) -> tuple[np.ndarray, np.ndarray, int]:
+    """Number a few calls' voter ids against the list (``list_ids``: its ids, a pyarrow array, and
+    ``index`` when numeric): the list's voters by list position, as ``number_voters`` numbers them, the
+    others after the list in order of appearance. Returns (numbers, ids by number, voters in the list)
+    for ``state.fold_frame``."""
+    if index is not None and index.unique and len(index.ints) == n_list and n_list:
+        found = _number_by_index(ids, index)
+        if found is not None:
+            return found[0], found[1], n_list
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.array(ids.to_numpy(dtype=object), pa.string())
+    if isinstance(list_ids, pa.ChunkedArray):
+        list_ids = list_ids.combine_chunks()
+    at = pc.index_in(values, value_set=list_ids)
+    numbers = np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    listed = numbers >= 0
+    codes, extra = pd.factorize(ids[~listed].to_numpy(dtype=object), sort=False)
+    numbers[~listed] = n_list + codes
+    uniques = np.concatenate([np.asarray(list_ids.to_numpy(zero_copy_only=False), dtype=object),
+                              np.asarray(extra, dtype=object)])
+    return numbers, uniques, n_list

@@ -127,11 +127,16 @@ class Folded:
 
 
 def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = None,
-               list_ids: pd.Series | None = None, list_index: ListIds | None = None) -> Folded:
+               list_ids: pd.Series | None = None, list_index: ListIds | None = None,
+               numbered: tuple[np.ndarray, np.ndarray, int] | None = None) -> Folded:
     """Fold the rows of ``frame`` that ``keep`` selects (``data.effective_mask``) into one outcome per
-    voter; ``list_ids`` (unique) numbers the list's voters first (``list_index``: see ``ListIds``)."""
+    voter; ``list_ids`` (unique) numbers the list's voters first (``list_index``: see ``ListIds``), or
+    ``numbered`` gives the numbers already (numbers of the rows, ids by number, voters in the list)."""
     n_list = 0 if list_ids is None else len(list_ids)
-    numbers, uniques, list_unique = number_voters(frame["voter_id"], list_ids, list_index)
+    if numbered is None:
+        numbers, uniques, list_unique = number_voters(frame["voter_id"], list_ids, list_index)
+    else:
+        (numbers, uniques, n_list), list_unique = numbered, True
     u = max(len(uniques), n_list)
     codes = code_table(script, frame["code"].cat.categories)
     cat_all = frame["code"].cat.codes.to_numpy().astype(np.int64)
@@ -309,20 +314,6 @@ def _status(folded: Folded, who: np.ndarray, live_any: np.ndarray, now: dt.datet
 
 
 @dataclass
-class Progress:
-    """The list's progress by status, worked out for the voters with calls only (the others are NEW, or
-    FINISHED when no number is left): counts, and the voters due now (NEW or CALLABLE) by zone key."""
-
-    touched: np.ndarray  # list voters with calls that count (voter numbers, ascending)
-    finished: int
-    waiting: int
-    never_called: int
-    on_dnc: np.ndarray  # list voters with a number on the do-not-call list (voter numbers)
-    due_by_zone: np.ndarray  # int64 per zone key
-    due: Due  # what of the above depends on the time (``due_now``)
-
-
-@dataclass
 class Due:
     """The part of a list's progress that depends on the time: the called voters still open (not
     finished, a number left) — when each is next due (int64 us, NAT: now) and its zone — and the
@@ -340,42 +331,7 @@ def due_now(due: Due, now: dt.datetime) -> tuple[int, np.ndarray]:
     return int(waiting.sum()), due.base_due + np.bincount(due.open_zone[~waiting], minlength=len(due.base_due))
 
 
-def progress(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: set[str], now: dt.datetime,
-             zone_of: np.ndarray, zone_counts: np.ndarray, no_phone: np.ndarray) -> Progress:
-    """``list_state``'s statuses, counted: the work follows the voters with calls, not the list (the
-    whole list is searched only for numbers on a non-empty do-not-call list)."""
-    n = folded.n_list
-    v = folded.voter_of_row
-    touched = v[np.r_[True, v[1:] != v[:-1]]] if len(v) else np.zeros(0, dtype=np.int64)
-    touched = touched[touched < n]
-    listed_any = np.zeros(0, dtype=np.int64)  # voters with a number on the do-not-call list
-    blocked = no_phone  # voters without a number left to call, before any call
-    if dnc:
-        listed_any, blocked = _dnc_voters(voters, phone_cols, dnc, no_phone)
-    # a called voter has a number left unless none was left before any call (``blocked``) or a call
-    # killed one: only the voters with a number killed are looked at number by number
-    called = np.zeros(n, dtype=bool)  # sets of voters as masks: numpy's set functions hash (slow here)
-    called[touched] = True
-    stuck = np.zeros(n, dtype=bool)
-    stuck[blocked] = True
-    live = ~stuck[touched]
-    dead = np.zeros(n, dtype=bool)
-    dead[folded.dead_voter[folded.dead_voter < n]] = True
-    killed = np.flatnonzero(dead & called)
-    if len(killed):
-        exact = list_state(folded, voters[phone_cols].take(killed), phone_cols, dnc, now, killed)
-        live[np.searchsorted(touched, killed)] = exact.live_any
-    open_ = live & ~folded.finished[touched]  # the others are FINISHED, whatever the time
-    fresh = np.flatnonzero(stuck & ~called)  # never called, nothing to call
-    base = zone_counts - np.bincount(zone_of[touched], minlength=len(zone_counts)) - \
-        np.bincount(zone_of[fresh], minlength=len(zone_counts))
-    due = Due(folded.next_at[touched[open_]], zone_of[touched[open_]], base)
-    waiting, due_by_zone = due_now(due, now)
-    return Progress(touched, int((~open_).sum()) + len(fresh), waiting, n - len(touched), listed_any, due_by_zone,
-                    due)
-
-
-def _dnc_voters(voters: pd.DataFrame, phone_cols: list[str], dnc: set[str],
+def dnc_voters(voters: pd.DataFrame, phone_cols: list[str], dnc: set[str],
                 no_phone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(voters with any number on the do-not-call list, voters with no number off it)."""
     import pyarrow as pa
