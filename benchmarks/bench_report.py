@@ -1,7 +1,7 @@
 """Benchmark `phonebank report` on a 1,000,000-voter list, beside a same-run pandas pass doing the same grouping.
 
     python benchmarks/bench_report.py [--voters 1000000] [--results 100000,1000000] [--volunteers 600]
-                                      [--runs 3] [--append 1000] [--data /tmp/phonebank-bench]
+                                      [--runs 3] [--append 10] [--data /tmp/phonebank-bench]
 
 Generates (once; reused) a workspace per size in --data (never in the repository): the sample
 scripts.yaml, a call list of VOTERS synthetic voters and RESULTS result rows spread over VOLUNTEERS
@@ -17,9 +17,10 @@ imports, work — with wall time, CPU time (user + system, all threads, from wai
   everything a report wrote before is removed, so it parses every results file and the list columns
   it needs, and writes its cache;
 * ``warm``: the same command again, nothing changed (the report kept by the first, ``report.memo``);
-* ``append``: the same command after APPEND calls more (``--append``, spread over 10 volunteers' files;
-  every 50th an undo of an earlier call): rows parsed by the earlier reports reused, the rest worked
-  out again. The appended calls are taken back (the files truncated) after the run.
+* ``append``: the same command after APPEND calls more (``--append``, 10 by default, spread over 10
+  volunteers' files; every 50th an undo of an earlier call, and first an undo of a call the earlier
+  reports counted): the report after new calls (``report.delta``: only the voters the new calls touch
+  are folded again). The appended calls are taken back (the files truncated) after the run.
 
 Run it against another tree of the code (before/after, same run) with ``PYTHONPATH=/that/tree``.
 
@@ -179,6 +180,10 @@ def append_calls(root: Path, count: int, seed: int) -> list[tuple[Path, int]]:
     files = sorted((root / "results" / "big").glob("*.csv"))[:10]
     sizes = [(f, f.stat().st_size) for f in files]
     at = dt.datetime(2017, 4, 3, 17, 0, tzinfo=TZ)
+    undone = [r for r in _rows_of(files[0]) if r[6] != "undo"][-1]  # a call the earlier reports counted
+    with open(files[0], "a", encoding="utf-8") as fh:
+        fh.write(f"b{seed:011x},{at.isoformat(timespec='seconds')},{files[0].stem},big,{undone[4]},,undo,,,en,0,,"
+                 f"{undone[0]},\n")
     for n in range(count):
         path = files[n % len(files)]
         email = path.stem
@@ -192,6 +197,13 @@ def append_calls(root: Path, count: int, seed: int) -> list[tuple[Path, int]]:
                 callback = (at + dt.timedelta(days=1)).isoformat(timespec="minutes") if code == "call_back" else ""
                 fh.write(f"a{n:011x},{when},{email},big,{vid},+12135550000,{code},,,en,30,{callback},,\n")
     return sizes
+
+
+def _rows_of(path: Path) -> list[list[str]]:
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))[1:]
 
 
 def take_back(sizes: list[tuple[Path, int]]) -> None:
@@ -221,14 +233,14 @@ def main() -> None:
     ap.add_argument("--results", default="100000,1000000")
     ap.add_argument("--volunteers", type=int, default=600)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--append", type=int, default=1000)
+    ap.add_argument("--append", type=int, default=10)
     ap.add_argument("--data", type=Path, default=Path("/tmp/phonebank-bench"))
     args = ap.parse_args()
     env = dict(os.environ, PHONEBANK_NOW=NOW)
     exe = sys.executable
     print(f"cpus {os.cpu_count()}, load average at start {os.getloadavg()[0]:.2f}")
     print("| results | pandas s (CPU) | MB | first s (CPU) | work | MB | ratio (CPU) | warm s (CPU) | work | MB "
-          "| ratio (CPU) | append s (CPU) | work |")
+          f"| ratio (CPU) | after {args.append} new calls s (CPU) | work |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rows in (int(r) for r in args.results.split(",")):
         label = f"{args.voters // 1000}k" if args.voters < 1_000_000 else f"{args.voters // 1_000_000}m"
