@@ -132,7 +132,7 @@ def _import_into_database(ws, url: str, source: Path, list_name: str, replace: b
 
                 def work() -> None:
                     try:
-                        load.copy(table)
+                        load.copy(table, unique_ids=True)  # the import rejected repeated voter IDs
                     except BaseException as exc:  # noqa: BLE001 - raised in the importing thread
                         failed.append(exc)
 

@@ -93,10 +93,13 @@ def _array_field(elements: list[pa.Array], present: list[np.ndarray] | None = No
 
 
 def _no_nul(col: pa.Array) -> pa.Array:
-    """PostgreSQL text cannot hold NUL: a space instead (as the results store does)."""
+    """PostgreSQL text cannot hold NUL: a space instead (as the results store does). The column's bytes
+    are looked at once, at memory speed; a NUL in them (or in bytes around a slice) takes the slow path."""
     col = col.fill_null("")
-    if pc.any(pc.match_substring(col, "\x00")).as_py():
-        col = pc.replace_substring(col, "\x00", " ")
+    data = col.buffers()[2]
+    if data is not None and data.size and not np.frombuffer(data, dtype=np.uint8).all():
+        if pc.any(pc.match_substring(col, "\x00")).as_py():
+            col = pc.replace_substring(col, "\x00", " ")
     return col
 
 
@@ -146,9 +149,10 @@ class Prepared:
         return [stream() for _ in range(count)]
 
 
-def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
+def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = (), unique_ids: bool = False) -> Prepared:
     """The voters of a list (``table``: its columns as strings, named as in the list file) in list order,
-    first row of a repeated voter_id kept (as the file store), as COPY BINARY tuples."""
+    first row of a repeated voter_id kept (as the file store), as COPY BINARY tuples. ``unique_ids``: the
+    caller knows each voter_id is there once (`phonebank import` rejected the repeats)."""
     names = table.column_names
     header = screen_header(names)
     phone_names = phone_columns(names)
@@ -159,7 +163,7 @@ def prepare(table: pa.Table, list_id: int, dnc: Iterable[str] = ()) -> Prepared:
     table = table.select(wanted).combine_chunks()
     col = {name: _no_nul(table.column(name).combine_chunks() if table.num_rows else pa.array([], pa.string()))
            for name in wanted}
-    keep = _first_of_each_id(col["voter_id"]) if table.num_rows else None
+    keep = _first_of_each_id(col["voter_id"]) if table.num_rows and not unique_ids else None
     if keep is not None:
         col = {name: c.filter(keep) for name, c in col.items()}
     n = len(col["voter_id"])

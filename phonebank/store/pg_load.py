@@ -148,13 +148,13 @@ class ListLoad:
             pass
 
     # -- 2. the rows ---------------------------------------------------------------------------------------
-    def copy(self, table: pa.Table) -> Prepared:
+    def copy(self, table: pa.Table, unique_ids: bool = False) -> Prepared:
         """COPY the list's voters into the new table (may run in another thread while the caller writes
-        the list file; the connection is this load's alone). A list of more than one slice goes in two
-        COPY streams side by side, the second on its own connection when one can be opened: the
-        server inserts with two processes (about 1.6x faster on two cores)."""
+        the list file; the connection is this load's alone; ``unique_ids``: as ``pg_copy.prepare``). A list
+        of more than one slice goes in two COPY streams side by side, the second on its own connection when
+        one can be opened: the server inserts with two processes (about 1.6x faster on two cores)."""
         t = time.perf_counter()
-        prepared = prepare(table, self.list_id, self.dnc)
+        prepared = prepare(table, self.list_id, self.dnc, unique_ids)
         t = self.timings.add("encode", t)
         extra = _second_connection(self.conn) if prepared.voters > pg_copy.SLICE else None
         others = [] if extra is None else [extra]
