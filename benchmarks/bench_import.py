@@ -57,10 +57,12 @@ def voter_file(data: Path, layout: str, rows: int) -> Path:
     return path
 
 
-def measure(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak RSS in MB) of one whole process."""
+def measure(argv: list[str], tree: Path | None = None) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of one whole process; ``tree``: the phonebank code it runs
+    (``python -c`` looks in the current folder first, then PYTHONPATH: both are set to the tree)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tree)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status):
@@ -110,10 +112,9 @@ def main() -> None:
             for _ in range(runs):  # in turn, so all see the same machine
                 base.append(measure([exe, "-c", BASELINE, str(path), sep, encoding]))
                 for i, (tree, ws) in enumerate(zip(trees, spaces, strict=True)):
-                    env = {**os.environ, "PYTHONPATH": str(tree)}
-                    pipe[i].append(measure([exe, "-c", PIPELINE, str(ws), str(path)], env))
+                    pipe[i].append(measure([exe, "-c", PIPELINE, str(ws), str(path)], tree))
                     cmd[i].append(measure([exe, "-c", COMMAND, "--workspace", str(ws), "import", str(path), "--list",
-                                           "bench", "--replace"], env))
+                                           "bench", "--replace"], tree))
             bw, bc, bm = summary(base)
             for i in range(len(trees)):
                 (pw, pc, pm), (cw, cc, cm) = summary(pipe[i]), summary(cmd[i])

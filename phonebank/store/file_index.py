@@ -13,7 +13,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -25,15 +24,12 @@ from ..outcomes import NEXT_CALLBACK, VoterOutcome, fold, live_phones, rule_of
 from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_results_file
 from ..script import Script
 from ..workspace import Workspace
-from . import voters_static
+from . import file_build, voters_static
+from .file_build import UPSERT
 from .port import Clock
-from .voters_csv import voter_rows
 from .voters_static import Prepared, StaticError, StaticVoters
 
 INDEX_VERSION = "4"
-# a list at least this big is read column-wise with pyarrow when it is installed; a smaller one (every
-# volunteer's usual list) with the csv module, faster than importing pyarrow and numpy (about 0.3 s)
-ARROW_MIN_BYTES = 20_000_000
 SCAN_SECONDS = 30.0  # a full look at every results file at least this often (rows written outside a save)
 
 # ``voters``: only voters with results, a claim, or no number left — the others are in the static part
@@ -70,9 +66,6 @@ CREATE TABLE IF NOT EXISTS dnc(phone TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS claims(voter_id TEXT PRIMARY KEY, volunteer TEXT NOT NULL, expires_at REAL NOT NULL,
     token TEXT NOT NULL, since INTEGER NOT NULL);
 """
-STATE = "attempts, finished, done, next_at, is_callback, route_language, dead_phones"
-UPSERT = (f"INSERT INTO voters(seq, voter_id, zone, phones, {STATE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT(seq) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in STATE.split(", ")))
 Located = tuple[int, int, str]  # (seq, zone, phones) of a voter
 
 
@@ -109,6 +102,9 @@ class ListIndex:
         self._scanned_at = float("-inf")
         self.db = self._connect()
         self._ensure_fresh()
+        if self._prepared is not None:  # not needed: the index was up to date already
+            self._prepared.path.unlink(missing_ok=True)
+            self._prepared = None
 
     # -- setup ----------------------------------------------------------------------------------
     def _locked(self):
@@ -237,14 +233,16 @@ class ListIndex:
         stamp = voters_static.list_stamp(self.list_path)
         list_stamp, script_stamp = self._list_stamp(), self._script_stamp()
         self._refresh_dnc(force=True)
-        static, dead = self._build_static(stamp)
+        prepared, self._prepared = self._prepared, None
+        static, dead = file_build.build_static(self.ws.index_dir, self.list_name, self.list_path, self._dnc, stamp,
+                                               prepared)
         db = self.db
 
         def work() -> None:
             rescore = self._meta("script_stamp") != script_stamp
             db.execute("DELETE FROM meta WHERE key != 'version'")
             db.execute("DELETE FROM cursors")
-            self._remap(static, dead)
+            file_build.remap(db, static, dead, self._dnc)
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("static", static.token), ("list_stamp", list_stamp), ("script_stamp", script_stamp)])
             self._sync(full=True)
@@ -266,68 +264,7 @@ class ListIndex:
             raise
         if old is not None:
             old.close()
-        for path in voters_static.builds_of(self.ws.index_dir, self.list_name):
-            if path != static.path:
-                path.unlink(missing_ok=True)
-
-    def _build_static(self, stamp: voters_static.Stamp) -> tuple[StaticVoters, list[int]]:
-        """The list's static part, written and mapped: the one the import prepared, else read from the list."""
-        prepared, self._prepared = self._prepared, None
-        if prepared is not None:
-            final = self.ws.index_dir / voters_static.file_name(self.list_name, prepared.token)
-            try:
-                voters_static.set_stamp(prepared.path, stamp)
-                os.replace(prepared.path, final)
-                return StaticVoters(final, stamp), prepared.dead
-            except (OSError, StaticError):
-                pass  # taken away meanwhile (another process rebuilt): read the list
-        parts = None
-        if self.list_path.stat().st_size >= ARROW_MIN_BYTES:
-            try:  # a big list, where pyarrow is installed (organizers' machines): column-wise
-                from .voters_arrow import static_parts
-                from .voters_arrow import voter_rows as fast_rows
-            except ImportError:
-                pass
-            else:
-                loaded = fast_rows(self.list_path, self._dnc)
-                parts = static_parts(loaded) if loaded is not None else None
-        if parts is None:
-            parts = voters_static.parts_from_rows(*voter_rows(self.list_path, self._dnc))
-        token = secrets.token_hex(8)
-        final = self.ws.index_dir / voters_static.file_name(self.list_name, token)
-        temporary = final.with_name(f".{final.name}.tmp")
-        try:
-            voters_static.write_parts(temporary, token, parts, stamp)
-            os.replace(temporary, final)
-        finally:
-            temporary.unlink(missing_ok=True)
-        return StaticVoters(final, stamp), parts.dead
-
-    def _remap(self, static: StaticVoters, dead: list[int]) -> None:
-        """Inside the rebuild: the rows of voters with results or a claim, onto the new list's positions."""
-        db = self.db
-        kept = db.execute(f"SELECT voter_id, {STATE} FROM voters WHERE voter_id IN (SELECT voter_id FROM rows) "
-                          "OR voter_id IN (SELECT voter_id FROM claims)").fetchall()
-        db.execute("DELETE FROM voters")
-        seqs = static.seqs_of([k[0] for k in kept])
-        outside = 0
-        out, taken = [], set()
-        for (voter_id, attempts, finished, _, next_at, is_callback, route, dead_phones), seq in zip(kept, seqs,
-                                                                                                  strict=True):
-            if seq is None:
-                outside -= 1
-                seq, zone, phones = outside, 0, ""
-            else:
-                zone, phones = static.zones[seq], static.phones(seq)
-                taken.add(seq)
-            dead_set = set(dead_phones.split())
-            alive = any(p not in dead_set and p not in self._dnc for p in phones.split())
-            done = 1 if (finished or seq < 0 or not alive) else 0
-            out.append((seq, voter_id, zone, phones, attempts, finished, done, next_at, is_callback, route,
-                        dead_phones))
-        out += [(seq, static.voter_id(seq), static.zones[seq], static.phones(seq), 0, 0, 1, 0.0, 0, "", "")
-                for seq in dead if seq not in taken]
-        db.executemany(UPSERT, out)
+        file_build.remove_other_builds(self.ws.index_dir, self.list_name, static.path)
 
     # -- keeping up with other sessions -----------------------------------------------------------
     def _refresh_dnc(self, force: bool = False) -> bool:

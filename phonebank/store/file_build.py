@@ -1,0 +1,90 @@
+"""Building a list's calling index in the file store: its static part (``voters_static``), written from the
+rows the import prepared or read from the list, and the SQLite part's voters moved onto it (``remap``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+
+from . import voters_static
+from .voters_csv import voter_rows
+from .voters_static import Prepared, StaticError, StaticVoters
+
+# a list at least this big is read column-wise with pyarrow when it is installed; a smaller one (every
+# volunteer's usual list) with the csv module, faster than importing pyarrow and numpy (about 0.3 s)
+ARROW_MIN_BYTES = 20_000_000
+STATE = "attempts, finished, done, next_at, is_callback, route_language, dead_phones"
+UPSERT = (f"INSERT INTO voters(seq, voter_id, zone, phones, {STATE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT(seq) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in STATE.split(", ")))
+
+
+def build_static(index_dir: Path, list_name: str, list_path: Path, dnc: set[str], stamp: voters_static.Stamp,
+                 prepared: Prepared | None) -> tuple[StaticVoters, list[int]]:
+    """The list's static part, written and mapped, and the voters in it with no number left: the part the
+    import ``prepared``, else one made from the list file."""
+    if prepared is not None:
+        final = index_dir / voters_static.file_name(list_name, prepared.token)
+        try:
+            voters_static.set_stamp(prepared.path, stamp)
+            os.replace(prepared.path, final)
+            return StaticVoters(final, stamp), prepared.dead
+        except (OSError, StaticError):
+            pass  # taken away meanwhile (another process rebuilt): read the list
+    parts = None
+    if list_path.stat().st_size >= ARROW_MIN_BYTES:
+        try:  # a big list, where pyarrow is installed (organizers' machines): column-wise
+            from .voters_arrow import static_parts
+            from .voters_arrow import voter_rows as fast_rows
+        except ImportError:
+            pass
+        else:
+            loaded = fast_rows(list_path, dnc)
+            parts = static_parts(loaded) if loaded is not None else None
+    if parts is None:
+        parts = voters_static.parts_from_rows(*voter_rows(list_path, dnc))
+    token = secrets.token_hex(8)
+    final = index_dir / voters_static.file_name(list_name, token)
+    temporary = final.with_name(f".{final.name}.tmp")
+    try:
+        voters_static.write_parts(temporary, token, parts, stamp)
+        os.replace(temporary, final)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return StaticVoters(final, stamp), parts.dead
+
+
+def remap(db: sqlite3.Connection, static: StaticVoters, dead: list[int], dnc: set[str]) -> None:
+    """Inside the rebuild's transaction: the rows of voters with results or a claim moved onto the new list's
+    positions, their outcomes kept (they depend on the calls and the script, not on the list: no call is
+    folded again), finished when no number is left or they are no longer in the list (a negative seq);
+    the rows of others dropped (fresh again); a row, finished, for each voter of the new list in ``dead``."""
+    kept = db.execute(f"SELECT voter_id, {STATE} FROM voters WHERE voter_id IN (SELECT voter_id FROM rows) "
+                      "OR voter_id IN (SELECT voter_id FROM claims)").fetchall()
+    db.execute("DELETE FROM voters")
+    seqs = static.seqs_of([k[0] for k in kept])
+    outside = 0
+    out, taken = [], set()
+    for (voter_id, attempts, finished, _, next_at, is_callback, route, dead_phones), seq in zip(kept, seqs,
+                                                                                              strict=True):
+        if seq is None:
+            outside -= 1
+            seq, zone, phones = outside, 0, ""
+        else:
+            zone, phones = static.zones[seq], static.phones(seq)
+            taken.add(seq)
+        dead_set = set(dead_phones.split())
+        alive = any(p not in dead_set and p not in dnc for p in phones.split())
+        done = 1 if (finished or seq < 0 or not alive) else 0
+        out.append((seq, voter_id, zone, phones, attempts, finished, done, next_at, is_callback, route, dead_phones))
+    out += [(seq, static.voter_id(seq), static.zones[seq], static.phones(seq), 0, 0, 1, 0.0, 0, "", "")
+            for seq in dead if seq not in taken]
+    db.executemany(UPSERT, out)
+
+
+def remove_other_builds(index_dir: Path, list_name: str, keep: Path) -> None:
+    """Static parts of the list other than ``keep`` (older builds, temporary files a killed import left)."""
+    for path in voters_static.builds_of(index_dir, list_name):
+        if path != keep:
+            path.unlink(missing_ok=True)
