@@ -112,15 +112,15 @@ def build_report(ws: Workspace, script: Script, list_name: str, since: dt.date |
     updated = None
     if cache_dir is not None:  # the last report, if nothing it was made from changed (``memo``)
         digest = memo.script_digest(script)
-        made_from = memo.key(digest, ws.list_path(list_name), ws.results_files(list_name), ws.dnc_path,
-                             ws.roster_path, filters)
+        files = ws.results_files(list_name)
+        made_from = memo.key(digest, ws.list_path(list_name), files, ws.dnc_path, ws.roster_path, filters)
         kept = memo.load(cache_dir, made_from)
         if kept is not None:
             kept_report, kept_due, kept_keys = kept
             return _at_time(script, kept_report, kept_due, kept_keys, now)
         kept_from = delta.key(digest, ws.list_path(list_name), ws.dnc_path, filters)
         # else the last report's figures brought up to date with the calls since (``delta``)
-        updated = delta.update(script, ws.results_files(list_name), ws.list_path(list_name), cache_dir, kept_from,
+        updated = delta.update(script, files, ws.list_path(list_name), cache_dir, kept_from,
                                Filters(since, until, volunteer), read_dnc(ws.dnc_path), now)
     duplicates = 0  # a standing is kept only for a list without repeats
     if updated is None:

@@ -104,6 +104,15 @@ def _still(path: Path, entry: dict) -> bool:
     return cache._fingerprint(path, int(entry["offset"])) == (entry.get("head"), entry.get("tail"))
 
 
+def _unchanged(path: Path, entry: dict) -> bool:
+    """Whether ``path`` is as it was when ``entry`` was made (checked by ``_still`` already, but its size)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return (st.st_ino, st.st_size, st.st_mtime_ns) == (entry.get("ino"), entry.get("size"), entry.get("mtime_ns"))
+
+
 def save(cache_dir: Path, made_from: str, standing: Standing) -> None:
     import pyarrow as pa
 
@@ -174,7 +183,8 @@ def update(script: Script, files: list[Path], list_path: Path, cache_dir: Path, 
             return None
         old[at:at + was["rows"]] = True
         at += rows
-        entry = file_entry(path, rows, end)
+        entry = was if rows == was["rows"] and end == was["offset"] and _unchanged(path, was) else \
+            file_entry(path, rows, end)
         if entry is None:
             return None
         entries[path.name] = entry
@@ -242,9 +252,14 @@ def _bounds_again(tally: Tally, table, names: set[str], undone: set[str], tz: st
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    column = table.column("volunteer").cast(pa.string())
-    pos = np.flatnonzero(np.asarray(pc.fill_null(pc.is_in(column, value_set=pa.array(sorted(names), pa.string())),
-                                                 False).to_numpy(zero_copy_only=False), dtype=bool))
+    wanted = pa.array(sorted(names), pa.string())
+    found = []
+    for chunk in table.column("volunteer").chunks:  # by each chunk's dictionary: few names, many rows
+        codes = np.flatnonzero(np.asarray(pc.is_in(chunk.dictionary, value_set=wanted).to_numpy(zero_copy_only=False),
+                                          dtype=bool))
+        indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        found.append(np.isin(indices, codes) if len(codes) else np.zeros(len(chunk), dtype=bool))
+    pos = np.flatnonzero(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
     frame = to_frame(table.take(pa.array(pos)))
     keep = ~(frame["code"] == UNDO).to_numpy(dtype=bool, na_value=False) & ~isin(frame["row_id"], undone)
     first, last = bounds(frame, keep, tz, filters, names)
