@@ -196,23 +196,20 @@ def _nanp_valid(national: pa.Array) -> pa.Array:
     """``nanp_valid`` over every value. Leading digits (at most 4 in the metadata) are matched once per
     distinct 4-digit prefix, and a region's patterns run only on the numbers still undecided (regions
     without leading digits) or that it claims."""
-    import re
-
     undecided = np.asarray(pc.match_substring_regex(national, NANP_SHAPE).to_numpy(zero_copy_only=False), dtype=bool)
     valid = np.zeros(len(national), dtype=bool)
     if not undecided.any():
         return pa.array(valid)
-    prefix_of, distinct = None, []
-    for leading, general, types in _nanp_regions():
+    prefix_of = None
+    for index, (leading, general, types) in enumerate(_nanp_regions()):
         if leading is None:
             where = np.flatnonzero(undecided)
         else:
             if prefix_of is None:  # the first time a region with leading digits is reached
-                prefixes = pc.dictionary_encode(pc.utf8_slice_codeunits(national, 0, 4))
-                prefix_of = prefixes.indices.to_numpy(zero_copy_only=False)
-                distinct = prefixes.dictionary.to_pylist()
-            claims = np.asarray([re.match(leading, p) is not None for p in distinct] + [False], dtype=bool)
-            where = np.flatnonzero(undecided & claims[prefix_of])
+                prefix_of = np.zeros(len(national), dtype=np.int32)  # undecided rows: their first four digits
+                prefix_of[undecided] = pc.cast(pc.utf8_slice_codeunits(national.filter(pa.array(undecided)), 0, 4),
+                                               pa.int32()).to_numpy(zero_copy_only=False)
+            where = np.flatnonzero(undecided & _claims(index, leading, prefix_of[undecided])[prefix_of])
         if not len(where):
             continue
         sub = national.take(pa.array(where)) if len(where) < len(national) else national
@@ -223,6 +220,25 @@ def _nanp_valid(national: pa.Array) -> pa.Array:
         if not undecided.any():  # all of them, valid there or not
             break
     return pa.array(valid)
+
+
+def _claims(index: int, leading: str, wanted: np.ndarray) -> np.ndarray:
+    """Which four-digit prefixes (0..9999) region ``index`` of ``_nanp_regions`` claims by its leading
+    digits, decided once per prefix in the process (``wanted``: the prefixes needed now)."""
+    import re
+
+    known = _claim_states()[index]
+    todo = np.unique(wanted[known[wanted] == 0])
+    if len(todo):
+        known[todo] = [1 if re.match(leading, f"{p:04d}") else 2 for p in todo.tolist()]
+    return known == 1
+
+
+@functools.cache
+def _claim_states() -> np.ndarray:
+    """Per region and four-digit prefix: 0 not yet decided, 1 claimed by the region's leading digits, 2 not
+    (decided in threads: a prefix decided twice gets the same answer)."""
+    return np.zeros((len(_nanp_regions()), 10_000), dtype=np.int8)
 
 
 def digits_only(values: pa.Array) -> pa.Array:
