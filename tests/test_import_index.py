@@ -69,3 +69,22 @@ def test_the_joined_numbers_are_the_same_whichever_way_they_are_joined(phones: l
     columns = [pa.array(list(c)) for c in zip(*phones, strict=True)]
     joined = voters_arrow._joined(columns).to_pylist()
     assert joined == [re.sub(" +", " ", " ".join(row)).strip(" ") for row in phones]  # the csv reader's rule
+
+
+@pytest.mark.parametrize("numbers", [
+    ["+12135550101", "", "+13105550102"],
+    ["", ""],
+    ["+12135550101", "+1213555010x"],  # a letter
+    ["+12135550101", "1+2135550101"],  # the plus elsewhere
+    ["+12135550101", "+22135550101"],  # not +1
+    ["+12135550101", "+1213555010"],  # too short
+    ["+12135550101", "+121355501011"],  # too long
+    ["+12135550101", "+1213555010١"],  # a digit, not an ASCII one (13 bytes)
+    ["+12135550101", "++1213555010"],
+])
+def test_area_codes_read_off_the_buffers_match_the_rule(numbers: list[str]) -> None:
+    got = voters_arrow._us_area_codes(pa.chunked_array([pa.array(numbers[:1]), pa.array(numbers[1:])]))
+    usual = all(n == "" or re.fullmatch(r"\+1[0-9]{10}", n) for n in numbers)
+    assert (got is not None) == usual
+    if usual:
+        assert got.tolist() == [int(n[2:5]) if n else 1000 for n in numbers]

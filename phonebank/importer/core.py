@@ -245,8 +245,7 @@ def _run_import(
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
             summary.beside = waiting()
         else:
-            preparing = (_prepare_calling_rows(ws, list_name, pa.table([_kept(c, keep_mask) for c in values],
-                                                                       names=canonical))
+            preparing = (_prepare_calling_rows(ws, list_name, pa.table(values, names=canonical), keep)
                          if prepare_calling else None)
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
             summary.calling_rows = preparing() if preparing else None
@@ -271,9 +270,11 @@ def _release_memory() -> None:
         trim(0)
 
 
-def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table) -> Callable[[], Prepared | None]:
-    """Start writing the calling index's static part beside the list write (pyarrow works outside the
-    GIL); the returned function waits for it (None if that failed: the index reads the list instead)."""
+def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table,
+                          keep: np.ndarray) -> Callable[[], Prepared | None]:
+    """Start writing the calling index's static part of the rows ``keep`` of ``table`` beside the list write
+    (pyarrow works outside the GIL; the columns are filtered there, not before); the returned function waits
+    for it (None if that failed: the index reads the list instead)."""
     import secrets
     import threading
 
@@ -286,7 +287,7 @@ def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table) -> Cal
 
     def work() -> None:
         try:
-            result[0] = prepare_static(table, read_dnc(ws.dnc_path), path, token)
+            result[0] = prepare_static(table, keep, read_dnc(ws.dnc_path), path, token)
         except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
             result[0] = None
             path.unlink(missing_ok=True)
@@ -324,13 +325,6 @@ def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, re
         f"{reasons[0]}) — check the name and phone columns (--map) and the --delimiter, then import again "
         f"({current} is unchanged)"
     )
-
-
-def _kept(column, keep: pa.Array) -> pa.Array:
-    """The kept rows of ``column`` as one array: the calling index's reader then uses it as it is (a
-    column of chunks was copied whole there, beside the list write, 100 MB at 1M voters)."""
-    kept = column.filter(keep)
-    return kept.combine_chunks() if isinstance(kept, pa.ChunkedArray) else kept
 
 
 def _np(mask) -> np.ndarray:

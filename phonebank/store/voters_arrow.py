@@ -51,19 +51,20 @@ def voter_rows(list_path: Path, dnc: set[str]) -> Loaded | None:
     return None if table is None else rows_from_table(table, dnc)
 
 
-def rows_from_table(table: pa.Table, dnc: set[str], unique_ids: bool = False) -> Loaded | None:
+def rows_from_table(table: pa.Table, dnc: set[str], keep: np.ndarray | None = None) -> Loaded | None:
     """The voter rows of a call list's columns (all strings; header as in the list file). `phonebank import`
-    computes them from the columns it is writing, beside the write; ``unique_ids``: it knows every voter_id
-    is there once and not empty (it rejected the repeats)."""
+    computes them from the columns it is writing, beside the write: ``keep``, the rows it writes (every
+    voter_id among them once and not empty: it rejected the repeats); without it, the first row of each
+    non-empty voter_id."""
     kept = kept_header(table.column_names)
     phone_names = phone_columns(table.column_names)
     wanted = ["voter_id", *phone_names, *kept]
-    if not table.num_rows:
+    if not table.num_rows or (keep is not None and not keep.any()):
         return [], [], kept
-    table = table.combine_chunks()
+    table = table.select(wanted)
     col = {name: table.column(name) for name in wanted}
     phones = [col[name] for name in phone_names]
-    if any(pc.any(pc.match_substring(c, SEP)).as_py() for c in col.values()):
+    if any(_holds_byte(c, ord(SEP)) for c in col.values()):
         return None  # a field holds the separator itself: the csv reader cleans it
     zones, zone_keys = zone_indexes(col["zip"], col["state"], phones)
     joined = _joined(phones)
@@ -77,10 +78,13 @@ def rows_from_table(table: pa.Table, dnc: set[str], unique_ids: bool = False) ->
     done = pc.invert(live).to_numpy(zero_copy_only=False).astype(np.int64)
     data = pc.binary_join_element_wise(*(col[name] for name in kept), SEP)
     ids = col["voter_id"]
-    keep = None if unique_ids else _first_of_each_id(ids)
+    mask = _first_of_each_id(ids) if keep is None else (None if keep.all() else pa.array(keep))
     columns = [ids, pa.array(zones), joined, data, pa.array(done)]
-    if keep is not None:
-        columns = [c.filter(keep) for c in columns]
+    if mask is not None:
+        columns = [c.filter(mask) for c in columns]
+        encoded = pc.dictionary_encode(columns[1])  # the zones left, in order of first appearance
+        columns[1] = encoded.indices.cast(pa.int64())
+        zone_keys = [zone_keys[z] for z in encoded.dictionary.to_pylist()]
     return ArrowRows(columns), zone_keys, kept
 
 
@@ -105,6 +109,21 @@ def static_parts(loaded: Loaded) -> Parts:
     return Parts(sections, len(zones), len(zone_keys), dead)
 
 
+def _holds_byte(column, byte: int) -> bool:
+    """Whether a value of the string column holds ``byte`` (read off the Arrow buffers: a few times faster
+    than a substring search)."""
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        if chunk.type != pa.string():
+            return bool(pc.any(pc.match_substring(chunk.cast(pa.string()), chr(byte))).as_py())
+        n = len(chunk)
+        if not n or chunk.buffers()[2] is None:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=n + 1, offset=chunk.offset * 4)
+        if (np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]] == byte).any():
+            return True
+    return False
+
+
 def _string_buffers(column, lead: bytes = b"") -> tuple[np.ndarray, object]:
     """(int64 start offsets, bytes) of a string column's Arrow buffers, ``lead`` before the first."""
     if isinstance(column, pa.ChunkedArray):
@@ -119,10 +138,10 @@ def _string_buffers(column, lead: bytes = b"") -> tuple[np.ndarray, object]:
     return starts, (lead + bytes(body)) if lead else body
 
 
-def prepare_static(table: pa.Table, dnc: set[str], path: Path, token: str) -> Prepared | None:
-    """The static part of the list `phonebank import` is writing (``table``: its columns), written to ``path``
-    beside the list write (pyarrow works outside the GIL); the list's stamp is set when the index takes it."""
-    loaded = rows_from_table(table, dnc, unique_ids=True)
+def prepare_static(table: pa.Table, keep: np.ndarray, dnc: set[str], path: Path, token: str) -> Prepared | None:
+    """The static part of the list `phonebank import` is writing (``table``: its columns, ``keep``: the rows
+    written), written to ``path`` beside the list write; the list's stamp is set when the index takes it."""
+    loaded = rows_from_table(table, dnc, keep)
     if loaded is None:
         return None
     parts = static_parts(loaded)
@@ -138,7 +157,7 @@ def _joined(phones: list) -> pa.Array:
     joined = pc.binary_join_element_wise(*phones, " ")
     filled = [pc.greater(pc.binary_length(p), 0) for p in phones]
     packed = all(not pc.any(pc.and_(pc.invert(a), b)).as_py() for a, b in pairwise(filled))
-    if packed and not any(pc.any(pc.match_substring(p, " ")).as_py() for p in phones):
+    if packed and not any(_holds_byte(p, ord(" ")) for p in phones):
         return pc.utf8_rtrim(joined, " ")
     return pc.utf8_trim(pc.replace_substring_regex(joined, " +", " "), " ")
 
@@ -190,6 +209,33 @@ def _zip_keys(zip5) -> tuple[np.ndarray, list[str]]:
     return (of_value[codes] if len(values) else codes), list(ids)
 
 
+def _us_area_codes(phones) -> np.ndarray | None:
+    """Each number's area code (1000 for no number) when every value is empty or ``^\\+1[0-9]{10}$``, else
+    None — read off the Arrow buffers (a few times faster than asking pyarrow)."""
+    if isinstance(phones, pa.ChunkedArray):
+        phones = phones.combine_chunks()
+    if phones.type != pa.string() or phones.null_count:
+        return None
+    n = len(phones)
+    offsets = np.frombuffer(phones.buffers()[1], dtype=np.int32, count=n + 1, offset=phones.offset * 4)
+    lengths = np.diff(offsets)
+    full = lengths == 12
+    starts = offsets[:-1][full]
+    if len(starts) + int((lengths == 0).sum()) != n:
+        return None
+    area = np.full(n, 1000, dtype=np.int64)
+    if not len(starts):
+        return area
+    data = np.frombuffer(phones.buffers()[2], dtype=np.uint8)
+    body = data[offsets[0]:offsets[-1]]
+    digits = int(np.count_nonzero((body >= 48) & (body <= 57)))
+    if digits != 11 * len(starts) or (data[starts] != 43).any() or (data[starts + 1] != 49).any():
+        return None  # each number: "+" then 11 digits, the first "1"
+    area[full] = ((data[starts + 2].astype(np.int64) - 48) * 100 + (data[starts + 3].astype(np.int64) - 48) * 10
+                  + data[starts + 4].astype(np.int64) - 48)
+    return area
+
+
 def _zip_of(key: str) -> str:
     """The ZIP to look at for a zip_key of zone_indexes: a ZIP3 stands for any five-digit ZIP it starts."""
     return key[1:] if key.startswith("x") else key + "01"
@@ -212,11 +258,16 @@ def zone_indexes(zip_: pa.Array, state: pa.Array, phones: list[pa.Array]) -> tup
     tables = [[hours.zones_for(_zip_of(zips[int(pair) // max(1, len(states))]), states[int(pair) % max(1, len(states))], ())
                for pair in pairs]]
     for p in phones:
-        us = pc.match_substring_regex(p, r"^\+1[0-9]{10}$")
-        if pc.all(pc.or_(us, pc.equal(pc.binary_length(p), 0))).as_py():  # the usual: +1 numbers or none
-            codes, areas = _dictionary(pc.utf8_slice_codeunits(p, 0, 5))
-            keys = ["P" + a if a else "F" for a in areas]
+        area = _us_area_codes(p)
+        if area is not None:  # the usual: +1 numbers or none
+            present = np.flatnonzero(np.bincount(area, minlength=1001))
+            renumber = np.zeros(1001, dtype=np.int64)
+            renumber[present] = np.arange(len(present))
+            codes = renumber[area]
+            keys = [f"P+1{a:03d}" if a < 1000 else "F" for a in present.tolist()]
         else:
+            us = pc.and_(pc.and_(pc.equal(pc.binary_length(p), 12), pc.starts_with(p, "+1")),  # ^\+1[0-9]{10}$
+                         pc.ascii_is_decimal(pc.utf8_slice_codeunits(p, 2)))
             key = pc.if_else(us, pc.binary_join_element_wise("P", pc.utf8_slice_codeunits(p, 0, 5), ""),
                              pc.binary_join_element_wise("F", p, ""))
             codes, keys = _dictionary(key)
@@ -236,16 +287,25 @@ def zone_indexes(zip_: pa.Array, state: pa.Array, phones: list[pa.Array]) -> tup
         combined = np.zeros(n, dtype=np.int64)
         for codes, size in zip(parts, sizes, strict=True):
             combined = combined * size + codes
-        _, firsts, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        encoded = pc.dictionary_encode(pa.array(combined))  # distinct values in order of first appearance
+        inverse = encoded.indices.to_numpy(zero_copy_only=False)
+        rest = encoded.dictionary.to_numpy(zero_copy_only=False).copy()
+        combos = []
+        for size in reversed(sizes):
+            combos.append(rest % size)
+            rest //= size
+        combos.reverse()
     else:
         _, firsts, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True, return_inverse=True)
-    inverse = np.asarray(inverse).reshape(-1)
+        inverse = np.asarray(inverse).reshape(-1)
+        order = np.argsort(firsts, kind="stable")  # in order of first appearance
+        inverse = np.argsort(order)[inverse]
+        combos = [c[firsts[order]] for c in parts]
     zone_of: dict[str, int] = {}
     zone_keys: list[str] = []
-    position = np.zeros(len(firsts), dtype=np.int64)
-    for combo in np.argsort(firsts, kind="stable"):  # in order of first appearance
-        row = int(firsts[combo])
-        key = hours.zone_key(tuple(set().union(*(t[int(c[row])] for t, c in zip(tables, parts, strict=True)))))
+    position = np.zeros(len(combos[0]), dtype=np.int64)
+    for combo, codes in enumerate(zip(*(c.tolist() for c in combos), strict=True)):
+        key = hours.zone_key(tuple(set().union(*(t[c] for t, c in zip(tables, codes, strict=True)))))
         if key not in zone_of:
             zone_of[key] = len(zone_keys)
             zone_keys.append(key)
