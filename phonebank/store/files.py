@@ -145,7 +145,8 @@ class FileStore(ListIndex):
                 break
             pick = self._first_live(sql, params, group)
             if group == 1:
-                found = self._first_in_list(keys[rank - 1], excluded, before=pick[1] if pick else None)
+                bounds = [p[1] for p in (pick, best) if p is not None and p[0] == 1]
+                found = self._first_in_list(keys[rank - 1], excluded, before=min(bounds) if bounds else None)
                 if found is not None:
                     pick = (1, found[0], found[1])
                     if best is None or pick[:2] < best[:2]:
@@ -187,6 +188,8 @@ class FileStore(ListIndex):
         found = None
         while found is None and position < static.zone_size(zone):
             chunk = static.zone_members(zone, position, 32)
+            if before is not None and chunk[0] > before:
+                break
             rowed = {seq for (seq,) in db.execute(
                 f"SELECT seq FROM voters WHERE seq IN ({','.join('?' * len(chunk))})", chunk)}
             for seq in chunk:

@@ -35,3 +35,24 @@ def test_catching_up_with_refusals_and_undos_uses_indexes_only(ws, clock, monkey
         plan = " ".join(str(step[-1]) for step in store.db.execute("EXPLAIN QUERY PLAN " + statement))
         assert "SCAN rows" not in plan, (statement, plan)
     store.close()
+
+
+def test_a_claim_finds_its_voter_through_indexes_only(ws, clock):
+    """Handing out a voter looks up the SQLite part by index (a claim that scans ``voters`` grows with
+    every call made), whichever way the voter is found: a call-back, a fresh voter, a retry."""
+    store = FileStore(ws, load_script(ws.script_path), "test", clock)
+    first = store.next_voter(ANA.email)
+    store.save(ResultRow(recorded_at=clock().isoformat(), volunteer=ANA.email, list="test", voter_id=first.voter_id,
+                         phone=first.phones[0], code="not_home"), first.hold, done=True)
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    assert store.next_voter(BO.email).voter_id == "V2"
+    clock.advance(minutes=60 * 25)  # V1's retry due
+    assert store.next_voter(BO.email, exclude={"V2", "V3", "V4"}).voter_id == "V1"
+    store.db.set_trace_callback(None)
+    on_voters = [s for s in statements if s.lstrip().upper().startswith("SELECT") and " voters " in f" {s} "]
+    assert len(on_voters) >= 4, statements
+    for statement in on_voters:
+        plan = " ".join(str(step[-1]) for step in store.db.execute("EXPLAIN QUERY PLAN " + statement))
+        assert "SCAN v" not in plan.replace("SCAN voters", "SCAN v"), (statement, plan)
+    store.close()
