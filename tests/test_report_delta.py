@@ -84,6 +84,14 @@ def test_report_after_new_calls_is_the_fresh_one(tmp_path: Path, used: list, see
     _same(root, tmp_path, now, used, True)
     _add(root, a, [("n04", "2017-03-20T10:10:00-07:00", latest[4], "", "undo", "", "", 0, "", latest[0])])
     _same(root, tmp_path, now, used, True)  # the volunteer's last call undone
+    line = result_lines("rand", b, [("n10", "2017-03-20T10:10:30-07:00", people[2][0], people[2][3], "busy", "", "",
+                                     7, "", "")])
+    with open(files[1], "ab") as fh:
+        fh.write(line[:30])  # a call being written: its torn line left out, then counted once whole
+    _same(root, tmp_path, now, used, True)
+    with open(files[1], "ab") as fh:
+        fh.write(line[30:])
+    _same(root, tmp_path, now, used, True)
     _add(root, a, [("n05", "2017-03-20T10:11:00-07:00", earliest[4], "", "undo", "", "", 0, "", earliest[0]),
                    ("n06", "2017-03-20T10:12:00-07:00", "Z998", "+12135550000", "not_home", "", "", 5, "", "")])
     _same(root, tmp_path, now, used, True)  # the first call undone, a voter not in the list
@@ -97,6 +105,11 @@ def test_report_after_new_calls_is_the_fresh_one(tmp_path: Path, used: list, see
     _same(root, tmp_path, now, used, False)  # scripts.yaml changed: from every row
     _add(root, a, [("n08", "2017-03-20T10:20:00-07:00", people[6][0], people[6][3], "busy", "", "", 5, "", "")])
     _same(root, tmp_path, now, used, True)
+    carol = root / "results" / "rand" / "carol@x.org.csv"
+    carol.write_bytes(files[1].read_bytes())  # a new volunteer's file: all its rows are new
+    _same(root, tmp_path, now, used, True)
+    carol.unlink()  # a file removed: from every row
+    _same(root, tmp_path, now, used, False)
     files[1].write_bytes(files[1].read_bytes()[:-40])  # cut back: from every row
     _same(root, tmp_path, now, used, False)
     (root / "do-not-call.csv").write_text(f"{DNC_HEADER}{people[8][3]},2017-03-02T10:00:00-08:00,import,dnc,\n", encoding="utf-8")
