@@ -262,10 +262,13 @@ def test_list_fields_round_trip_exactly(tmp_path, clock):
         pg.drop_database(name)
 
 
+@pytest.mark.parametrize("moving_on", [False, True], ids=["claim after save", "claim with the save"])
 @pytest.mark.parametrize("moment", ["all zones open", "some zones open"])
-def test_concurrent_callers_never_share_a_voter_and_never_see_a_false_end(tmp_path, moment):
+def test_concurrent_callers_never_share_a_voter_and_never_see_a_false_end(tmp_path, moment, moving_on):
     """Six callers on six connections drain 240 voters at once: every voter called exactly once, and no
-    caller is told the list is done while voters it could call remain (SKIP LOCKED with per-zone probes)."""
+    caller is told the list is done while voters it could call remain (SKIP LOCKED with per-zone probes,
+    each session going on from its own place when the first voter is being taken) — whether the next
+    voter is claimed on its own or in the save's round trip (save_and_claim)."""
     import threading
 
     import pg
@@ -293,7 +296,8 @@ def test_concurrent_callers_never_share_a_voter_and_never_see_a_false_end(tmp_pa
                 email = f"caller{n}@example.org"
                 while (offer := s.next_voter(email)) is not None:
                     s.save(ResultRow(recorded_at=now.isoformat(), volunteer=email, list="test",
-                                     voter_id=offer.voter_id, phone=offer.phones[0], code="supporter"), offer.hold)
+                                     voter_id=offer.voter_id, phone=offer.phones[0], code="supporter"), offer.hold,
+                           done=moving_on)
                     s.release(offer.hold)
                     called.append(offer.voter_id)
                 s.close()

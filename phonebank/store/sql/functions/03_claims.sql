@@ -63,6 +63,7 @@ DECLARE
     cand record;
     l_found boolean;
     l_walked int;
+    l_cands text[];
 BEGIN
     IF p_release_voter IS NOT NULL AND NOT p_released THEN
         UPDATE phonebank.voters SET holder = NULL, lease_until = NULL, token = NULL, since = NULL
@@ -124,17 +125,24 @@ BEGIN
                         EXIT WHEN l_found;
                     END LOOP;
                 END IF;
-                IF NOT l_found THEN  -- each open zone's first voter, without locking; the first that locks
-                    FOR cand IN SELECT c.voter_id FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
+                IF NOT l_found THEN
+                    -- each open zone's first voters (a few), without locking, in list order: the first that
+                    -- locks; when the very first is being taken by another claim, this session goes on from
+                    -- its own place among the others, so concurrent claims do not all chase the same voter
+                    l_cands := ARRAY(SELECT c.voter_id FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
                                     SELECT x.voter_id, x.seq FROM phonebank.voters x
                                     WHERE x.list_id = p_list_id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
                                       AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
                                       AND x.voter_id <> ALL (l_exclude)
-                                    ORDER BY x.seq LIMIT 1) AS c
-                                ORDER BY c.seq LOOP
+                                    ORDER BY x.seq LIMIT 3) AS c
+                                ORDER BY c.seq LIMIT 48);
+                    FOR i IN 1 .. cardinality(l_cands) LOOP
                         SELECT * INTO v FROM phonebank.voters x
-                        WHERE x.list_id = p_list_id AND x.voter_id = cand.voter_id AND x.attempts = 0 AND NOT x.finished
-                          AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
+                        WHERE x.list_id = p_list_id
+                          AND x.voter_id = l_cands[CASE WHEN i = 1 THEN 1
+                                                        ELSE 2 + (i - 2 + pg_backend_pid()) % (cardinality(l_cands) - 1) END]
+                          AND x.attempts = 0 AND NOT x.finished AND NOT x.blocked
+                          AND (x.lease_until IS NULL OR x.lease_until <= l_now)
                         FOR UPDATE SKIP LOCKED;
                         l_found := FOUND;
                         EXIT WHEN l_found;
