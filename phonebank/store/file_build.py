@@ -4,7 +4,6 @@ rows the import prepared or read from the list, and the SQLite part's voters mov
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 from pathlib import Path
 
@@ -44,7 +43,7 @@ def build_static(index_dir: Path, list_name: str, list_path: Path, dnc: set[str]
             parts = static_parts(loaded) if loaded is not None else None
     if parts is None:
         parts = voters_static.parts_from_rows(*voter_rows(list_path, dnc))
-    token = secrets.token_hex(8)
+    token = os.urandom(8).hex()
     final = index_dir / voters_static.file_name(list_name, token)
     temporary = final.with_name(f".{final.name}.tmp")
     try:
