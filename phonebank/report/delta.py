@@ -252,14 +252,8 @@ def _bounds_again(tally: Tally, table, names: set[str], undone: set[str], tz: st
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    wanted = pa.array(sorted(names), pa.string())
-    found = []
-    for chunk in table.column("volunteer").chunks:  # by each chunk's dictionary: few names, many rows
-        codes = np.flatnonzero(np.asarray(pc.is_in(chunk.dictionary, value_set=wanted).to_numpy(zero_copy_only=False),
-                                          dtype=bool))
-        indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        found.append(np.isin(indices, codes) if len(codes) else np.zeros(len(chunk), dtype=bool))
-    pos = np.flatnonzero(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    found = pc.is_in(table.column("volunteer"), value_set=pa.array(sorted(names), pa.string()))  # dictionary-encoded
+    pos = np.flatnonzero(np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=np.bool_))
     frame = to_frame(table.take(pa.array(pos)))
     keep = ~(frame["code"] == UNDO).to_numpy(dtype=bool, na_value=False) & ~isin(frame["row_id"], undone)
     first, last = bounds(frame, keep, tz, filters, names)
