@@ -279,7 +279,7 @@ def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table,
     import threading
 
     from ..store import voters_static
-    from ..store.voters_arrow import prepare_static
+    from ..store.voters_arrow import write_static
 
     result: list = [None]
     token = secrets.token_hex(8)
@@ -287,7 +287,7 @@ def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table,
 
     def work() -> None:
         try:
-            result[0] = prepare_static(table, keep, read_dnc(ws.dnc_path), path, token)
+            result[0] = write_static(table, keep, read_dnc(ws.dnc_path), path, token)
         except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
             result[0] = None
             path.unlink(missing_ok=True)

@@ -31,27 +31,35 @@ def build_static(index_dir: Path, list_name: str, list_path: Path, dnc: set[str]
             return StaticVoters(final, stamp), prepared.dead
         except (OSError, StaticError):
             pass  # taken away meanwhile (another process rebuilt): read the list
-    parts = None
-    if list_path.stat().st_size >= ARROW_MIN_BYTES:
-        try:  # a big list, where pyarrow is installed (organizers' machines): column-wise
-            from .voters_arrow import static_parts
-            from .voters_arrow import voter_rows as fast_rows
-        except ImportError:
-            pass
-        else:
-            loaded = fast_rows(list_path, dnc)
-            parts = static_parts(loaded) if loaded is not None else None
-    if parts is None:
-        parts = voters_static.parts_from_rows(*voter_rows(list_path, dnc))
     token = os.urandom(8).hex()
     final = index_dir / voters_static.file_name(list_name, token)
     temporary = final.with_name(f".{final.name}.tmp")
     try:
-        voters_static.write_parts(temporary, token, parts, stamp)
+        dead = _write_from_list(list_path, dnc, temporary, token, stamp)
         os.replace(temporary, final)
     finally:
         temporary.unlink(missing_ok=True)
-    return StaticVoters(final, stamp), parts.dead
+    return StaticVoters(final, stamp), dead
+
+
+def _write_from_list(list_path: Path, dnc: set[str], path: Path, token: str, stamp: voters_static.Stamp) -> list[int]:
+    """Write the static part of the list file to ``path``; returns the voters with no number left."""
+    if list_path.stat().st_size >= ARROW_MIN_BYTES:
+        try:  # a big list, where pyarrow is installed (organizers' machines): column-wise
+            from ..lists import ListRows, phone_columns
+            from .voters_arrow import read_list_columns, write_static
+            from .voters_csv import kept_header
+        except ImportError:
+            pass
+        else:
+            header = ListRows(list_path).header
+            table = read_list_columns(list_path, ["voter_id", *phone_columns(header), *kept_header(header)])
+            written = write_static(table, None, dnc, path, token, stamp) if table is not None else None
+            if written is not None:
+                return written.dead
+    parts = voters_static.parts_from_rows(*voter_rows(list_path, dnc))
+    voters_static.write_parts(path, token, parts, stamp)
+    return parts.dead
 
 
 def remap(db: sqlite3.Connection, static: StaticVoters, dead: list[int], dnc: set[str]) -> None:

@@ -1,16 +1,15 @@
-"""The file store's voter rows, read and computed column-wise with pyarrow (organizers' machines).
+"""The file store's static part (``voters_static``) made column-wise with pyarrow (organizers' machines).
 
-Same result as ``voters_csv.voter_rows`` (the csv-module reader a volunteer's machine uses): one row
-per voter_id (the first), the zone computed once per distinct (ZIP, state, area codes), the phones
-joined, the kept columns packed. About 3x faster on a million voters, so `phonebank import` can
-build the calling index right away. Importing this module fails without pyarrow; the caller then
-uses the csv reader. Returns None when pyarrow cannot read the file (the csv reader then reports
-the problem with its line number).
+Same file as the csv-module reader's (``voters_csv.voter_rows``, a volunteer's machine): one voter per
+voter_id (the first), the zone computed once per distinct (ZIP, state, area codes), the phones joined,
+the kept columns packed — written straight from the Arrow buffers, so `phonebank import` makes it beside
+the list write. Importing this module fails without pyarrow; the caller then uses the csv reader.
+``read_list_columns`` returns None when pyarrow cannot read the file (the csv reader then reports the
+problem with its line number).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from itertools import pairwise
 from pathlib import Path
 
@@ -22,9 +21,7 @@ import pyarrow.csv as pacsv
 from .. import hours
 from ..lists import ListRows, phone_columns
 from .voters_csv import SEP, kept_header
-from .voters_static import Parts, Prepared, meta_bytes, parts_from_rows, write_parts
-
-Loaded = tuple[Iterable[tuple], list[str], list[str]]  # (voter rows, zone keys, packed columns)
+from .voters_static import Prepared, Stamp, Writer, meta_bytes
 
 
 def read_list_columns(list_path: Path, wanted: list[str]) -> pa.Table | None:
@@ -44,69 +41,64 @@ def read_list_columns(list_path: Path, wanted: list[str]) -> pa.Table | None:
         return None
 
 
-def voter_rows(list_path: Path, dnc: set[str]) -> Loaded | None:
-    """The voter rows of the call list at ``list_path``."""
-    header = ListRows(list_path).header
-    table = read_list_columns(list_path, ["voter_id", *phone_columns(header), *kept_header(header)])
-    return None if table is None else rows_from_table(table, dnc)
-
-
-def rows_from_table(table: pa.Table, dnc: set[str], keep: np.ndarray | None = None) -> Loaded | None:
-    """The voter rows of a call list's columns (all strings; header as in the list file). `phonebank import`
-    computes them from the columns it is writing, beside the write: ``keep``, the rows it writes (every
-    voter_id among them once and not empty: it rejected the repeats); without it, the first row of each
-    non-empty voter_id."""
-    kept = kept_header(table.column_names)
+def write_static(table: pa.Table, keep: np.ndarray | None, dnc: set[str], path: Path, token: str,
+                 stamp: Stamp = (0, 0, 0)) -> Prepared | None:
+    """Write the static part (``voters_static``) of a call list's columns (strings; header as in the list file)
+    to ``path``, a section at a time so each one's memory goes before the next is made. ``keep``: the rows
+    `phonebank import` writes (every voter_id among them once and not empty: it rejected the repeats);
+    without it, the first row of each non-empty voter_id. None when a field holds the separator (the csv
+    reader then cleans it)."""
+    header = kept_header(table.column_names)
     phone_names = phone_columns(table.column_names)
-    wanted = ["voter_id", *phone_names, *kept]
-    if not table.num_rows or (keep is not None and not keep.any()):
-        return [], [], kept
-    table = table.select(wanted)
-    col = {name: table.column(name) for name in wanted}
-    phones = [col[name] for name in phone_names]
+    col = {name: table.column(name) for name in ["voter_id", *phone_names, *header]}
     if any(_holds_byte(c, ord(SEP)) for c in col.values()):
-        return None  # a field holds the separator itself: the csv reader cleans it
-    zones, zone_keys = zone_indexes(col["zip"], col["state"], phones)
-    joined = _joined(phones)
-    live = None
-    dnc_values = pa.array(sorted(dnc), pa.string()) if dnc else None
-    for p in phones:
-        alive = pc.greater(pc.binary_length(p), 0)
-        if dnc_values is not None:
-            alive = pc.and_(alive, pc.invert(pc.is_in(p, value_set=dnc_values)))
-        live = alive if live is None else pc.or_(live, alive)
-    done = pc.invert(live).to_numpy(zero_copy_only=False).astype(np.int64)
-    data = pc.binary_join_element_wise(*(col[name] for name in kept), SEP)
-    ids = col["voter_id"]
-    mask = _first_of_each_id(ids) if keep is None else (None if keep.all() else pa.array(keep))
-    columns = [ids, pa.array(zones), joined, data, pa.array(done)]
-    if mask is not None:
-        columns = [c.filter(mask) for c in columns]
-        encoded = pc.dictionary_encode(columns[1])  # the zones left, in order of first appearance
-        columns[1] = encoded.indices.cast(pa.int64())
-        zone_keys = [zone_keys[z] for z in encoded.dictionary.to_pylist()]
-    return ArrowRows(columns), zone_keys, kept
+        return None
+    if keep is not None:
+        mask = None if keep.all() else pa.array(keep)
+    else:
+        mask = _first_of_each_id(col["voter_id"]) if table.num_rows else None
 
+    def kept(values):
+        return values if mask is None else values.filter(mask)
 
-def static_parts(loaded: Loaded) -> Parts:
-    """The static part of the calling index (``voters_static``) made of the voter rows, column-wise: the
-    Arrow buffers are written as they are."""
-    rows, zone_keys, header = loaded
-    if not isinstance(rows, ArrowRows):
-        return parts_from_rows(list(rows), zone_keys, header)
-    ids, zones_col, phones, data, done = rows.columns
-    id_starts, id_bytes = _string_buffers(pc.binary_join_element_wise(ids, "", "\n"), lead=b"\n")
-    phone_starts, phone_bytes = _string_buffers(phones)
-    data_starts, data_bytes = _string_buffers(data)
-    zones = np.ascontiguousarray(zones_col.to_numpy(zero_copy_only=False), dtype=np.int32)
-    order = np.argsort(zones, kind="stable").astype(np.int32)
-    zone_starts = np.zeros(len(zone_keys) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(zones, minlength=len(zone_keys)), out=zone_starts[1:])
-    dead = np.flatnonzero(done.to_numpy(zero_copy_only=False)).tolist()
-    sections = {"id_starts": id_starts, "ids": id_bytes, "phone_starts": phone_starts, "phones": phone_bytes,
-                "data_starts": data_starts, "data": data_bytes, "zones": zones, "order": order,
-                "zone_starts": zone_starts, "meta": meta_bytes(zone_keys, header)}
-    return Parts(sections, len(zones), len(zone_keys), dead)
+    phones = [col[name] for name in phone_names]
+    zones_of_rows, zone_keys = zone_indexes(col["zip"], col["state"], phones) if table.num_rows else (
+        np.zeros(0, dtype=np.int64), [])
+    encoded = pc.dictionary_encode(kept(pa.array(zones_of_rows)))  # the zones left, in order of first appearance
+    zones = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    zone_keys = [zone_keys[z] for z in encoded.dictionary.to_pylist()]
+    del zones_of_rows, encoded
+    writer = Writer(path, token)
+    try:
+        sections = (("id_starts", "ids", lambda: pc.binary_join_element_wise(kept(col["voter_id"]), "", "\n"), b"\n"),
+                    ("phone_starts", "phones", lambda: kept(_joined(phones)), b""),
+                    ("data_starts", "data", lambda: kept(pc.binary_join_element_wise(*(col[h] for h in header), SEP)),
+                     b""))
+        for starts_name, bytes_name, make, lead in sections:
+            starts, blob = _string_buffers(make(), lead)
+            writer.add(starts_name, starts)
+            writer.add(bytes_name, blob)
+            del starts, blob
+        live = pa.array(np.zeros(table.num_rows, dtype=bool))
+        dnc_values = pa.array(sorted(dnc), pa.string()) if dnc else None
+        for p in phones:
+            alive = pc.greater(pc.binary_length(p), 0)
+            if dnc_values is not None:
+                alive = pc.and_(alive, pc.invert(pc.is_in(p, value_set=dnc_values)))
+            live = pc.or_(live, alive)
+        dead = np.flatnonzero(~kept(live).to_numpy(zero_copy_only=False)).tolist()
+        order = np.argsort(zones, kind="stable").astype(np.int32)
+        zone_starts = np.zeros(len(zone_keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(zones, minlength=len(zone_keys)), out=zone_starts[1:])
+        writer.add("zones", zones)
+        writer.add("order", order)
+        writer.add("zone_starts", zone_starts)
+        writer.add("meta", meta_bytes(zone_keys, header))
+        writer.finish(len(zones), len(zone_keys), stamp)
+    except BaseException:
+        writer.abandon()
+        raise
+    return Prepared(path, token, dead, zones, zone_keys)
 
 
 def _holds_byte(column, byte: int) -> bool:
@@ -128,26 +120,16 @@ def _string_buffers(column, lead: bytes = b"") -> tuple[np.ndarray, object]:
     """(int64 start offsets, bytes) of a string column's Arrow buffers, ``lead`` before the first."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    width = np.int64 if pa.types.is_large_string(column.type) else np.int32
     n = len(column)
+    if not n:
+        return np.array([len(lead)], dtype=np.int64), lead
+    width = np.int64 if pa.types.is_large_string(column.type) else np.int32
     offsets = np.frombuffer(column.buffers()[1], dtype=width, count=n + 1, offset=column.offset * width().itemsize)
     first, last = int(offsets[0]), int(offsets[-1])
     buffer = column.buffers()[2]
     body = memoryview(buffer)[first:last] if buffer is not None else b""
     starts = offsets.astype(np.int64) - (first - len(lead))
     return starts, (lead + bytes(body)) if lead else body
-
-
-def prepare_static(table: pa.Table, keep: np.ndarray, dnc: set[str], path: Path, token: str) -> Prepared | None:
-    """The static part of the list `phonebank import` is writing (``table``: its columns, ``keep``: the rows
-    written), written to ``path`` beside the list write; the list's stamp is set when the index takes it."""
-    loaded = rows_from_table(table, dnc, keep)
-    if loaded is None:
-        return None
-    parts = static_parts(loaded)
-    write_parts(path, token, parts)
-    zones = parts.sections["zones"]
-    return Prepared(path, token, parts.dead, zones, loaded[1])
 
 
 def _joined(phones: list) -> pa.Array:
@@ -160,36 +142,6 @@ def _joined(phones: list) -> pa.Array:
     if packed and not any(_holds_byte(p, ord(" ")) for p in phones):
         return pc.utf8_rtrim(joined, " ")
     return pc.utf8_trim(pc.replace_substring_regex(joined, " +", " "), " ")
-
-
-class ArrowRows:
-    """The index's voter rows (voter_id, zone, phones, packed columns, done) kept as Arrow columns and made
-    into tuples a slice at a time, each time they are iterated: a 5.7M-voter list never stands as Python
-    objects whole (that took gigabytes)."""
-
-    def __init__(self, columns: list, size: int = 100_000):
-        self.columns = columns
-        self.size = size
-
-    def __len__(self) -> int:
-        return len(self.columns[0])
-
-    def __iter__(self) -> Iterator[tuple]:
-        for start in range(0, len(self), self.size):
-            part = [_values(c.slice(start, self.size)) for c in self.columns]
-            yield from zip(*part, strict=True)
-
-    @property
-    def zones(self) -> np.ndarray:
-        """Each row's zone (a position in the zone keys)."""
-        return self.columns[1].to_numpy(zero_copy_only=False)
-
-
-def _values(column) -> list:
-    """A column's values as Python objects (numbers through numpy: faster than pyarrow's to_pylist)."""
-    if pa.types.is_integer(column.type) and not column.null_count:
-        return column.to_numpy(zero_copy_only=False).tolist()
-    return column.to_pylist()
 
 
 def _dictionary(values) -> tuple[np.ndarray, list]:

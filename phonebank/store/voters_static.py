@@ -64,25 +64,49 @@ def _aligned(n: int) -> int:
     return (n + 7) & ~7
 
 
+class Writer:
+    """Writes a static part section by section (each section's memory can go once written), the header
+    last; private, fsynced. ``stamp``: the list file's; (0, 0, 0) when the list is not written yet
+    (``set_stamp`` later)."""
+
+    def __init__(self, path: Path, token: str):
+        self.path, self.token = path, token
+        self._fh = os.fdopen(open_no_follow(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "wb")
+        self._at = _aligned(_HEAD.size + _TABLE.size)
+        self._sections: dict[str, tuple[int, int]] = {}
+
+    def add(self, name: str, data: Any) -> None:
+        view = memoryview(data).cast("B")
+        self._fh.seek(self._at)
+        self._fh.write(view)
+        self._sections[name] = (self._at, view.nbytes)
+        self._at = _aligned(self._at + view.nbytes)
+
+    def finish(self, n: int, zones_count: int, stamp: Stamp = (0, 0, 0)) -> None:
+        with self._fh as fh:
+            fh.truncate(self._at)
+            fh.seek(0)
+            fh.write(_HEAD.pack(MAGIC, LAYOUT, sys.byteorder == "little", n, zones_count, *stamp,
+                                bytes.fromhex(self.token)))
+            fh.write(_TABLE.pack(*(v for name in SECTIONS for v in self._sections[name])))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def abandon(self) -> None:
+        self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
 def write(path: Path, token: str, parts: dict[str, Any], n: int, zones_count: int, stamp: Stamp = (0, 0, 0)) -> None:
-    """Write the sections ``parts`` (buffer-protocol objects, or bytes) to ``path`` (private), fsynced.
-    ``stamp``: the list file's; (0, 0, 0) when the list is not written yet (``set_stamp`` later)."""
-    head = _HEAD.pack(MAGIC, LAYOUT, sys.byteorder == "little", n, zones_count, *stamp, bytes.fromhex(token))
-    offset = _aligned(len(head) + _TABLE.size)
-    table: list[int] = []
-    for name in SECTIONS:
-        size = memoryview(parts[name]).nbytes
-        table += [offset, size]
-        offset = _aligned(offset + size)
-    fd = open_no_follow(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(head + _TABLE.pack(*table))
-        for name, start in zip(SECTIONS, table[::2], strict=True):
-            fh.seek(start)
-            fh.write(memoryview(parts[name]).cast("B"))
-        fh.truncate(offset)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Write the sections ``parts`` (buffer-protocol objects) to ``path`` (``Writer``)."""
+    writer = Writer(path, token)
+    try:
+        for name in SECTIONS:
+            writer.add(name, parts[name])
+        writer.finish(n, zones_count, stamp)
+    except BaseException:
+        writer.abandon()
+        raise
 
 
 def set_stamp(path: Path, stamp: Stamp) -> None:

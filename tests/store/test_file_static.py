@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from phonebank.results import CsvResultsStore, ResultRow
+from phonebank.results import ResultRow
 from phonebank.script import load_script
 from phonebank.store import file_index, voters_arrow, voters_csv, voters_static
 from phonebank.store.files import FileStore
@@ -178,19 +178,67 @@ def test_seq_of_finds_every_id_even_those_holding_a_newline(tmp_path):
     static.close()
 
 
+def arrow_build(list_path, dnc, path) -> voters_static.Prepared:
+    """The static part of a list file made column-wise (``voters_arrow.write_static``, as for a big list)."""
+    from phonebank.lists import ListRows, phone_columns
+
+    header = ListRows(list_path).header
+    table = voters_arrow.read_list_columns(list_path, ["voter_id", *phone_columns(header),
+                                                       *voters_csv.kept_header(header)])
+    return voters_arrow.write_static(table, None, dnc, path, "0123456789abcdef", (1, 2, 3))
+
+
 def test_the_csv_and_pyarrow_builds_write_the_same_bytes(tmp_path):
     voters = [voter(f"V{i}", "Ana", f"Núñez {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
                     zip_code=("09012" if i % 7 == 0 else "90033"), state="" if i % 5 == 0 else "CA")
               for i in range(60)]
-    voters += [voter("V3", "Repeated", "Id", "+13105550000"), voter("V99", "Quote, \"and\"", "Line\nbreak", "")]
+    voters += [voter("V3", "Repeated", "Id", "+13105550000"), voter("V99", "Quote, \"and\"", "Line\nbreak", ""),
+               voter("V100", "Intl", "Number", "+442071838750", zip_code="10001", state="NY")]
     ws = make_workspace(tmp_path / "ws", voters)
     dnc = {"+12135550004", "+12125550004"}
     slow = voters_static.parts_from_rows(*voters_csv.voter_rows(ws.list_path("test"), dnc))
-    fast = voters_arrow.static_parts(voters_arrow.voter_rows(ws.list_path("test"), dnc))
-    written = []
-    for name, parts in (("slow", slow), ("fast", fast)):
-        path = tmp_path / name
-        voters_static.write_parts(path, "0123456789abcdef", parts, (1, 2, 3))
-        written.append(path.read_bytes())
-    assert written[0] == written[1]
+    voters_static.write_parts(tmp_path / "slow", "0123456789abcdef", slow, (1, 2, 3))
+    fast = arrow_build(ws.list_path("test"), dnc, tmp_path / "fast")
+    assert (tmp_path / "slow").read_bytes() == (tmp_path / "fast").read_bytes()
     assert slow.dead == fast.dead == [4, 60]  # every number on do-not-call; no number at all
+    assert (tmp_path / "fast").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_pyarrow_and_csv_voter_readers_agree(tmp_path):
+    voters = [voter(f"V{i}", "Ana", f"Reyes {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
+                    zip_code=("09012" if i % 7 == 0 else "90033"), state="" if i % 5 == 0 else "CA")
+              for i in range(60)]
+    voters += [voter("V3", "Repeated", "Id", "+13105550000"), voter("", "No", "Id", "+13105550001"),
+               voter("V99", "Quote, \"and\" comma", "Line\nbreak", "+13105550002")]
+    ws = make_workspace(tmp_path / "ws", voters)
+    dnc = {"+12135550004", "+12125550004", "+12135550001"}
+    slow, slow_keys, slow_header = voters_csv.voter_rows(ws.list_path("test"), dnc)
+    fast = arrow_build(ws.list_path("test"), dnc, tmp_path / "fast")
+    static = StaticVoters(fast.path, (1, 2, 3))
+    assert static.header == slow_header and len(static) == len(slow) == 61
+    assert [(static.voter_id(s), static.zone_keys[static.zones[s]], static.phones(s), static.data(s), int(s in fast.dead))
+            for s in range(len(static))] == [(v, slow_keys[z], p, d, done) for v, z, p, d, done in slow]
+    assert [r for r in slow if r[0] == "V4"][0][4] == 1  # every number on do-not-call: done
+    assert [r for r in slow if r[0] == "V1"][0][4] == 0  # one number left
+    assert voters_static.parts_from_rows(slow, slow_keys, slow_header).dead == fast.dead
+
+
+def test_an_empty_list_builds_both_ways(tmp_path):
+    ws = make_workspace(tmp_path / "ws", [])
+    slow = voters_static.parts_from_rows(*voters_csv.voter_rows(ws.list_path("test"), set()))
+    voters_static.write_parts(tmp_path / "slow", "0123456789abcdef", slow, (1, 2, 3))
+    arrow_build(ws.list_path("test"), set(), tmp_path / "fast")
+    assert (tmp_path / "slow").read_bytes() == (tmp_path / "fast").read_bytes()
+    assert len(StaticVoters(tmp_path / "fast", (1, 2, 3))) == 0
+
+
+def test_a_big_list_is_built_column_wise_and_its_index_works(ws, clock, monkeypatch):
+    from phonebank.store import file_build
+
+    monkeypatch.setattr(file_build, "ARROW_MIN_BYTES", 0)
+    built = []
+    real = voters_arrow.write_static
+    monkeypatch.setattr(voters_arrow, "write_static", lambda *a, **k: built.append(1) or real(*a, **k))
+    s = store_for(ws, clock)
+    assert built == [1]
+    assert s.next_voter(ANA.email).voter_id == "V1" and s.voter_name("V2") == "José Hernández"

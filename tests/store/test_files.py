@@ -13,7 +13,7 @@ from phonebank.script import load_script
 from phonebank.store import file_index
 from phonebank.store.files import FileStore
 
-from callkit import ANA, BO, Clock, la, make_workspace, voter
+from callkit import ANA, BO, Clock, la, make_workspace
 
 EVENING = la(2017, 3, 20, 18, 0)
 
@@ -118,26 +118,6 @@ def test_many_callers_starting_at_once_on_a_fresh_workspace_all_get_in(tmp_path,
     assert [g for g in got if g[0] == "error"] == []
     offered = [v for _, v in got if v]
     assert sorted(offered) == ["V1", "V2", "V3", "V4"]  # four voters, six callers: two get none
-
-
-def test_the_pyarrow_and_csv_voter_readers_agree(tmp_path):
-    from phonebank.store import voters_arrow, voters_csv
-
-    voters = [voter(f"V{i}", "Ana", f"Reyes {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
-                    zip_code=("09012" if i % 7 == 0 else "90033"), state="" if i % 5 == 0 else "CA")
-              for i in range(60)]
-    voters += [voter("V3", "Repeated", "Id", "+13105550000"), voter("", "No", "Id", "+13105550001"),
-               voter("V99", "Quote, \"and\" comma", "Line\nbreak", "+13105550002")]
-    ws = make_workspace(tmp_path / "ws", voters)
-    dnc = {"+12135550004", "+12125550004", "+12135550001"}
-    slow, slow_keys, slow_header = voters_csv.voter_rows(ws.list_path("test"), dnc)
-    fast, fast_keys, fast_header = voters_arrow.voter_rows(ws.list_path("test"), dnc)
-    fast = list(fast)
-    assert fast_header == slow_header and len(fast) == len(slow) == 61
-    as_keys = lambda rows, keys: [(v, keys[z], p, d, done) for v, z, p, d, done in rows]  # noqa: E731
-    assert as_keys(fast, fast_keys) == as_keys(slow, slow_keys)
-    assert [r for r in slow if r[0] == "V4"][0][4] == 1  # every number on do-not-call: done
-    assert [r for r in slow if r[0] == "V1"][0][4] == 0  # one number left
 
 
 def test_an_index_left_by_an_older_phonebank_is_rebuilt_not_reported_damaged(ws, clock):
