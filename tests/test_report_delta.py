@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,10 @@ def _same(root: Path, tmp_path: Path, now: str, used: list, by_delta: bool, *arg
 
 def _rows(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))[1:]
+
+
+def _calls(root: Path, now: str) -> dict:
+    return json.loads(_out(root, "--format", "json", now=now).split("\n--stderr--\n")[0])["calls"]
 
 
 def _add(root: Path, volunteer: str, rows) -> None:
@@ -95,6 +100,18 @@ def test_report_after_new_calls_is_the_fresh_one(tmp_path: Path, used: list, see
     _add(root, a, [("n05", "2017-03-20T10:11:00-07:00", earliest[4], "", "undo", "", "", 0, "", earliest[0]),
                    ("n06", "2017-03-20T10:12:00-07:00", "Z998", "+12135550000", "not_home", "", "", 5, "", "")])
     _same(root, tmp_path, now, used, True)  # the first call undone, a voter not in the list
+    undone = {r[12] for f in files for r in _rows(f) if r[6] == "undo"}
+    other = next(r for r in _rows(files[1]) if r[6] != "undo" and r[0] not in undone and r[4] != "Z999")
+    _add(root, a, [("n11", "2017-03-20T10:13:00-07:00", other[4], other[5], "supporter", "", "", 20, "", "",
+                    other[0])])  # an overlapping call: a dial, not an ID, while the call it overlaps counts
+    _same(root, tmp_path, now, used, True)
+    assert _calls(root, now)["overlapping_calls"] == 1
+    _add(root, b, [("n12", "2017-03-20T10:14:00-07:00", other[4], "", "undo", "", "", 0, "", other[0])])
+    _same(root, tmp_path, now, used, True)  # the call it overlapped undone: now the voter's record
+    assert _calls(root, now)["overlapping_calls"] == 0
+    _same(root, tmp_path, now, used, False, "--volunteer", a)
+    _add(root, a, [("n13", "2017-03-20T10:16:00-07:00", other[4], "", "undo", "", "", 0, "", "n11")])
+    _same(root, tmp_path, now, used, True, "--volunteer", a)
     _same(root, tmp_path, now, used, False, "--since", "2017-03-12")  # filters: a standing of their own
     _add(root, b, [("n07", "2017-03-20T10:15:00-07:00", vid, people[3][3], "not_home", "", "", 12, "", "")])
     _same(root, tmp_path, now, used, True, "--since", "2017-03-12")
