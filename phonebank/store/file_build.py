@@ -1,5 +1,6 @@
-"""Building a list's calling index in the file store: its static part (``voters_static``), written from the
-rows the import prepared or read from the list, and the SQLite part's voters moved onto it (``remap``)."""
+"""Building a list's calling index in the file store: the SQLite part's layout (``SCHEMA``), the static part
+(``voters_static``) written from the rows the import prepared or read from the list, and the SQLite part's
+voters moved onto it (``remap``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,41 @@ from pathlib import Path
 from . import voters_static
 from .voters_csv import voter_rows
 from .voters_static import Prepared, StaticError, StaticVoters
+
+# ``voters``: only voters with results, a claim, or no number left — the others are in the static part
+# (``voters_static``), in list order. ``seq``: the position in the list; negative for a voter with results
+# who is not in the list (kept so a re-import that brings them back needs no new fold). ``cursors``: per
+# zone, how far into its voters (in list order) every voter has a row here.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS voters(
+    seq INTEGER PRIMARY KEY,
+    voter_id TEXT NOT NULL UNIQUE,
+    zone INTEGER NOT NULL,  -- position in the static part's zone keys
+    phones TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    finished INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0,
+    is_callback INTEGER NOT NULL DEFAULT 0,
+    route_language TEXT NOT NULL DEFAULT '',
+    dead_phones TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS fresh ON voters(zone, seq) WHERE attempts = 0 AND done = 0;
+CREATE INDEX IF NOT EXISTS due ON voters(next_at) WHERE attempts > 0 AND done = 0;
+CREATE INDEX IF NOT EXISTS priority ON voters(next_at)
+    WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '');
+CREATE TABLE IF NOT EXISTS cursors(zone INTEGER PRIMARY KEY, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rows(row_id TEXT PRIMARY KEY, voter_id TEXT NOT NULL, volunteer TEXT NOT NULL,
+    undoes TEXT NOT NULL, fields TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rows_voter ON rows(voter_id);
+CREATE INDEX IF NOT EXISTS rows_volunteer ON rows(volunteer);
+CREATE INDEX IF NOT EXISTS rows_undoes ON rows(undoes) WHERE undoes != '';
+CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dnc(phone TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS claims(voter_id TEXT PRIMARY KEY, volunteer TEXT NOT NULL, expires_at REAL NOT NULL,
+    token TEXT NOT NULL, since INTEGER NOT NULL);
+"""
 
 # a list at least this big is read column-wise with pyarrow when it is installed; a smaller one (every
 # volunteer's usual list) with the csv module, faster than importing pyarrow and numpy (about 0.3 s)

@@ -1,10 +1,12 @@
-"""The calling index of the file store: ``.phonebank/LIST.sqlite``, derived from the list, the results
-files and ``do-not-call.csv`` — delete it and it is rebuilt; nothing is lost.
+"""The calling index of the file store: ``.phonebank/LIST.sqlite`` and the static part it names
+(``.phonebank/LIST.TOKEN.voters``, ``voters_static``), derived from the list, the results files and
+``do-not-call.csv`` — delete them and they are rebuilt; nothing is lost.
 
 ``ListIndex`` opens it (under a build lock), rebuilds it when the list, the script or the index layout
-changed, reads new result rows into it (``_sync``) and keeps each voter's queue state
-(``outcomes.fold`` over the voter's rows). ``FileStore`` (``files.py``) hands out voters and saves calls
-on top of it.
+changed or the static part is missing or damaged (``file_build``), follows a rebuild another process made
+(every transaction checks which static part the index names), reads new result rows into it (``_sync``)
+and keeps the queue state of each voter with results (``outcomes.fold`` over the voter's rows).
+``FileStore`` (``files.py``) hands out voters and saves calls on top of it.
 """
 
 from __future__ import annotations
@@ -25,47 +27,13 @@ from ..results import UNDO, CsvResultsStore, ReadProblems, ResultRow, read_resul
 from ..script import Script
 from ..workspace import Workspace
 from . import file_build, voters_static
-from .file_build import UPSERT
+from .file_build import SCHEMA, UPSERT
 from .port import Clock
 from .voters_static import Prepared, StaticError, StaticVoters
 
 INDEX_VERSION = "4"
 SCAN_SECONDS = 30.0  # a full look at every results file at least this often (rows written outside a save)
 
-# ``voters``: only voters with results, a claim, or no number left — the others are in the static part
-# (``voters_static``), in list order. ``seq``: the position in the list; negative for a voter with results
-# who is not in the list (kept so a re-import that brings them back needs no new fold). ``cursors``: per
-# zone, how far into its voters (in list order) every voter has a row here.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS voters(
-    seq INTEGER PRIMARY KEY,
-    voter_id TEXT NOT NULL UNIQUE,
-    zone INTEGER NOT NULL,  -- position in the static part's zone keys
-    phones TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    finished INTEGER NOT NULL DEFAULT 0,
-    done INTEGER NOT NULL DEFAULT 0,
-    next_at REAL NOT NULL DEFAULT 0,
-    is_callback INTEGER NOT NULL DEFAULT 0,
-    route_language TEXT NOT NULL DEFAULT '',
-    dead_phones TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS fresh ON voters(zone, seq) WHERE attempts = 0 AND done = 0;
-CREATE INDEX IF NOT EXISTS due ON voters(next_at) WHERE attempts > 0 AND done = 0;
-CREATE INDEX IF NOT EXISTS priority ON voters(next_at)
-    WHERE attempts > 0 AND done = 0 AND (is_callback = 1 OR route_language != '');
-CREATE TABLE IF NOT EXISTS cursors(zone INTEGER PRIMARY KEY, position INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rows(row_id TEXT PRIMARY KEY, voter_id TEXT NOT NULL, volunteer TEXT NOT NULL,
-    undoes TEXT NOT NULL, fields TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS rows_voter ON rows(voter_id);
-CREATE INDEX IF NOT EXISTS rows_volunteer ON rows(volunteer);
-CREATE INDEX IF NOT EXISTS rows_undoes ON rows(undoes) WHERE undoes != '';
-CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, offset INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS dnc(phone TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS claims(voter_id TEXT PRIMARY KEY, volunteer TEXT NOT NULL, expires_at REAL NOT NULL,
-    token TEXT NOT NULL, since INTEGER NOT NULL);
-"""
 Located = tuple[int, int, str]  # (seq, zone, phones) of a voter
 
 

@@ -1,22 +1,32 @@
 """The file store: a campaign on plain files it owns, no server.
 
 The record is CSV — the call list (``lists/LIST.csv``), one append-only results file per volunteer
-(``results/LIST/EMAIL.csv``), ``do-not-call.csv`` and ``volunteers.csv``. The calling index
-``.phonebank/LIST.sqlite`` is *derived* from them: delete it and it is rebuilt; nothing is lost. It holds
+(``results/LIST/EMAIL.csv``), ``do-not-call.csv`` and ``volunteers.csv``. The calling index is *derived*
+from them: delete ``.phonebank/`` and it is rebuilt; nothing is lost. It has two parts:
 
-* ``voters``: one row per voter with the state ``outcomes`` computes from the saved calls (attempts,
-  finished, when due again, numbers known dead) and the voter's time zones, with partial indexes so
-  the next voter is found in microseconds at any list size;
-* ``rows``/``files``: the result rows already read (in save order: ``rowid``) and how far into each
-  results file;
-* ``claims``: which volunteer holds which voter, until when, under which token. A hold lasts
-  ``calling.claim_minutes`` after the volunteer's last keystroke (every prompt renews it), so a
-  crashed or frozen session's voter comes back.
+* the static part ``.phonebank/LIST.TOKEN.voters`` (``voters_static``), made once per list file (the
+  import writes it beside the list): every voter in list order — voter_id, time zones, numbers, what the
+  screen shows — and each zone's voters in list order; mapped read-only with the standard library;
+* the SQLite part ``.phonebank/LIST.sqlite`` (``file_index``, layout in ``file_build``), which names the
+  static part it goes with and holds what changes:
+
+  - ``voters``: a row only for a voter with results, a claim, or no number left, with the state
+    ``outcomes`` computes from the saved calls (attempts, finished, when due again, numbers known dead),
+    with partial indexes so the next voter is found in microseconds at any list size; a voter without a
+    row is fresh (never called nor held);
+  - ``cursors``: per zone, how far into its voters every one has a row — a claim looks for the next fresh
+    voter from there and moves it on;
+  - ``rows``/``files``: the result rows already read (in save order: ``rowid``) and how far into each
+    results file;
+  - ``claims``: which volunteer holds which voter, until when, under which token. A hold lasts
+    ``calling.claim_minutes`` after the volunteer's last keystroke (every prompt renews it), so a
+    crashed or frozen session's voter comes back.
 
 Every change happens inside one ``BEGIN IMMEDIATE`` transaction, so sessions are serialized:
 
-* a claim checks the index still matches the list file (a re-import rebuilds it, results and all, in
-  one transaction) and takes the first callable voter;
+* a claim checks the index still matches the list file (a re-import makes a new static part and moves
+  the rows onto it, folded outcomes kept, in one transaction) and takes the first callable voter, giving
+  a fresh one its row in the same transaction (so no two sessions get the same voter);
 * a save checks the hold, appends the row to the volunteer's results file (durable: flock, one
   write, fsync), and reads it into the index — all before COMMIT. A call saved after the hold was
   lost is still saved, marked with the id of the other volunteer's call (``overlaps``). A process
