@@ -193,7 +193,7 @@ class PostgresStore:
                 done = self._pending_release
                 got = self._call("SELECT phonebank.claim_next(%s, %s, %s, %s::text[], %s::int[], "
                                  "%s::timestamptz, %s, %s)",
-                                 (self.list_name, volunteer, language, excluded, self._open[2], self._now(),
+                                 (self.list_name, volunteer, language, _text_array(excluded), self._open[2], self._now(),
                                   done.voter_id if done else None, done.token if done else None))
                 if done is self._pending_release:
                     self._pending_release = None
@@ -292,7 +292,7 @@ class PostgresStore:
             else:
                 version, rows, phones = known
                 state = _state(self.script, phones, fold(self.script, [*rows, row]).get(row.voter_id))
-            params = (self.list_name, [_clean(f) for f in row.to_fields()], hold.token if hold else None,
+            params = (self.list_name, _text_array(row.to_fields()), hold.token if hold else None,
                       hold.since if hold else None, version, json.dumps(state) if state is not None else None,
                       self._now())
             if ahead is None:
@@ -301,7 +301,7 @@ class PostgresStore:
             else:
                 both = self._call("SELECT phonebank.save_and_claim(%s, %s::text[], %s, %s::bigint, %s::int, "
                                   "%s::jsonb, %s::timestamptz, %s, %s::text[], %s::int[])",
-                                  (*params, ahead[1][1], list(ahead[1][2]), self._open[2]))
+                                  (*params, ahead[1][1], _text_array(ahead[1][2]), self._open[2]))
                 got = both["saved"]
                 if both["next"] is not None and hold is not None:
                     self._prefetched = (ahead[0], ahead[1], both["next"])
@@ -383,3 +383,9 @@ def open_store(url: str, script: Script | None, list_name: str, clock: Clock | N
     store = PostgresStore(conn, script, list_name, clock)
     store._own = True
     return store
+
+
+def _text_array(values: Iterable[str]) -> str:
+    """A text[] literal of ``values`` (every element quoted; NUL, which text cannot hold, as a space): sent
+    as one string, it costs the caller a few microseconds where psycopg's list adapter takes ~80 per save."""
+    return "{" + ",".join('"' + _clean(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"

@@ -392,3 +392,21 @@ def test_a_remote_connection_notices_a_dead_network_within_a_minute():
     local = {o.keyword.decode(): (o.val or b"").decode() for o in pq.Conninfo.parse(
         conninfo("postgresql:///campaign?host=/tmp/sock").encode())}
     assert local["tcp_user_timeout"] == "" and local["keepalives"] == "" and local["connect_timeout"] == "10"
+
+
+@pytest.mark.parametrize("done", [False, True], ids=["save_call", "save_and_claim"])
+def test_every_field_of_a_saved_call_arrives_exactly(campaign, clock, done):
+    """A call is sent as one text[] literal: quotes, backslashes, braces, commas, the word NULL, empty
+    fields, line breaks and accents arrive as typed (a NUL, which text cannot hold, as a space)."""
+    s = store(campaign, clock)
+    offer = s.next_voter(ANA.email, exclude={"V9"})
+    note = 'He said "call me" \\ {not, now} NULL\nsecond line, é ñ 中 \x00end'
+    saved = s.save(row(s, offer, "supporter", clock, note=note, answers={"q1": 'a,"b"'}), offer.hold, done=done)
+    got = campaign[2].execute("SELECT note, answers, volunteer, callback_at, undoes FROM phonebank.results "
+                              "WHERE row_id = %s", (saved.row.row_id,)).fetchone()
+    written = saved.row.to_fields()[8].replace("\x00", " ")  # the note as a results file holds it: one line
+    assert got == (written, 'q1=a,"b"', ANA.email, "", "")
+    assert written.startswith('He said "call me" \\ {not, now} NULL') and written.endswith("é ñ 中 end")
+    s.release(offer.hold)
+    assert s.next_voter(ANA.email, exclude={"V2", 'odd"id\\'}).voter_id == "V3"  # excluded ids too
+    s.close()
