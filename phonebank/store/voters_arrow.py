@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from .. import hours
 from ..lists import ListRows, phone_columns
 from .voters_csv import SEP, kept_header
-from .voters_static import Prepared, Stamp, Writer, meta_bytes
+from .voters_static import Prepared, Stamp, Writer, meta_bytes, offsets_code
 
 
 def read_list_columns(list_path: Path, wanted: list[str]) -> pa.Table | None:
@@ -117,18 +117,21 @@ def _holds_byte(column, byte: int) -> bool:
 
 
 def _string_buffers(column, lead: bytes = b"") -> tuple[np.ndarray, object]:
-    """(int64 start offsets, bytes) of a string column's Arrow buffers, ``lead`` before the first."""
+    """(start offsets, bytes) of a string column's Arrow buffers, ``lead`` before the first; the offsets
+    as ``voters_static.offsets_code`` says (int32 up to 2 GiB: Arrow's own, used as they are)."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     n = len(column)
     if not n:
-        return np.array([len(lead)], dtype=np.int64), lead
+        return np.array([len(lead)], dtype=np.int32), lead
     width = np.int64 if pa.types.is_large_string(column.type) else np.int32
     offsets = np.frombuffer(column.buffers()[1], dtype=width, count=n + 1, offset=column.offset * width().itemsize)
     first, last = int(offsets[0]), int(offsets[-1])
     buffer = column.buffers()[2]
     body = memoryview(buffer)[first:last] if buffer is not None else b""
-    starts = offsets.astype(np.int64) - (first - len(lead))
+    wanted = np.int32 if offsets_code(last - first + len(lead)) == "i" else np.int64
+    starts = offsets if (first == 0 and not lead and offsets.dtype == wanted) else (
+        offsets.astype(wanted) - (first - len(lead)))
     return starts, (lead + bytes(body)) if lead else body
 
 

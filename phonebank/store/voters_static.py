@@ -8,10 +8,11 @@ in list order. Nothing in it changes while calling: a voter nobody has called or
 in the SQLite part (``file_index``), which keeps only what changes.
 
 Layout: a header (magic, layout version, byte order, counts, the list file's size/mtime/inode, a token
-naming the build), then 8-byte aligned sections: three string columns (int64 start offsets, n+1, and
-their bytes; each voter_id is followed by a newline and the first preceded by one, so one ``find``
+naming the build), then 8-byte aligned sections: three string columns (start offsets, n+1, and their
+bytes; each voter_id is followed by a newline and the first preceded by one, so one ``find``
 locates an id), the zones (int32), the zone order (int32 seqs) and the zone starts (int64), and the zone
-keys and kept columns as JSON. Written to a temporary name, fsynced, renamed: a reader never sees a
+keys and kept columns as JSON. String offsets are int32 (int64 for a column past 2 GiB; the section's
+length tells which). Written to a temporary name, fsynced, renamed: a reader never sees a
 part-written file; a damaged or foreign one is refused (``StaticError``) and the index rebuilt.
 """
 
@@ -119,19 +120,24 @@ def set_stamp(path: Path, stamp: Stamp) -> None:
         os.close(fd)
 
 
+def offsets_code(size: int) -> str:
+    """The array type of a string column's offsets into ``size`` bytes: int32 up to 2 GiB, else int64 (a
+    reader tells them apart by the section's length)."""
+    return "i" if size < 2**31 else "q"
+
+
 def strings(values: Sequence[str], ids: bool = False) -> tuple[array, bytes]:
     """(start offsets, bytes) of a string column, made with the standard library (the csv reader's
     build). ``ids``: the voter_id layout (a newline before the first and after each)."""
     encoded = [v.encode("utf-8", "surrogateescape") for v in values]
     if ids:
         blob = b"\n" + b"\n".join(encoded) + (b"\n" if encoded else b"")
-        starts = array("q", [1])
-        step = 1
+        first, step = 1, 1
     else:
         blob = b"".join(encoded)
-        starts = array("q", [0])
-        step = 0
-    at = starts[0]
+        first, step = 0, 0
+    starts = array(offsets_code(len(blob)), [first])
+    at = first
     for e in encoded:
         at += len(e) + step
         starts.append(at)
@@ -217,9 +223,9 @@ class StaticVoters:
             self._views.append(sections[name])
         self.path, self.n, self.token, self.stamp = path, n, token.hex(), tuple(got_stamp)
         try:
-            self._id_starts = sections["id_starts"].cast("q")
-            self._phone_starts = sections["phone_starts"].cast("q")
-            self._data_starts = sections["data_starts"].cast("q")
+            self._id_starts, self._phone_starts, self._data_starts = (
+                sections[name].cast("i" if sections[name].nbytes == 4 * (n + 1) else "q")
+                for name in ("id_starts", "phone_starts", "data_starts"))
             self.zones = sections["zones"].cast("i")
             self._order = sections["order"].cast("i")
             self._zone_starts = sections["zone_starts"].cast("q")

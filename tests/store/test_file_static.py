@@ -242,3 +242,19 @@ def test_a_big_list_is_built_column_wise_and_its_index_works(ws, clock, monkeypa
     s = store_for(ws, clock)
     assert built == [1]
     assert s.next_voter(ANA.email).voter_id == "V1" and s.voter_name("V2") == "José Hernández"
+
+
+def test_offsets_past_two_gigabytes_are_read_as_int64(tmp_path):
+    from array import array
+
+    assert (voters_static.offsets_code(2**31 - 1), voters_static.offsets_code(2**31)) == ("i", "q")
+    parts = voters_static.parts_from_rows([("V1", 0, "+12135550101", "Ana\x1fReyes", 0),
+                                           ("V2", 0, "", "Bo\x1fKim", 1)], ["America/Los_Angeles"], ["a", "b"])
+    for name in ("id_starts", "phone_starts", "data_starts"):
+        assert parts.sections[name].typecode == "i"
+        parts.sections[name] = array("q", parts.sections[name])  # as a column past 2 GiB is written
+    voters_static.write_parts(tmp_path / "wide", "0123456789abcdef", parts, (1, 2, 3))
+    static = StaticVoters(tmp_path / "wide", (1, 2, 3))
+    assert [(static.voter_id(s), static.phones(s), static.data(s)) for s in range(2)] == [
+        ("V1", "+12135550101", "Ana\x1fReyes"), ("V2", "", "Bo\x1fKim")]
+    assert static.seq_of("V2") == 1
