@@ -40,6 +40,9 @@ def test_the_import_records_each_voters_zone_and_the_report_agrees(tmp_path: Pat
     assert [recorded[1][i] for i in recorded[0]] == [fresh.keys[i] for i in fresh.zone_of]
     assert recorded[2].tolist() == fresh.counts.tolist() and recorded[3].tolist() == fresh.no_phone.tolist() == []
     with_recorded = json.loads(_run(ws, "report", "--format", "json").stdout)["progress"]
+    kept = cache.load_list(folder, list_path, [])  # the zones recorded: the report read no zone column
+    assert kept is not None and "zip" not in kept[0].column_names and "phone_1" in kept[0].column_names
+    assert cache.load_list(folder, list_path, ["zip", "state"]) is None
     shutil.rmtree(folder)
     worked_out = json.loads(_run(ws, "report", "--format", "json").stdout)["progress"]
     assert with_recorded == worked_out and with_recorded["voters"] == len(voters.frame)

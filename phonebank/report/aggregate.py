@@ -36,11 +36,11 @@ from ..errors import UsageProblem
 from ..results import UNDO
 from ..script import Script
 from ..workspace import Workspace
-from . import REPORT_VERSION, delta, marks, memo, tally
+from . import REPORT_VERSION, cache, delta, marks, memo, tally
 from .data import REPORT_COLUMNS, Results, effective_mask, read_results
 from .state import Due, Folded, ListState, dnc_voters, due_now, fold_frame, list_state
 from .tally import SUPPORT_GROUPS, Filters  # noqa: F401 - SUPPORT_GROUPS: still importable from here
-from .voters import Voters, id_index, list_zones, read_list
+from .voters import ZONE_COLUMNS, Voters, id_index, list_zones, read_list
 
 
 def parse_day(text: str | None, option: str) -> dt.date | None:
@@ -72,12 +72,18 @@ class Loaded:
         return list_state(self.folded, self.voters.frame, self.voters.phone_columns, self.dnc, self.now)
 
 
-def load(ws: Workspace, script: Script, list_name: str, list_columns: Sequence[str] | None = ("zip", "state"),
+def load(ws: Workspace, script: Script, list_name: str, list_columns: Sequence[str] | None = tuple(ZONE_COLUMNS),
          result_columns: tuple[str, ...] = REPORT_COLUMNS, now: dt.datetime | None = None,
          use_cache: bool = True) -> Loaded:
     cache_dir = _cache_dir(ws, list_name) if use_cache else None
-    voters = read_list(ws.list_path(list_name), None if list_columns is None else list(list_columns), dedupe=False,
-                       cache_dir=cache_dir)
+    path = ws.list_path(list_name)
+    columns = None if list_columns is None else list(list_columns)
+    if columns == ZONE_COLUMNS and cache_dir is not None and cache.zones_recorded(cache_dir, path) and \
+            cache.load_list(cache_dir, path, columns) is None:
+        columns = []  # each voter's zone recorded (by `phonebank import`): the zone columns are not read
+    voters = read_list(path, columns, dedupe=False, cache_dir=cache_dir)
+    if columns == [] and cache_dir is not None and cache.load_zones(cache_dir, path, len(voters.frame)) is None:
+        voters = read_list(path, ZONE_COLUMNS, dedupe=False, cache_dir=cache_dir)
     results = read_results(ws.results_files(list_name), result_columns, cache_dir=cache_dir)
     keep = effective_mask(results.frame)
     list_index = id_index(voters, ws.list_path(list_name), cache_dir)

@@ -257,6 +257,19 @@ def load_zones(cache_dir: Path, path: Path, rows: int):
     return zone_of, keys, counts, np.asarray(got[1].get("no_phone", []), dtype=np.int64)
 
 
+def zones_recorded(cache_dir: Path, path: Path) -> bool:
+    """Whether the zones of the list file as it is now are recorded (by `phonebank import`, or a report):
+    a report then reads no zone columns of the list."""
+    import pyarrow as pa
+
+    try:
+        with pa.memory_map(str(cache_dir / "zones.arrow")) as source:
+            meta = json.loads(pa.ipc.open_file(source).schema.metadata[b"phonebank"])
+        return meta["key"] == _list_key(path) and "keys" in meta
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return False
+
+
 def save_zones(cache_dir: Path, path: Path, zone_of, keys: list[str], no_phone=()) -> None:
     """Record each voter's zone (a position in ``keys``), the count of voters per zone and the positions
     of voters without a phone (none in a list `phonebank import` wrote: it rejects such voters)."""

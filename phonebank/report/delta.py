@@ -40,6 +40,7 @@ from .marks import fixed, mark
 from .numbering import number_some
 from .state import Due, fold_frame
 from .tally import Filters, Tally, bounds, count
+from .voters import ZONE_COLUMNS
 
 VERSION = 1
 NAME = "report-state.arrow"
@@ -165,7 +166,7 @@ def update(script: Script, files: list[Path], list_path: Path, cache_dir: Path, 
         return None
     n = len(kept.flags)
     zones = cache.load_zones(cache_dir, list_path, n)
-    listed = cache.load_list(cache_dir, list_path, ["zip", "state"])
+    listed = cache.load_list(cache_dir, list_path, []) or cache.load_list(cache_dir, list_path, ZONE_COLUMNS)
     if zones is None or listed is None or listed[0].num_rows != n:
         return None
     zone_of, keys, zone_counts, _ = zones

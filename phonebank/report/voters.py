@@ -18,6 +18,9 @@ except ImportError:  # pragma: no cover - exercised only where pyarrow is missin
     pc = None
 
 
+ZONE_COLUMNS = ["zip", "state"]  # a voter's zone key is worked out from these and the numbers (``list_zones``)
+
+
 @dataclass
 class Voters:
     """The call list: one row per voter id (the first row wins, as in the calling queue)."""
