@@ -65,6 +65,19 @@ def test_a_hold_expires_after_claim_minutes_without_activity(ws, clock, make_sto
     assert b.next_voter(BO.email, exclude={"V2", "V3", "V4"}).voter_id == "V1"
 
 
+def test_a_lapsed_hold_on_a_voter_never_called_keeps_its_place_in_list_order(ws, clock, make_store):
+    """The file store hands out never-called voters from a cursor that has moved past a held one: when that
+    hold lapses, the voter comes back before the voters after it in the list, as on the database."""
+    a, b, c = make_store(ws, clock), make_store(ws, clock), make_store(ws, clock)
+    assert a.next_voter(ANA.email).voter_id == "V1"  # then ANA's terminal dies
+    assert b.next_voter(BO.email).voter_id == "V2"
+    clock.advance(minutes=20)
+    assert b.heartbeat(b.next_voter(BO.email).hold)  # BO still on V2
+    assert c.next_voter("cy@example.org", exclude={"V3"}).voter_id == "V4"  # V1 still held: past it
+    clock.advance(minutes=11)  # 31 minutes: ANA's hold on V1 lapses, BO's heartbeat keeps V2
+    assert make_store(ws, clock).next_voter("di@example.org").voter_id == "V1"  # before V3
+
+
 def test_a_heartbeat_keeps_the_voter_for_as_long_as_the_volunteer_is_active(ws, clock, make_store):
     a, b = make_store(ws, clock), make_store(ws, clock)
     offer = a.next_voter(ANA.email)
