@@ -47,6 +47,36 @@ def _write_table(path: Path, table) -> None:
         writer.write_table(table)
 
 
+def write_marked(cache_dir: Path, name: str, columns: dict, meta: dict) -> None:
+    """Keep ``columns`` (Arrow arrays) with ``meta`` (JSON, with its "key") in ``cache_dir/name``, private;
+    a cache only: a failure leaves the next report to compute again."""
+    import pyarrow as pa
+
+    from ..fsutil import ensure_private_dir
+
+    try:
+        ensure_private_dir(cache_dir)
+        table = pa.table(columns).replace_schema_metadata({"phonebank": json.dumps(meta)})
+        _write_table(cache_dir / name, table)
+    except (OSError, ValueError, pa.ArrowException):
+        pass
+
+
+def read_marked(cache_dir: Path, name: str, wanted: str):
+    """(meta, table) kept in ``cache_dir/name`` for the key ``wanted``, or None (missing, another key, damaged)."""
+    import pyarrow as pa
+
+    try:
+        with pa.memory_map(str(cache_dir / name)) as source:
+            reader = pa.ipc.open_file(source)
+            meta = json.loads(reader.schema.metadata[b"phonebank"])
+            if meta["key"] != wanted:
+                return None
+            return meta, reader.read_all()
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
+
+
 def folder(index_dir: Path, list_name: str) -> Path:
     return index_dir / "report" / list_name
 

@@ -117,35 +117,24 @@ def _unchanged(path: Path, entry: dict) -> bool:
 def save(cache_dir: Path, made_from: str, standing: Standing) -> None:
     import pyarrow as pa
 
-    from ..fsutil import ensure_private_dir
-
-    try:
-        ensure_private_dir(cache_dir)
-        table = pa.table({"flags": pa.array(standing.flags, pa.uint8()), "next_at": pa.array(standing.next_at,
-                                                                                             pa.int64())})
-        meta = json.dumps({"key": made_from, "tally": standing.tally.as_json(), "stuck": standing.stuck.tolist(),
-                           "on_dnc": standing.on_dnc.tolist(), "undone": standing.undone, "files": standing.files})
-        cache._write_table(cache_dir / NAME, table.replace_schema_metadata({"phonebank": meta}))
-    except (OSError, ValueError, pa.ArrowException):
-        pass  # a cache only: the next report computes again
+    cache.write_marked(cache_dir, NAME, {"flags": pa.array(standing.flags, pa.uint8()),
+                                         "next_at": pa.array(standing.next_at, pa.int64())},
+                       {"key": made_from, "tally": standing.tally.as_json(), "stuck": standing.stuck.tolist(),
+                        "on_dnc": standing.on_dnc.tolist(), "undone": standing.undone, "files": standing.files})
 
 
 def load(cache_dir: Path, wanted: str) -> Standing | None:
-    import pyarrow as pa
-
+    kept = cache.read_marked(cache_dir, NAME, wanted)
+    if kept is None:
+        return None
+    meta, table = kept
     try:
-        with pa.memory_map(str(cache_dir / NAME)) as source:
-            reader = pa.ipc.open_file(source)
-            meta = json.loads(reader.schema.metadata[b"phonebank"])
-            if meta["key"] != wanted:
-                return None
-            table = reader.read_all()
-            return Standing(Tally.from_json(meta["tally"]),
-                            np.array(table.column("flags").to_numpy(), dtype=np.uint8),  # copies: written to
-                            np.array(table.column("next_at").to_numpy(), dtype=np.int64),
-                            np.asarray(meta["stuck"], dtype=np.int64), np.asarray(meta["on_dnc"], dtype=np.int64),
-                            list(meta["undone"]), dict(meta["files"]))
-    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return Standing(Tally.from_json(meta["tally"]),
+                        np.array(table.column("flags").to_numpy(), dtype=np.uint8),  # copies: written to
+                        np.array(table.column("next_at").to_numpy(), dtype=np.int64),
+                        np.asarray(meta["stuck"], dtype=np.int64), np.asarray(meta["on_dnc"], dtype=np.int64),
+                        list(meta["undone"]), dict(meta["files"]))
+    except (KeyError, TypeError, ValueError):
         return None
 
 

@@ -75,36 +75,28 @@ def script_digest(script: Any) -> str:
 def load(cache_dir: Path, wanted: str):
     """(report dict, ``state.Due``, zone keys) kept for ``wanted``, or None."""
     import numpy as np
-    import pyarrow as pa
 
+    from .cache import read_marked
     from .state import Due
 
+    kept = read_marked(cache_dir, NAME, wanted)
+    if kept is None:
+        return None
+    meta, table = kept
     try:
-        with pa.memory_map(str(cache_dir / NAME)) as source:
-            reader = pa.ipc.open_file(source)
-            meta = json.loads(reader.schema.metadata[b"phonebank"])
-            if meta["key"] != wanted:
-                return None
-            table = reader.read_all()
-            due = Due(np.asarray(table.column("next_at").to_numpy(), dtype=np.int64),
-                      np.asarray(table.column("zone").to_numpy(), dtype=np.int64),
-                      np.asarray(meta["base_due"], dtype=np.int64))
-            return meta["report"], due, list(meta["keys"])
-    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        due = Due(np.asarray(table.column("next_at").to_numpy(), dtype=np.int64),
+                  np.asarray(table.column("zone").to_numpy(), dtype=np.int64),
+                  np.asarray(meta["base_due"], dtype=np.int64))
+        return meta["report"], due, list(meta["keys"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 
 def save(cache_dir: Path, made_from: str, report: dict, due, keys: list[str]) -> None:
     import pyarrow as pa
 
-    from ..fsutil import ensure_private_dir
-    from .cache import _write_table
+    from .cache import write_marked
 
-    try:
-        ensure_private_dir(cache_dir)
-        table = pa.table({"next_at": pa.array(due.open_next_at, pa.int64()),
-                          "zone": pa.array(due.open_zone, pa.int32())})
-        meta = json.dumps({"key": made_from, "report": report, "base_due": due.base_due.tolist(), "keys": keys})
-        _write_table(cache_dir / NAME, table.replace_schema_metadata({"phonebank": meta}))
-    except (OSError, ValueError, pa.ArrowException):
-        pass  # a cache only: the next report computes again
+    write_marked(cache_dir, NAME, {"next_at": pa.array(due.open_next_at, pa.int64()),
+                                   "zone": pa.array(due.open_zone, pa.int32())},
+                 {"key": made_from, "report": report, "base_due": due.base_due.tolist(), "keys": keys})
