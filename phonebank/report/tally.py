@@ -119,16 +119,22 @@ def _counter(names: list[str], index: np.ndarray, weights=None) -> dict[str, int
     return {names[i]: int(counts[i]) for i in np.flatnonzero(counts).tolist()}
 
 
+def _within_dates(days: np.ndarray, filters: Filters) -> np.ndarray:
+    """Which local call days (day numbers, NAT: no date) fall within ``--since``/``--until``."""
+    mask = np.ones(len(days), dtype=bool)
+    if filters.since is not None:
+        mask &= (days != NAT) & (days >= day_number(filters.since))
+    if filters.until is not None:
+        mask &= (days != NAT) & (days <= day_number(filters.until))
+    return mask
+
+
 def selection(frame: pd.DataFrame, folded: Folded, tz_name: str, filters: Filters):
     """(mask over ``folded.rows`` of the calls within the filters, their times, days and hours)."""
     rows = folded.rows
     ts = ts_int(frame["recorded_at"])[rows]
     days, hour = local_day_hour(ts, tz_name)
-    mask = np.ones(len(rows), dtype=bool)
-    if filters.since is not None:
-        mask &= (days != NAT) & (days >= day_number(filters.since))
-    if filters.until is not None:
-        mask &= (days != NAT) & (days <= day_number(filters.until))
+    mask = _within_dates(days, filters)
     if filters.volunteer:
         wanted = filters.volunteer.strip().lower()
         names = [str(v) for v in frame["volunteer"].cat.categories]
@@ -245,11 +251,7 @@ def bounds(frame: pd.DataFrame, keep: np.ndarray, tz_name: str, filters: Filters
     pos = np.flatnonzero(keep)
     ts = ts_int(frame["recorded_at"])[pos]
     days, _ = local_day_hour(ts, tz_name)
-    mask = np.ones(len(pos), dtype=bool)
-    if filters.since is not None:
-        mask &= (days != NAT) & (days >= day_number(filters.since))
-    if filters.until is not None:
-        mask &= (days != NAT) & (days <= day_number(filters.until))
+    mask = _within_dates(days, filters)
     names = [str(v) for v in frame["volunteer"].cat.categories] + [""]
     vol = frame["volunteer"].cat.codes.to_numpy().astype(np.int64)[pos]
     vol = np.where(vol < 0, len(names) - 1, vol)
