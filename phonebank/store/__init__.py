@@ -3,7 +3,9 @@ PostgreSQL database (``postgres``) when one is named.
 
 ``open_calling`` is what `phonebank call` uses; the calling loop (``phonebank.loop``) sees only
 the ``CallingStore`` protocol. The file store: ``files`` (claims, saves) over ``file_index`` (the derived
-SQLite index), whose voter rows come from ``voters_csv`` (or ``voters_arrow`` for big lists). The database:
+calling index: a static part per list build, ``voters_static``, written by ``voters_arrow`` or from
+``voters_csv``, and a SQLite part with only the voters called, held or with no number left, laid out in
+``file_build``). The database:
 ``postgres`` (the store and the database's API) over ``pg_conn``, ``pg_schema``, ``pg_push``, ``pg_load``
 (with ``pg_copy``), ``pg_pull``, ``pg_logins``; a volunteer's side in ``remote``, ``outbox``,
 ``credentials``.
