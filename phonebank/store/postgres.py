@@ -96,6 +96,7 @@ class PostgresStore:
         self.problems = ReadProblems()  # nothing is read from files here
         self._own = isinstance(conn_or_url, str)
         self.conn = connect(conn_or_url) if self._own else conn_or_url
+        self._cursor = None  # the cursor of _call, made on first use
         self._clock = clock
         self._offset = dt.timedelta(0)
         self._known: dict[str, tuple[int, list[ResultRow], list[str]]] = {}  # voter -> (version, rows, phones)
@@ -140,8 +141,12 @@ class PostgresStore:
 
     # -- the list -----------------------------------------------------------------------------------
     def _call(self, query: str, params: tuple):
+        # one cursor for the connection's calls: a new one each time costs about 40 us of a claim+save's CPU
+        cursor = self._cursor
+        if cursor is None or cursor.connection is not self.conn or cursor.closed:
+            cursor = self._cursor = self.conn.cursor()
         with translated():
-            return self.conn.execute(query, params).fetchone()[0]
+            return cursor.execute(query, params).fetchone()[0]
 
     def _load_info(self) -> None:
         info = self._call("SELECT phonebank.list_info(%s)", (self.list_name,))

@@ -126,15 +126,16 @@ BEGIN
                     END LOOP;
                 END IF;
                 IF NOT l_found THEN
-                    -- each open zone's first voters (a few), without locking, in list order: the first that
-                    -- locks; when the very first is being taken by another claim, this session goes on from
-                    -- its own place among the others, so concurrent claims do not all chase the same voter
+                    -- each open zone's first voters (up to eight: claims in flight keep theirs locked until
+                    -- their commit is on disk), without locking, in list order: the first that locks; when
+                    -- the very first is being taken by another claim, this session goes on from its own
+                    -- place among the others, so concurrent claims do not all chase the same voter
                     l_cands := ARRAY(SELECT c.voter_id FROM unnest(l_open) AS k(zone) CROSS JOIN LATERAL (
                                     SELECT x.voter_id, x.seq FROM phonebank.voters x
                                     WHERE x.list_id = p_list_id AND x.zone = k.zone AND x.attempts = 0 AND NOT x.finished
                                       AND NOT x.blocked AND (x.lease_until IS NULL OR x.lease_until <= l_now)
                                       AND x.voter_id <> ALL (l_exclude)
-                                    ORDER BY x.seq LIMIT 3) AS c
+                                    ORDER BY x.seq LIMIT 8) AS c
                                 ORDER BY c.seq LIMIT 48);
                     FOR i IN 1 .. cardinality(l_cands) LOOP
                         SELECT * INTO v FROM phonebank.voters x
