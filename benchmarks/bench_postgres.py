@@ -19,6 +19,11 @@ claim+save cycles of concurrent callers — each beside a baseline measured on t
   open (09:30 Eastern: Central, Mountain, Pacific, Alaska, Hawaii closed). Baselines with the same number
   of processes: a bare `SELECT 1` round trip, and a two-commit cycle (an INSERT and an UPDATE by key,
   autocommit: the commits a cycle pays) on the same server.
+* Paced (``--paced``, 500 by default: the floor's rate): the most callers again, open loop — the cycles
+  spread evenly over the callers and in time at that many per second in all, each timed from its
+  scheduled start (a cycle that starts late because the one before ran long counts the wait). Back-to-back
+  callers keep the server saturated, so their latency is the queue Little's law gives (callers / rate);
+  paced, it is what a volunteer waits for while the campaign runs at that rate.
 """
 
 from __future__ import annotations
@@ -68,16 +73,17 @@ def database(url: str, name: str) -> str:
 
 # == the callers ==========================================================================================
 
-def _caller(kind, url, script_path, now_iso, email, seconds, ready, go, out, index):
-    """One process: a calling session's cycles (``kind`` "cycle"), or a baseline ("select1", "commits")."""
+def _caller(kind, url, script_path, now_iso, email, seconds, ready, go, out, index, pace):
+    """One process: a calling session's cycles (``kind`` "cycle"), or a baseline ("select1", "commits").
+    ``pace``: (seconds between this process's cycles, its first cycle's offset), or None: back to back."""
     try:
-        _run_caller(kind, url, script_path, now_iso, email, seconds, ready, go, out, index)
+        _run_caller(kind, url, script_path, now_iso, email, seconds, ready, go, out, index, pace)
     except BaseException as exc:  # noqa: BLE001 - reported by the parent
         ready.put(index)
         out.put((index, f"{type(exc).__name__}: {exc}"))
 
 
-def _run_caller(kind, url, script_path, now_iso, email, seconds, ready, go, out, index):
+def _run_caller(kind, url, script_path, now_iso, email, seconds, ready, go, out, index, pace):
     import psycopg
 
     latencies: list[float] = []
@@ -115,11 +121,15 @@ def _run_caller(kind, url, script_path, now_iso, email, seconds, ready, go, out,
     start = time.perf_counter()
     cpu = time.process_time()
     end = start + seconds
+    due = start + (pace[1] if pace else 0.0)
     while True:
-        t = time.perf_counter()
-        if t >= end or not step():
+        if pace:  # open loop: each cycle starts on its schedule, and a late one counts from it
+            time.sleep(max(0.0, due - time.perf_counter()))
+        t = due if pace else time.perf_counter()
+        if time.perf_counter() >= end or not step():
             break
         latencies.append(time.perf_counter() - t)
+        due += pace[0] if pace else 0.0
     cpu = time.process_time() - cpu
     if kind == "cycle":
         store.close()  # gives back the last voter
@@ -148,13 +158,17 @@ CPU: dict[str, float] = {}  # the last run_callers' CPU per cycle: "server", "cl
 
 
 def run_callers(kind: str, urls: list[str], script_path: str, now: dt.datetime, emails: list[str],
-                seconds: float) -> tuple[float, float, float, int]:
+                seconds: float, rate: float = 0.0) -> tuple[float, float, float, int]:
     """(cycles per second, p50 ms, p99 ms, cycles) of len(urls) processes running for ``seconds``; their
-    CPU per cycle in CPU."""
+    CPU per cycle in CPU. ``rate``: cycles per second in all, evenly spread over the processes and in time
+    (open loop: latency counts from each cycle's scheduled start); 0: each process back to back."""
     ctx = mp.get_context("fork")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    n = len(urls)
+    paces = [(n / rate, i / rate) if rate else None for i in range(n)]
     procs = [ctx.Process(target=_caller, args=(kind, url, script_path, now.isoformat(), email, seconds, ready, go,
-                                               out, i)) for i, (url, email) in enumerate(zip(urls, emails, strict=True))]
+                                               out, i, paces[i]))
+             for i, (url, email) in enumerate(zip(urls, emails, strict=True))]
     for p in procs:
         p.start()
     for _ in procs:
@@ -194,6 +208,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--callers", default="1,8,32")
     ap.add_argument("--url", help="superuser URL of a running server (default: start a throwaway one)")
+    ap.add_argument("--paced", type=float, default=500.0,
+                    help="then the most callers again, open loop at this many cycles/s in all (0: skip)")
     ap.add_argument("--cycles-only", action="store_true",
                     help="import into the database without the two import baselines, then the callers")
     args = ap.parse_args()
@@ -313,6 +329,14 @@ def main() -> None:
                           f"(2 CPUs: at most {2000 / (cpu['server'] + cpu['client']):.0f} cycles/s)")
                 print(f"      baselines, {n} process(es): SELECT 1 {s_rate:7.0f}/s p50 {s_p50:5.2f} ms; two-commit cycle "
                       f"{c_rate:6.0f}/s p50 {c_p50:5.1f} ms p99 {c_p99:6.1f} ms")
+                if n == most and args.paced:
+                    rate, p50, p99, count = run_callers("cycle", logins[:n], script_path, moment, emails[:n],
+                                                        args.seconds, args.paced)
+                    _, c_p50, c_p99, _ = run_callers("commits", [url] * n, script_path, moment, emails[:n],
+                                                     min(args.seconds, 5), args.paced)
+                    print(f"  {n:2d} caller(s) paced at {args.paced:.0f} cycles/s in all: {rate:6.0f} cycles/s  "
+                          f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  ({count:,} cycles; two-commit cycle paced the same: "
+                          f"p50 {c_p50:5.1f} ms p99 {c_p99:6.1f} ms)")
         print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
