@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from phonebank.cli import cli
 from phonebank.report import cache
 from phonebank.report.data import list_zones, read_list
+from phonebank.results import CsvResultsStore, ResultRow
 from phonebank.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,3 +79,49 @@ def test_calls_numbered_through_the_lists_id_index_as_without_it() -> None:
             assert fast[0][-3] == fast[0][-1] == 3000  # a stranger, numbered after the list, once
     assert list_ids_index(pd.Series(["1", "2", "1"], dtype="str")).unique is False
     assert list_ids_index(pd.Series(["1", "007"], dtype="str")) is None  # not canonical numbers: the hash path
+
+
+def _workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "lists").mkdir(parents=True)
+    (ws / "results").mkdir()
+    shutil.copyfile(REPO / "scripts.yaml", ws / "scripts.yaml")
+    return ws
+
+
+def test_the_import_records_the_list_columns_and_ids_a_report_reads(tmp_path: Path, monkeypatch) -> None:
+    """The voters' ids and numbers, and the ids as sorted integers: as the report reads and works them out
+    itself, so the first report after an import reads nothing of the list."""
+    from phonebank.report import voters as report_voters
+    from phonebank.report.numbering import list_ids_index
+
+    ws = _workspace(tmp_path)
+    _run(ws, "import", str(REPO / "samples" / "ca34-van-export.csv"), "--list", "ca")
+    folder = cache.folder(Workspace(ws).index_dir, "ca")
+    list_path = Workspace(ws).list_path("ca")
+    fresh = read_list(list_path, [], dedupe=False)  # the list file itself, no cache
+    kept = cache.load_list(folder, list_path, [])
+    assert kept is not None
+    assert kept[0].to_pandas().equals(fresh.frame)
+    assert kept[1] == report_voters._list_header(list_path)
+    ids = cache.load_ids(folder, list_path, len(fresh.frame))
+    want = list_ids_index(fresh.frame["voter_id"])
+    assert ids is not None and want is not None
+    assert ids[0].tolist() == want.ints.tolist() and ids[1].tolist() == want.order.tolist() and ids[2] is want.unique
+
+    store = CsvResultsStore(ws / "results")
+    for at, (voter_id, phone) in enumerate(zip(fresh.frame["voter_id"][:3], fresh.frame["phone_1"][:3], strict=True)):
+        store.append(ResultRow(recorded_at=f"2017-03-13T08:0{at}:00-07:00", volunteer="ana@example.org", list="ca",
+                               voter_id=voter_id, phone=phone, code="supporter" if at else "not_home", seconds=60))
+
+    def refused(*_args):
+        raise AssertionError("the first report read the list, or worked out its ids")
+
+    monkeypatch.setattr(report_voters, "_read_list_frame", refused)
+    monkeypatch.setattr("phonebank.report.numbering.list_ids_index", refused)
+    recorded = json.loads(_run(ws, "report", "--format", "json").stdout)
+    monkeypatch.undo()
+    shutil.rmtree(folder)
+    worked_out = json.loads(_run(ws, "report", "--format", "json").stdout)
+    recorded.pop("generated_at", None), worked_out.pop("generated_at", None)
+    assert recorded == worked_out and recorded["progress"]["voters"] == len(fresh.frame)

@@ -15,7 +15,9 @@ import pyarrow.compute as pc
 
 from ..dnc import read_dnc
 from ..errors import ImportFailed, UsageProblem
-from ..lists import canonical_columns
+from ..lists import canonical_columns, phone_columns
+from ..report import list_ids
+from ..report.list_ids import ListIds
 from ..store.voters_static import Prepared
 from ..workspace import Workspace
 from . import aliases, arrow_read, fields, ids, phones, reading, writing
@@ -249,8 +251,8 @@ def _run_import(
             preparing = (_prepare_calling_rows(ws, list_name, pa.table(values, names=canonical), keep)
                          if prepare_calling else None)
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
-            summary.calling_rows = preparing() if preparing else None
-            _record_zones(ws, list_name, summary.calling_rows)
+            summary.calling_rows, records = preparing() if preparing else (None, None)
+            _record_for_reports(ws, list_name, summary.calling_rows, records, names)
     step("write")
     return summary
 
@@ -291,17 +293,18 @@ def _release_memory() -> None:
 
 
 def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table,
-                          keep: np.ndarray) -> Callable[[], Prepared | None]:
+                          keep: np.ndarray) -> Callable[[], tuple[Prepared | None, ReportRecords | None]]:
     """Start writing the calling index's static part of the rows ``keep`` of ``table`` beside the list write
-    (pyarrow works outside the GIL; the columns are filtered there, not before); the returned function waits
-    for it (None if that failed: the index reads the list instead)."""
+    (pyarrow works outside the GIL; the columns are filtered there, not before), then what the first report
+    reads of the list (``ReportRecords``); the returned function waits for both (None for what failed: the
+    index, or the report, reads the list instead)."""
     import secrets
     import threading
 
     from ..store import voters_static
     from ..store.voters_arrow import write_static
 
-    result: list = [None]
+    result: list = [None, None]
     token = secrets.token_hex(8)
     path = ws.index_dir / f".{voters_static.file_name(list_name, token)}.tmp"
 
@@ -311,27 +314,53 @@ def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table,
         except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
             result[0] = None
             path.unlink(missing_ok=True)
+        try:
+            result[1] = _report_records(table, keep)
+        except Exception:  # noqa: BLE001 - an optimisation only: the first report reads the list
+            result[1] = None
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
 
-    def wait() -> Prepared | None:
+    def wait() -> tuple[Prepared | None, ReportRecords | None]:
         thread.join()
-        return result[0]
+        return result[0], result[1]
 
     return wait
 
 
-def _record_zones(ws: Workspace, list_name: str, prepared: Prepared | None) -> None:
-    """Keep each voter's zone key (worked out for the calling index) for the reports, keyed to the list
-    file just written (``report.cache.save_zones``): a first report then need not work them out again."""
-    if prepared is None:
-        return
+@dataclass
+class ReportRecords:
+    """What a report reads of a list, as `phonebank import` wrote it: each voter's id and numbers (the
+    columns ``report.voters.read_list`` reads when the zones are recorded) and the ids as integers."""
+
+    columns: pa.Table
+    ids: ListIds | None
+
+
+def _report_records(table: pa.Table, keep: np.ndarray) -> ReportRecords:
+    names = ["voter_id", *phone_columns(table.column_names)]
+    kept = table.select(names).filter(pa.array(keep)).combine_chunks()
+    kept = kept.filter(pc.not_equal(kept.column("voter_id"), ""))  # as the report reads a list
+    return ReportRecords(kept, list_ids.index_of(kept.column("voter_id").combine_chunks()))
+
+
+def _record_for_reports(ws: Workspace, list_name: str, prepared: Prepared | None, records: ReportRecords | None,
+                        header: list[str]) -> None:
+    """Keep, keyed to the list file just written, each voter's zone key (worked out for the calling index),
+    the voters' ids and numbers, and the ids as integers (``report.cache``): a first report then reads
+    nothing of the list."""
     from ..report import cache as report_cache
 
-    zone_of = np.asarray(prepared.zones, dtype=np.int32)
-    report_cache.save_zones(report_cache.folder(ws.index_dir, list_name), ws.list_path(list_name), zone_of,
-                            list(prepared.zone_keys))
+    folder = report_cache.folder(ws.index_dir, list_name)
+    list_path = ws.list_path(list_name)
+    if prepared is not None:
+        zone_of = np.asarray(prepared.zones, dtype=np.int32)
+        report_cache.save_zones(folder, list_path, zone_of, list(prepared.zone_keys))
+    if records is not None and phone_columns(header) == records.columns.column_names[1:]:  # no other phone_N
+        report_cache.save_list(folder, list_path, [], records.columns, header)
+        if records.ids is not None:
+            report_cache.save_ids(folder, list_path, records.ids.ints, records.ids.order, records.ids.unique)
 
 
 def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, reasons: list[str],

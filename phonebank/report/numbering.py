@@ -4,10 +4,10 @@ the report cache by ``voters.id_index``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+
+from .list_ids import ListIds, index_of, integers
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -17,25 +17,10 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
 
 
-@dataclass
-class ListIds:
-    """The list's voter ids as integers and the order that sorts them (``voters.id_index`` keeps them in
-    the report cache): a report then looks each call's voter up by binary search, with no hashing of the
-    list."""
-
-    ints: np.ndarray  # int64, in list order
-    order: np.ndarray  # positions that sort ``ints``
-    unique: bool
-
-
 def list_ids_index(list_ids: pd.Series) -> ListIds | None:
     """``ListIds`` of the list's ids, None unless every id is a canonical decimal number."""
-    ints = _as_integers(list_ids)
-    if ints is None:
-        return None
-    order = np.argsort(ints, kind="stable")
-    ordered = ints[order]
-    return ListIds(ints, order, not bool((ordered[1:] == ordered[:-1]).any()))
+    arrow = _arrow(list_ids)
+    return None if arrow is None else index_of(arrow)
 
 
 def number_voters(ids: pd.Series, list_ids: pd.Series | None,
@@ -89,24 +74,21 @@ def _number_by_index(ids: pd.Series, index: ListIds) -> tuple[np.ndarray, np.nda
 
 
 def _as_integers(ids: pd.Series) -> np.ndarray | None:
-    """``ids`` as int64 when every id is a canonical decimal number (digits only, no leading zero)."""
+    """``ids`` as int64 when every id is a canonical decimal number (``list_ids.integers``)."""
+    arrow = _arrow(ids)
+    return None if arrow is None else integers(arrow)
+
+
+def _arrow(ids: pd.Series):
+    """The strings of ``ids`` as a pyarrow array (pandas' own when Arrow-backed: no copy), or None."""
     if not len(ids):
         return None
     try:
         import pyarrow as pa
-        import pyarrow.compute as pc
     except ImportError:  # pragma: no cover
         return None
     try:
-        arr = ids.array._pa_array if hasattr(ids.array, "_pa_array") else pa.chunked_array([pa.array(ids.array)])
-        if not pc.all(pc.utf8_is_digit(arr)).as_py():
-            return None
-        lengths = pc.binary_length(arr)
-        if pc.max(lengths).as_py() > 18:
-            return None
-        if pc.any(pc.and_(pc.starts_with(arr, "0"), pc.greater(lengths, 1))).as_py():
-            return None
-        return pc.cast(arr, pa.int64()).to_numpy()
+        return ids.array._pa_array if hasattr(ids.array, "_pa_array") else pa.chunked_array([pa.array(ids.array)])
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, AttributeError):
         return None
 
