@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -248,11 +249,13 @@ def _run_import(
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
             summary.beside = waiting()
         else:
-            preparing = (_prepare_calling_rows(ws, list_name, pa.table(values, names=canonical), keep)
-                         if prepare_calling else None)
+            calling = pa.table(values, names=canonical)
+            preparing = _prepare_calling_rows(ws, list_name, calling, keep) if prepare_calling else None
             writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
-            summary.calling_rows, records = preparing() if preparing else (None, None)
-            _record_for_reports(ws, list_name, summary.calling_rows, records, names)
+            if preparing is not None:  # while the calling index's part is still being written
+                _record_list(ws, list_name, _report_records(calling, keep), names)
+            summary.calling_rows = preparing() if preparing else None
+            _record_zones(ws, list_name, summary.calling_rows)
     step("write")
     return summary
 
@@ -293,38 +296,42 @@ def _release_memory() -> None:
 
 
 def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table,
-                          keep: np.ndarray) -> Callable[[], tuple[Prepared | None, ReportRecords | None]]:
+                          keep: np.ndarray) -> Callable[[], Prepared | None]:
     """Start writing the calling index's static part of the rows ``keep`` of ``table`` beside the list write
-    (pyarrow works outside the GIL; the columns are filtered there, not before), then what the first report
-    reads of the list (``ReportRecords``); the returned function waits for both (None for what failed: the
-    index, or the report, reads the list instead)."""
+    (pyarrow works outside the GIL; the columns are filtered there, not before); the returned function waits
+    for it (None if that failed: the index reads the list instead)."""
     import secrets
-    import threading
 
     from ..store import voters_static
     from ..store.voters_arrow import write_static
 
-    result: list = [None, None]
     token = secrets.token_hex(8)
     path = ws.index_dir / f".{voters_static.file_name(list_name, token)}.tmp"
 
-    def work() -> None:
+    def work() -> Prepared | None:
         try:
-            result[0] = write_static(table, keep, read_dnc(ws.dnc_path), path, token)
+            return write_static(table, keep, read_dnc(ws.dnc_path), path, token)
         except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
-            result[0] = None
             path.unlink(missing_ok=True)
-        try:
-            result[1] = _report_records(table, keep)
-        except Exception:  # noqa: BLE001 - an optimisation only: the first report reads the list
-            result[1] = None
+            return None
 
-    thread = threading.Thread(target=work, daemon=True)
+    return _in_thread(work)
+
+
+T = TypeVar("T")
+
+
+def _in_thread(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` in a thread; the returned function waits for its result."""
+    import threading
+
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(work()), daemon=True)
     thread.start()
 
-    def wait() -> tuple[Prepared | None, ReportRecords | None]:
+    def wait() -> T:
         thread.join()
-        return result[0], result[1]
+        return result[0]
 
     return wait
 
@@ -338,29 +345,41 @@ class ReportRecords:
     ids: ListIds | None
 
 
-def _report_records(table: pa.Table, keep: np.ndarray) -> ReportRecords:
-    names = ["voter_id", *phone_columns(table.column_names)]
-    kept = table.select(names).filter(pa.array(keep)).combine_chunks()
-    kept = kept.filter(pc.not_equal(kept.column("voter_id"), ""))  # as the report reads a list
-    return ReportRecords(kept, list_ids.index_of(kept.column("voter_id").combine_chunks()))
+def _report_records(table: pa.Table, keep: np.ndarray) -> ReportRecords | None:
+    try:
+        names = ["voter_id", *phone_columns(table.column_names)]
+        kept = table.select(names).filter(pa.array(keep))
+        if pc.any(pc.equal(kept.column("voter_id"), "")).as_py():  # none from an import; as the report reads a list
+            kept = kept.filter(pc.not_equal(kept.column("voter_id"), ""))
+        return ReportRecords(kept, list_ids.index_of(kept.column("voter_id")))
+    except Exception:  # noqa: BLE001 - an optimisation only: the first report reads the list
+        return None
 
 
-def _record_for_reports(ws: Workspace, list_name: str, prepared: Prepared | None, records: ReportRecords | None,
-                        header: list[str]) -> None:
-    """Keep, keyed to the list file just written, each voter's zone key (worked out for the calling index),
-    the voters' ids and numbers, and the ids as integers (``report.cache``): a first report then reads
-    nothing of the list."""
+def _record_list(ws: Workspace, list_name: str, records: ReportRecords | None, header: list[str]) -> None:
+    """Keep, keyed to the list file just written, the voters' ids and numbers and the ids as integers
+    (``report.cache``): with the zones (``_record_zones``), a first report reads nothing of the list."""
+    if records is None or phone_columns(header) != records.columns.column_names[1:]:  # another phone_N column
+        return
     from ..report import cache as report_cache
 
     folder = report_cache.folder(ws.index_dir, list_name)
     list_path = ws.list_path(list_name)
-    if prepared is not None:
-        zone_of = np.asarray(prepared.zones, dtype=np.int32)
-        report_cache.save_zones(folder, list_path, zone_of, list(prepared.zone_keys))
-    if records is not None and phone_columns(header) == records.columns.column_names[1:]:  # no other phone_N
-        report_cache.save_list(folder, list_path, [], records.columns, header)
-        if records.ids is not None:
-            report_cache.save_ids(folder, list_path, records.ids.ints, records.ids.order, records.ids.unique)
+    report_cache.save_list(folder, list_path, [], records.columns, header)
+    if records.ids is not None:
+        report_cache.save_ids(folder, list_path, records.ids.ints, records.ids.order, records.ids.unique)
+
+
+def _record_zones(ws: Workspace, list_name: str, prepared: Prepared | None) -> None:
+    """Keep each voter's zone key (worked out for the calling index) for the reports, keyed to the list
+    file just written (``report.cache.save_zones``): a first report then need not work them out again."""
+    if prepared is None:
+        return
+    from ..report import cache as report_cache
+
+    zone_of = np.asarray(prepared.zones, dtype=np.int32)
+    report_cache.save_zones(report_cache.folder(ws.index_dir, list_name), ws.list_path(list_name), zone_of,
+                            list(prepared.zone_keys))
 
 
 def _nothing_to_import(shown: str, summary: ImportSummary, lines: np.ndarray, reasons: list[str],
