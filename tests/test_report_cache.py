@@ -125,3 +125,26 @@ def test_the_import_records_the_list_columns_and_ids_a_report_reads(tmp_path: Pa
     worked_out = json.loads(_run(ws, "report", "--format", "json").stdout)
     recorded.pop("generated_at", None), worked_out.pop("generated_at", None)
     assert recorded == worked_out and recorded["progress"]["voters"] == len(fresh.frame)
+
+
+def test_ids_that_are_not_numbers_record_the_columns_only(tmp_path: Path) -> None:
+    """IDs a report cannot number as integers (a leading zero, letters): the import records the list's
+    columns but no integer ids, and the report is the one worked out from the list file."""
+    ws = _workspace(tmp_path)
+    source = tmp_path / "pdi.csv"
+    source.write_text("PDI ID,First Name,Last Name,Cell Phone,Zip\n"
+                      "A17,Ana,Peña,(213) 555-0101,90033\n"
+                      "0042,Luis,Muñoz,213-555-0199,90042\n"
+                      "B9,Rosa,Díaz,(323) 555-0103,90031\n", encoding="utf-8")
+    _run(ws, "import", str(source), "--list", "pdi")
+    folder = cache.folder(Workspace(ws).index_dir, "pdi")
+    list_path = Workspace(ws).list_path("pdi")
+    fresh = read_list(list_path, [], dedupe=False)
+    kept = cache.load_list(folder, list_path, [])
+    assert kept is not None and kept[0].to_pandas().equals(fresh.frame)
+    assert fresh.frame["voter_id"].tolist() == ["A17", "0042", "B9"]
+    assert cache.load_ids(folder, list_path, len(fresh.frame)) is None
+    recorded = json.loads(_run(ws, "report", "--format", "json").stdout)
+    shutil.rmtree(folder)
+    worked_out = json.loads(_run(ws, "report", "--format", "json").stdout)
+    assert recorded == worked_out and recorded["progress"]["voters"] == 3
