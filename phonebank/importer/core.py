@@ -238,8 +238,8 @@ def _run_import(
     if not dry_run:
         rejected = ~keep
         if rejected.any():
-            rows = pa.array(np.flatnonzero(rejected))
-            table = writing.rejects_table(src.table.take(rows), src.columns, src.lines[rejected],
+            # a filter works chunk by chunk; a take of a chunked table joins each column's chunks first
+            table = writing.rejects_table(src.table.filter(pa.array(rejected)), src.columns, src.lines[rejected],
                                           pa.array(reasons.text(np.flatnonzero(rejected)), pa.string()))
             writing.write_table(rejects_path, table)
         else:
