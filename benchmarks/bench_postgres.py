@@ -23,7 +23,8 @@ claim+save cycles of concurrent callers — each beside a baseline measured on t
   spread evenly over the callers and in time at that many per second in all, each timed from its
   scheduled start (a cycle that starts late because the one before ran long counts the wait). Back-to-back
   callers keep the server saturated, so their latency is the queue Little's law gives (callers / rate);
-  paced, it is what a volunteer waits for while the campaign runs at that rate.
+  paced, it is what a volunteer waits for while the campaign runs at that rate. The floor (issue 10): at
+  least 500 cycles/s back to back with 32 callers, and p99 <= 100 ms with 32 callers at 500 cycles/s.
 """
 
 from __future__ import annotations
@@ -321,7 +322,7 @@ def main() -> None:
                                                   min(args.seconds, 5))
                 c_rate, c_p50, c_p99, _ = run_callers("commits", [url] * n, script_path, moment, emails[:n],
                                                       min(args.seconds, 5))
-                floor = "   [floor at 32: >= 500 cycles/s, p99 <= 100 ms]" if n == 32 else ""
+                floor = "   [floor at 32: >= 500 cycles/s]" if n == 32 else ""
                 print(f"  {n:2d} caller(s): {rate:6.0f} cycles/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
                       f"({count:,} cycles){floor}")
                 if not args.url:
@@ -334,9 +335,10 @@ def main() -> None:
                                                         args.seconds, args.paced)
                     _, c_p50, c_p99, _ = run_callers("commits", [url] * n, script_path, moment, emails[:n],
                                                      min(args.seconds, 5), args.paced)
+                    floor = "   [floor at 32 and 500 cycles/s: p99 <= 100 ms]" if n == 32 and args.paced >= 500 else ""
                     print(f"  {n:2d} caller(s) paced at {args.paced:.0f} cycles/s in all: {rate:6.0f} cycles/s  "
                           f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  ({count:,} cycles; two-commit cycle paced the same: "
-                          f"p50 {c_p50:5.1f} ms p99 {c_p99:6.1f} ms)")
+                          f"p50 {c_p50:5.1f} ms p99 {c_p99:6.1f} ms){floor}")
         print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
