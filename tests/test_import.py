@@ -311,7 +311,7 @@ def test_interrupted_write_leaves_previous_list(ws: Path, monkeypatch) -> None:
     before = {p.name: p.read_bytes() for p in (ws / "lists").iterdir()}
 
     class Crash:  # writes part of the list, then Ctrl-C
-        def __init__(self, fh, schema):
+        def __init__(self, fh, schema, **options):
             fh.write(b"voter_id,partial\n")
 
         def __enter__(self):

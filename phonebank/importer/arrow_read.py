@@ -72,6 +72,8 @@ class Utf8Stream(io.RawIOBase):
         self._done = False
         self.newlines = 0
         self.nul = False
+        self.quote = False  # a '"' seen
+        self.comma = False  # a ',' seen
 
     def readable(self) -> bool:
         return True
@@ -108,6 +110,10 @@ class Utf8Stream(io.RawIOBase):
         self.last_byte = block[-1:]
         if not self.nul and b"\x00" in block:
             self.nul = True
+        if not self.quote and b'"' in block:
+            self.quote = True
+        if not self.comma and b"," in block:
+            self.comma = True
 
 
 def header_names(first_line: str, delimiter: str) -> list[str] | None:
@@ -125,8 +131,10 @@ def header_names(first_line: str, delimiter: str) -> list[str] | None:
     return names
 
 
-def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa.Table, np.ndarray] | None:
-    """(all-string table, line number of each row), or None when the file is not the usual kind."""
+def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa.Table, np.ndarray, bool] | None:
+    """(all-string table, line number of each row, whether the file is plain), or None when the file is not
+    the usual kind. Plain: no quote character anywhere and, delimited otherwise than by commas, no comma —
+    no value (nor column name) holds a character a CSV file must quote."""
     stream = Utf8Stream(path, encoding)
     try:
         reader = pacsv.open_csv(
@@ -149,4 +157,5 @@ def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa
     ends = rows + 1 - (stream.last_byte != b"\n")
     if stream.nul or not rows or stream.newlines != ends:
         return None
-    return table, np.arange(2, 2 + rows, dtype=np.int64)
+    plain = not stream.quote and (delimiter == "," or not stream.comma)
+    return table, np.arange(2, 2 + rows, dtype=np.int64), plain

@@ -246,12 +246,12 @@ def _run_import(
             writing.remove_stale(rejects_path)
         if beside is not None:
             waiting = beside(pa.table([c.filter(keep_mask) for c in values], names=canonical))
-            writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
+            writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep, plain=src.plain)
             summary.beside = waiting()
         else:
             calling = pa.table(values, names=canonical)
             preparing = _prepare_calling_rows(ws, list_name, calling, keep) if prepare_calling else None
-            writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep)
+            writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep, plain=src.plain)
             if preparing is not None:  # while the calling index's part is still being written
                 _record_list(ws, list_name, _report_records(calling, keep), names)
             summary.calling_rows = preparing() if preparing else None

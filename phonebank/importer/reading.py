@@ -45,6 +45,7 @@ class SourceTable:
     lines: np.ndarray  # line number (1-based) where each row starts
     encoding: str
     delimiter: str
+    plain: bool = False  # no value or column name holds a character a CSV file must quote (``read_fast``)
 
 
 def parse_delimiter(text: str | None) -> str | None:
@@ -127,8 +128,8 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
     fast = arrow_read.read_fast(path, guess, delimiter, names) if names else None
     if fast is None or names is None:  # not the usual file: the exact path names the line of any problem
         return _read_exact(path, shown, encoding, explicit, delimiter, head)
-    table, lines = fast
-    return _finish(table, names, lines, guess, delimiter, shown)
+    table, lines, plain = fast
+    return _finish(table, names, lines, guess, delimiter, shown, plain=plain)
 
 
 def _utf8_prefix(head: bytes) -> bool:
@@ -166,7 +167,7 @@ def _read_exact(path: Path, shown: str, encoding: str, explicit: bool, delimiter
 
 
 def _finish(table: pa.Table, columns: list[str], lines: np.ndarray, encoding: str, delimiter: str,
-            shown: str, check_nul: bool = False) -> SourceTable:
+            shown: str, check_nul: bool = False, plain: bool = False) -> SourceTable:
     keep = _non_blank(table)
     if keep is not None:
         table, lines = table.filter(keep), lines[np.asarray(keep)]
@@ -175,7 +176,7 @@ def _finish(table: pa.Table, columns: list[str], lines: np.ndarray, encoding: st
     _check_field_sizes(table, columns, lines, shown)
     if check_nul:  # the fast path saw every byte: no NUL
         _check_nul(table, columns, lines, shown)
-    return SourceTable(table, columns, lines, encoding, delimiter)
+    return SourceTable(table, columns, lines, encoding, delimiter, plain)
 
 
 def sniff_encoding(head: bytes, shown: str) -> str:
