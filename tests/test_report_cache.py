@@ -81,21 +81,13 @@ def test_calls_numbered_through_the_lists_id_index_as_without_it() -> None:
     assert list_ids_index(pd.Series(["1", "007"], dtype="str")) is None  # not canonical numbers: the hash path
 
 
-def _workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    (ws / "lists").mkdir(parents=True)
-    (ws / "results").mkdir()
-    shutil.copyfile(REPO / "scripts.yaml", ws / "scripts.yaml")
-    return ws
-
-
-def test_the_import_records_the_list_columns_and_ids_a_report_reads(tmp_path: Path, monkeypatch) -> None:
+def test_the_import_records_the_list_columns_and_ids_a_report_reads(empty_workspace: Path, monkeypatch) -> None:
     """The voters' ids and numbers, and the ids as sorted integers: as the report reads and works them out
     itself, so the first report after an import reads nothing of the list."""
     from phonebank.report import voters as report_voters
     from phonebank.report.numbering import list_ids_index
 
-    ws = _workspace(tmp_path)
+    ws = empty_workspace
     _run(ws, "import", str(REPO / "samples" / "ca34-van-export.csv"), "--list", "ca")
     folder = cache.folder(Workspace(ws).index_dir, "ca")
     list_path = Workspace(ws).list_path("ca")
@@ -127,10 +119,10 @@ def test_the_import_records_the_list_columns_and_ids_a_report_reads(tmp_path: Pa
     assert recorded == worked_out and recorded["progress"]["voters"] == len(fresh.frame)
 
 
-def test_ids_that_are_not_numbers_record_the_columns_only(tmp_path: Path) -> None:
+def test_ids_that_are_not_numbers_record_the_columns_only(empty_workspace: Path, tmp_path: Path) -> None:
     """IDs a report cannot number as integers (a leading zero, letters): the import records the list's
     columns but no integer ids, and the report is the one worked out from the list file."""
-    ws = _workspace(tmp_path)
+    ws = empty_workspace
     source = tmp_path / "pdi.csv"
     source.write_text("PDI ID,First Name,Last Name,Cell Phone,Zip\n"
                       "A17,Ana,Peña,(213) 555-0101,90033\n"
