@@ -18,7 +18,6 @@ from ..dnc import read_dnc
 from ..errors import ImportFailed, UsageProblem
 from ..lists import canonical_columns, phone_columns
 from ..report import list_ids
-from ..report.list_ids import ListIds
 from ..store.voters_static import Prepared
 from ..workspace import Workspace
 from . import aliases, arrow_read, fields, ids, phones, reading, writing
@@ -342,7 +341,7 @@ class ReportRecords:
     columns ``report.voters.read_list`` reads when the zones are recorded) and the ids as integers."""
 
     columns: pa.Table
-    ids: ListIds | None
+    ids: list_ids.ListIds | None
 
 
 def _report_records(table: pa.Table, keep: np.ndarray) -> ReportRecords | None:
