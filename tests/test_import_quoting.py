@@ -74,13 +74,17 @@ def test_a_value_that_needs_quotes_is_written_quoted(ws: Path, tmp_path: Path, c
 
 
 def test_plain_rows_that_need_quotes_after_all_are_written_again_quoted(tmp_path: Path) -> None:
-    """Should a value hold a comma although the source looked plain, the file is rewritten quoted."""
+    """Should a value hold a comma although the source looked plain, that part is written again quoted; the
+    parts before it stay unquoted, and a CSV reader reads all of them the same."""
     path = tmp_path / "list.csv"
-    columns = [pa.array(["1", "2", "3"]), pa.array(["a", "b, c", "d"])]
-    writing.write_rows(path, columns, ["voter_id", "note"], np.array([True, True, False]), batch=1, plain=True)
+    with writing.ListWriter(path, tmp_path / "rejects.csv", batch=1) as out:
+        out.rows([pa.array(["0"]), pa.array(["z"])], ["voter_id", "note"], np.array([True]), plain=True)
+        columns = [pa.array(["1", "2", "3"]), pa.array(["a", "b, c", "d"])]
+        out.rows(columns, ["voter_id", "note"], np.array([True, True, False]), plain=True)
     with open(path, encoding="utf-8", newline="") as fh:
-        assert list(csv.reader(fh)) == [["voter_id", "note"], ["1", "a"], ["2", "b, c"]]
-    assert path.read_text(encoding="utf-8").splitlines()[1] == '"1","a"'
+        assert list(csv.reader(fh)) == [["voter_id", "note"], ["0", "z"], ["1", "a"], ["2", "b, c"]]
+    assert path.read_text(encoding="utf-8").splitlines()[1:3] == ["0,z", '"1","a"']
+    assert not (tmp_path / "rejects.csv").exists()
 
 
 def test_plainness_is_seen_in_the_decoded_text(tmp_path: Path) -> None:

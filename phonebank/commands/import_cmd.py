@@ -91,11 +91,11 @@ def check_options(maps: tuple[str, ...], delimiter: str | None, encoding: str | 
 
 def _run(ws, source: Path, list_name: str, **options):
     from ..importer import run_import
-    from ..importer.core import STEPS
 
     if _show_progress():
-        with click.progressbar(length=len(STEPS), label="Importing", file=sys.stderr) as bar:
-            return run_import(ws, source, list_name, progress=lambda _step: bar.update(1), **options)
+        with click.progressbar(length=100, label="Importing", file=sys.stderr) as bar:
+            return run_import(ws, source, list_name, progress=lambda done: bar.update(round(100 * done) - bar.pos),
+                              **options)
     return run_import(ws, source, list_name, **options)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,13 @@ class Utf8Stream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def raw_fileno(self) -> int:
+        return self._file.fileno()
+
+    def tell_raw(self) -> int:
+        """How many bytes of the file have been read."""
+        return self._file.tell()
+
     def close(self) -> None:
         self._file.close()
         super().close()
@@ -131,13 +139,52 @@ def header_names(first_line: str, delimiter: str) -> list[str] | None:
     return names
 
 
-def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa.Table, np.ndarray, bool] | None:
-    """(all-string table, line number of each row, whether the file is plain), or None when the file is not
-    the usual kind. Plain: no quote character anywhere and, delimited otherwise than by commas, no comma —
-    no value (nor column name) holds a character a CSV file must quote."""
+class NotUsual(Exception):
+    """The file is not the usual kind after all: read it again by the exact path."""
+
+
+def read_parts(path, encoding: str, delimiter: str, names: list[str], part_rows: int,
+               read: list[float] | None = None) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
+    """The file a part of about ``part_rows`` rows at a time: (all-string table, line number of each row, whether
+    the part is plain), raising ``NotUsual`` — at any point, up to after the last part — when the file is not the
+    usual kind (the parts already handed out are then to be discarded). Plain: no quote character and,
+    delimited otherwise than by commas, no comma in the file up to the end of the part — no value (nor column
+    name) holds a character a CSV file must quote. ``read``: a one-item list set to the share of the file
+    read so far before each part is handed out (a progress bar)."""
     stream = Utf8Stream(path, encoding)
+    size = max(1, os.fstat(stream.raw_fileno()).st_size)
     try:
-        reader = pacsv.open_csv(
+        reader = _open_csv(stream, delimiter, names)
+        rows = 0
+        batches: list[pa.RecordBatch] = []
+        while True:
+            batch = _next_batch(reader)
+            if batch is not None:
+                batches.append(batch)
+            held = sum(b.num_rows for b in batches)
+            if batches and (batch is None or held >= part_rows):
+                if stream.nul:
+                    raise NotUsual("a NUL byte")
+                plain = not stream.quote and (delimiter == "," or not stream.comma)
+                if read is not None:
+                    read[0] = min(1.0, stream.tell_raw() / size)
+                yield (pa.Table.from_batches(batches), np.arange(rows + 2, rows + 2 + held, dtype=np.int64), plain)
+                rows += held
+                batches = []
+            if batch is None:
+                break
+        # every row one line (a blank line is a row of empty values; a ragged row is an error above): any
+        # line break inside a quoted value would add to the count
+        ends = rows + 1 - (stream.last_byte != b"\n")
+        if stream.nul or not rows or stream.newlines != ends:
+            raise NotUsual("a line break in a value, a NUL byte or no row")
+    finally:
+        stream.close()
+
+
+def _open_csv(stream: Utf8Stream, delimiter: str, names: list[str]):
+    try:
+        return pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
@@ -146,16 +193,26 @@ def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa
                 column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False, null_values=[]),
         )
-        table = reader.read_all()
-    except (pa.ArrowException, UnicodeError, ValueError, OSError):
+    except (pa.ArrowException, UnicodeError, ValueError, OSError) as exc:
+        raise NotUsual(str(exc)) from None
+
+
+def _next_batch(reader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
         return None
-    finally:
-        stream.close()
-    rows = table.num_rows
-    # every row one line (a blank line is a row of empty values; a ragged row is an error above): any
-    # line break inside a quoted value would add to the count
-    ends = rows + 1 - (stream.last_byte != b"\n")
-    if stream.nul or not rows or stream.newlines != ends:
+    except (pa.ArrowException, UnicodeError, ValueError, OSError) as exc:
+        raise NotUsual(str(exc)) from None
+
+
+def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa.Table, np.ndarray, bool] | None:
+    """(all-string table, line number of each row, whether the file is plain), or None when the file is not
+    the usual kind (``read_parts`` in one piece)."""
+    try:
+        parts = list(read_parts(path, encoding, delimiter, names, part_rows=1 << 62))
+    except (NotUsual, pa.ArrowException, UnicodeError, ValueError, OSError):
         return None
-    plain = not stream.quote and (delimiter == "," or not stream.comma)
-    return table, np.arange(2, 2 + rows, dtype=np.int64), plain
+    if len(parts) != 1:
+        return None
+    return parts[0]

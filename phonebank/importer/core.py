@@ -6,6 +6,7 @@ import ctypes
 import fcntl
 import functools
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -27,7 +28,6 @@ NO_PHONE = "no valid phone"
 DUPLICATE = "duplicate voter ID"
 ALL_DNC = "every phone is on the do-not-call list"
 LABELS = {NO_NAME: NO_NAME, NO_PHONE: NO_PHONE, DUPLICATE: DUPLICATE, ALL_DNC: "all phones on DNC"}
-STEPS = ("read", "map", "phones", "ids", "write")
 
 
 class Reasons:
@@ -150,21 +150,16 @@ def _run_import(
     delimiter: str | None = None,
     replace: bool = False,
     dry_run: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[float], None] | None = None,
     prepare_calling: bool = True,
     beside: Callable[[pa.Table], Callable[[], object]] | None = None,
 ) -> ImportSummary:
     """Import ``source`` into ``lists/LIST_NAME.csv``; nothing is written when anything fails.
+    ``progress``: called with the share of the work done (0 to 1) as the import goes.
     ``beside``: given the list's canonical columns (the rows written) just before the list file is
-    written, starts work on them (e.g. the COPY into a campaign database) and returns a function that
+    committed, starts work on them (e.g. the COPY into a campaign database) and returns a function that
     waits for it; its result is ``summary.beside`` (and no calling index is prepared)."""
-    shown = progress or (lambda _name: None)
-
-    def step(name: str) -> None:
-        _release_memory()
-        shown(name)
-
-    list_path, rejects_path = ws.list_path(list_name), ws.rejects_path(list_name)
+    list_path = ws.list_path(list_name)
     map_items = aliases.parse_maps(maps)
     encoding, delimiter = reading.check_encoding(encoding), reading.parse_delimiter(delimiter)
     exists = list_path.exists()
@@ -173,90 +168,178 @@ def _run_import(
             f"list '{list_name}' already exists ({_rel(list_path, ws.root)}) — pass --replace to replace it "
             "(recorded results stay linked by voter ID), or choose another --list name"
         )
-    src = reading.read_source(source, encoding, delimiter)
-    step("read")
-    summary = ImportSummary(str(source), list_path, rejects_path, rows=src.table.num_rows,
-                            encoding=src.encoding, delimiter=src.delimiter, dry_run=dry_run, replaced=exists)
-    mapping = aliases.resolve(src.columns, map_items, aliases.shown(str(source)))
-    col = dict(zip(src.columns, src.table.columns, strict=True))
-    n = src.table.num_rows
+    job = _Job(ws, source, list_name, map_items, exists, dry_run, prepare_calling, beside,
+               progress or (lambda _done: None))
+    src = reading.open_source(source, encoding, delimiter)
+    try:
+        return job.run(src)
+    except reading.NotUsual:  # found on the way (a line break in a value...): what was written is gone
+        return job.run(src.exact())
 
-    def text(name: str):
-        c = mapping.single.get(name)
-        return fields.clean(col[c]) if c else fields.blank(n)
 
-    if "first_name" in mapping.single or "last_name" in mapping.single:
-        first, last = text("first_name"), text("last_name")
-    else:
-        first, last = fields.split_name(col[mapping.single["name"]])
-    zip_ = fields.zip5(col[mapping.single["zip"]]) if "zip" in mapping.single else fields.blank(n)
-    step("map")
+@dataclass
+class _Written:
+    """What the parts written so far add up to."""
 
-    slots, count = _phones(mapping, col, summary)
-    step("phones")
+    rows: int = 0
+    tally: np.ndarray = field(default_factory=lambda: np.zeros(len(Reasons.TEXT), dtype=np.int64))
+    width: int = 0  # phones of the fullest kept row
+    kept: list[pa.Table] = field(default_factory=list)  # the canonical columns of the kept rows
+    first_line: int = 0  # the first row's line and why it was rejected (for ``_nothing_to_import``)
+    first_reason: str = ""
 
-    id_field = next((f for f in aliases.ID_FIELDS if f in mapping.single), None)
-    voter_id, system, source_id = ids.mapped_ids(mapping, col, first, last, slots, zip_)
-    reasons = Reasons(n)
-    no_name = _np(pc.and_(pc.equal(first, ""), pc.equal(last, "")))
-    reasons.code[no_name] = Reasons.NO_NAME
-    counts = count.to_numpy(zero_copy_only=False)
-    reasons.code[(counts == 0) & (reasons.code == 0)] = Reasons.NO_PHONE
-    firsts = ids.first_rows(voter_id)
-    dup = firsts != np.arange(n)
-    summary.duplicates = int(dup.sum())
-    if summary.duplicates:
+
+class _Job:
+    """One import: the source's parts mapped, cleaned, checked and written in turn, then what needs them all."""
+
+    def __init__(self, ws: Workspace, source: Path, list_name: str, map_items, exists: bool, dry_run: bool,
+                 prepare_calling: bool, beside, progress: Callable[[float], None]) -> None:
+        self.ws, self.source, self.list_name, self.map_items = ws, source, list_name, map_items
+        self.exists, self.dry_run, self.prepare_calling, self.beside = exists, dry_run, prepare_calling, beside
+        self.progress = progress
+
+    def run(self, src: reading.Source) -> ImportSummary:
+        ws, list_name = self.ws, self.list_name
+        list_path, rejects_path = ws.list_path(list_name), ws.rejects_path(list_name)
+        summary = ImportSummary(str(self.source), list_path, rejects_path, encoding=src.encoding,
+                                delimiter=src.delimiter, dry_run=self.dry_run, replaced=self.exists)
+        parts = iter(src.parts)
+        part = next(parts)  # first: the file may turn out not to be the usual kind (NotUsual) before its header counts
+        mapping = aliases.resolve(src.columns, self.map_items, aliases.shown(str(self.source)))
+        summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
+        self.mapping, self.summary = mapping, summary
+        self.unmapped = [c for c in src.columns if c not in mapping.used]
+        self.bound = max(1, len(mapping.phones))  # no row has more phones than phone columns
+        self.dnc = _dnc_values(ws)
+        self.seen = ids.FirstSeen()
+        done = _Written()
+        with nullcontext() if self.dry_run else writing.ListWriter(list_path, rejects_path) as out:
+            while part is not None:
+                following = next(parts, None)  # to know the last part
+                self._part(part, done, out, only=following is None and not done.rows)
+                _release_memory()
+                self.progress(0.9 * src.read[0])
+                part = following
+            self._finish(done, out)
+        self._after()
+        self.progress(1.0)
+        return summary
+
+    def _part(self, src: reading.SourceTable, done: _Written, out: writing.ListWriter | None, only: bool) -> None:
+        """Map, clean and check one part of the file, and write its rows (the list's and the rejected)."""
+        mapping, summary, n = self.mapping, self.summary, src.table.num_rows
+        col = dict(zip(src.columns, src.table.columns, strict=True))
+
+        def text(name: str):
+            c = mapping.single.get(name)
+            return fields.clean(col[c]) if c else fields.blank(n)
+
+        if "first_name" in mapping.single or "last_name" in mapping.single:
+            first, last_name = text("first_name"), text("last_name")
+        else:
+            first, last_name = fields.split_name(col[mapping.single["name"]])
+        zip_ = fields.zip5(col[mapping.single["zip"]]) if "zip" in mapping.single else fields.blank(n)
+        slots, count = _phones(mapping, col, summary)
+        voter_id, system, source_id = ids.mapped_ids(mapping, col, first, last_name, slots, zip_)
+        reasons = Reasons(n)
+        reasons.code[_np(pc.and_(pc.equal(first, ""), pc.equal(last_name, "")))] = Reasons.NO_NAME
+        counts = count.to_numpy(zero_copy_only=False)
+        reasons.code[(counts == 0) & (reasons.code == 0)] = Reasons.NO_PHONE
+        self._duplicates(voter_id, src.lines, reasons)
+        slots, counts = _remove_dnc(self.dnc, slots, counts, reasons.code, summary)
+        keep = reasons.code == 0
+        if not done.rows:
+            done.first_line, done.first_reason = int(src.lines[0]), reasons.text(np.arange(1))[0]
+        done.rows += n
+        done.tally += np.bincount(reasons.code, minlength=len(Reasons.TEXT))
+        done.width = max(done.width, int(counts[keep].max()) if keep.any() else 0)
+        width = max(1, done.width) if only else self.bound  # all in one part: the width is known
+        slots = [*slots, *(fields.blank(n) for _ in range(self.bound - len(slots)))][:width]
+        values = [voter_id, first, last_name, *slots, zip_, text("city"), pc.utf8_upper(text("state")),
+                  fields.language(text("language")) if "language" in mapping.single else fields.blank(n),
+                  text("age"), text("party"), system, source_id]
+        canonical = canonical_columns(width)
+        keep_mask = pa.array(keep)
+        done.kept.append(pa.table([c.filter(keep_mask) for c in values], names=canonical))
+        if out is None:
+            return
+        rejected = ~keep
+        if rejected.any():
+            # a filter works chunk by chunk; a take of a chunked table joins each column's chunks first
+            out.rejects(writing.rejects_table(src.table.filter(pa.array(rejected)), src.columns, src.lines[rejected],
+                                              pa.array(reasons.text(np.flatnonzero(rejected)), pa.string())))
+        names = [*canonical, *writing.output_names(canonical, self.unmapped)]
+        out.rows([*values, *(col[c] for c in self.unmapped)], names, keep, plain=src.plain)
+
+    def _duplicates(self, voter_id, lines: np.ndarray, reasons: Reasons) -> None:
+        """Mark the rows whose voter ID an earlier row (of this part or one before) has."""
+        first_lines = self.seen.first_lines(voter_id, lines)
+        dup = first_lines != lines
+        count = int(dup.sum())
+        self.summary.duplicates += count
+        if not count:
+            return
         dup_rows = np.flatnonzero(dup & (reasons.code == 0))
         reasons.code[dup_rows] = Reasons.DUPLICATE
         id_values = voter_id.take(pa.array(dup_rows)).to_pylist()
         for row, vid in zip(dup_rows.tolist(), id_values, strict=True):
-            reasons.duplicate[row] = f"{DUPLICATE} {vid} (first on line {src.lines[firsts[row]]})"
-    slots, counts = _remove_dnc(ws, slots, counts, reasons.code, summary)
-    step("ids")
+            reasons.duplicate[row] = f"{DUPLICATE} {vid} (first on line {first_lines[row]})"
 
-    keep = reasons.code == 0
-    summary.imported = int(keep.sum())
-    tally = np.bincount(reasons.code, minlength=len(Reasons.TEXT))
-    for code, label in enumerate(Reasons.TEXT[1:], start=1):
-        summary.rejected[label] = int(tally[code])
-    if not summary.imported and exists and not dry_run:
-        raise _nothing_to_import(aliases.shown(str(source)), summary, src.lines, reasons.text(np.arange(1)),
-                                 _rel(list_path, ws.root))
-    keep_mask = pa.array(keep)
-    width = max(1, int(counts[keep].max()) if summary.imported else 1)
-    summary.phone_columns = width
-    kept_slots = [s.filter(keep_mask) for s in slots[:width]]
-    summary.shared_numbers, summary.shared_voters = _shared(kept_slots)
+    def _finish(self, done: _Written, out: writing.ListWriter | None) -> None:
+        """The counts, the refusal of an empty replacement, and the work on all kept rows begun before the files
+        are committed."""
+        summary = self.summary
+        summary.rows = done.rows
+        for code, label in enumerate(Reasons.TEXT[1:], start=1):
+            summary.rejected[label] = int(done.tally[code])
+        summary.imported = int(done.tally[0])
+        if not summary.imported and self.exists and not self.dry_run:
+            raise _nothing_to_import(aliases.shown(str(self.source)), summary, np.array([done.first_line]),
+                                     [done.first_reason], _rel(summary.list_path, self.ws.root))
+        width = summary.phone_columns = max(1, done.width)
+        kept = _narrowed(done.kept, width)
+        done.kept = []
+        summary.shared_numbers, summary.shared_voters = _shared([kept.column(f"phone_{i}")
+                                                                for i in range(1, width + 1)])
+        self.calling = kept
+        if out is None:
+            return
+        out.narrow(width)
+        self.waiting: Callable[[], object] | None = None
+        if self.beside is not None:
+            self.waiting = self.beside(kept)
+        elif self.prepare_calling:
+            self.waiting = _prepare_calling_rows(self.ws, self.list_name, kept, np.ones(kept.num_rows, dtype=bool))
+
+    def _after(self) -> None:
+        """Once the files are committed: what keys itself to the list file, and the work begun beside."""
+        if self.dry_run:
+            return
+        summary, waiting = self.summary, self.waiting
+        if self.beside is not None:
+            summary.beside = waiting() if waiting else None
+            return
+        if waiting is None:
+            return
+        ws, list_name, kept = self.ws, self.list_name, self.calling
+        names = canonical_columns(summary.phone_columns)
+        _record_list(ws, list_name, _report_records(kept, np.ones(kept.num_rows, dtype=bool)),
+                     [*names, *writing.output_names(names, self.unmapped)])
+        summary.calling_rows = waiting()  # type: ignore[assignment]
+        _record_zones(ws, list_name, summary.calling_rows)
+
+
+def _narrowed(tables: list[pa.Table], width: int) -> pa.Table:
+    """The kept canonical columns of every part as one table, with ``width`` phone columns."""
     canonical = canonical_columns(width)
-    values = [voter_id, first, last, *slots[:width], zip_, text("city"),
-              pc.utf8_upper(text("state")), fields.language(text("language")) if "language" in mapping.single
-              else fields.blank(n), text("age"), text("party"), system, source_id]
-    unmapped = [c for c in src.columns if c not in mapping.used]
-    names = [*canonical, *writing.output_names(canonical, unmapped)]
-    summary.mapped = _describe(mapping, id_field)
-    if not dry_run:
-        rejected = ~keep
-        if rejected.any():
-            # a filter works chunk by chunk; a take of a chunked table joins each column's chunks first
-            table = writing.rejects_table(src.table.filter(pa.array(rejected)), src.columns, src.lines[rejected],
-                                          pa.array(reasons.text(np.flatnonzero(rejected)), pa.string()))
-            writing.write_table(rejects_path, table)
-        else:
-            writing.remove_stale(rejects_path)
-        if beside is not None:
-            waiting = beside(pa.table([c.filter(keep_mask) for c in values], names=canonical))
-            writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep, plain=src.plain)
-            summary.beside = waiting()
-        else:
-            calling = pa.table(values, names=canonical)
-            preparing = _prepare_calling_rows(ws, list_name, calling, keep) if prepare_calling else None
-            writing.write_rows(list_path, [*values, *(col[c] for c in unmapped)], names, keep, plain=src.plain)
-            if preparing is not None:  # while the calling index's part is still being written
-                _record_list(ws, list_name, _report_records(calling, keep), names)
-            summary.calling_rows = preparing() if preparing else None
-            _record_zones(ws, list_name, summary.calling_rows)
-    step("write")
-    return summary
+    if not tables:
+        return pa.table([fields.blank(0) for _ in canonical], names=canonical)
+    return pa.concat_tables([t.select(canonical) for t in tables])
+
+
+def _dnc_values(ws: Workspace) -> pa.Array | None:
+    dnc = read_dnc(ws.dnc_path)
+    return pa.array(sorted(dnc), pa.string()) if dnc else None
 
 
 @functools.cache
@@ -416,20 +499,20 @@ def _phones(mapping: aliases.Mapping, col: dict, summary: ImportSummary) -> tupl
     return phones.compact(candidates)
 
 
-def _remove_dnc(ws: Workspace, slots: list, counts: np.ndarray, reasons: np.ndarray,
+def _remove_dnc(value_set: pa.Array | None, slots: list, counts: np.ndarray, reasons: np.ndarray,
                 summary: ImportSummary) -> tuple[list, np.ndarray]:
-    """Numbers on the do-not-call list blanked; ``reasons`` (codes) marks the voters left without one."""
-    dnc = read_dnc(ws.dnc_path)
-    if not dnc:
+    """Numbers on the do-not-call list (``value_set``) blanked; ``reasons`` (codes) marks the voters left
+    without one."""
+    if value_set is None:
         return slots, counts
-    value_set = pa.array(sorted(dnc), pa.string())
+    removed = summary.dnc_removed
     open_rows = pa.array(reasons == 0)
     cleaned = []
     for slot in slots:
         hit = pc.and_(pc.is_in(slot, value_set=value_set), open_rows)
         summary.dnc_removed += pc.sum(hit).as_py() or 0
         cleaned.append(pc.if_else(hit, "", slot))
-    if not summary.dnc_removed:
+    if summary.dnc_removed == removed:
         return slots, counts
     slots, count = phones.compact(cleaned, dedupe=False)
     new_counts = count.to_numpy(zero_copy_only=False)

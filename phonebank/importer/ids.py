@@ -91,3 +91,61 @@ def _codes(ids) -> np.ndarray:
             and 0 < pc.min(lengths).as_py() and pc.max(lengths).as_py() <= _PACKED_DIGITS):
         return pc.cast(ids, pa.int64()).to_numpy() * 32 + lengths.to_numpy().astype(np.int64)
     return pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
+
+
+class FirstSeen:
+    """The line where each voter ID was first seen, over the parts of a file read a part at a time.
+
+    IDs of up to 17 digits are kept as integers (``_codes``' packing) in one sorted array, looked up with a
+    binary search; other IDs (letters, derived ``h`` ids) in a dictionary."""
+
+    def __init__(self) -> None:
+        self._codes = np.zeros(0, dtype=np.int64)  # sorted
+        self._code_lines = np.zeros(0, dtype=np.int64)
+        self._others: dict[str, int] = {}
+
+    def first_lines(self, ids, lines: np.ndarray) -> np.ndarray:
+        """For each row of a part (``lines``: where each starts), the line of the first row with its id — in
+        this part or an earlier one; its own line when it is the first. The part's new ids are remembered."""
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        firsts = first_rows(ids)
+        unique = np.flatnonzero(firsts == np.arange(len(firsts)))
+        found = lines[unique].copy()
+        values = ids.take(pa.array(unique)).fill_null("")
+        lengths = pc.binary_length(values)
+        packable = _np_bool(pc.and_(pc.and_(pc.ascii_is_decimal(values), pc.greater(lengths, 0)),
+                                    pc.less_equal(lengths, _PACKED_DIGITS)))
+        if packable.any():
+            at = np.flatnonzero(packable)
+            numbers = values.filter(pa.array(packable))
+            codes = pc.cast(numbers, pa.int64()).to_numpy() * 32 + lengths.filter(pa.array(packable)).to_numpy()
+            found[at] = self._numbers(codes.astype(np.int64), found[at])
+        if not packable.all():
+            at = np.flatnonzero(~packable)
+            others = values.filter(pa.array(~packable)).to_pylist()
+            seen = self._others
+            found[at] = [seen.setdefault(value, line) for value, line in zip(others, found[at].tolist(), strict=True)]
+        first_line = np.empty(len(firsts), dtype=np.int64)
+        first_line[unique] = found
+        return first_line[firsts]
+
+    def _numbers(self, codes: np.ndarray, lines: np.ndarray) -> np.ndarray:
+        """The first line of each (distinct) packed id: an earlier part's, else ``lines``; the new ones kept."""
+        at = np.searchsorted(self._codes, codes)
+        hit = at < len(self._codes)
+        hit[hit] = self._codes[at[hit]] == codes[hit]
+        out = lines.copy()
+        out[hit] = self._code_lines[at[hit]]
+        new = ~hit
+        if new.any():
+            order = np.argsort(codes[new], kind="stable")
+            new_codes, new_lines = codes[new][order], lines[new][order]
+            where = np.searchsorted(self._codes, new_codes)
+            self._codes = np.insert(self._codes, where, new_codes)
+            self._code_lines = np.insert(self._code_lines, where, new_lines)
+        return out
+
+
+def _np_bool(mask) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)

@@ -14,6 +14,7 @@ import io
 import re
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,8 +88,86 @@ def _decodes_text(encoding: str) -> bool:
     return True
 
 
+@dataclass
+class Source:
+    """A voter file opened for reading a part at a time: its columns and how it is written, then the parts.
+
+    ``parts`` may raise ``NotUsual`` at any point (up to after its last part): the file is then read again
+    by ``exact()``, and whatever the parts already gave is to be discarded."""
+
+    columns: list[str]
+    encoding: str
+    delimiter: str
+    parts: Iterator[SourceTable]
+    read: list[float]  # share of the file read so far, updated before each part is handed out
+    exact: Callable[[], Source]
+
+
+NotUsual = arrow_read.NotUsual
+PART_ROWS = 1 << 18  # rows per part: about 30 MB of a VAN file, 70 MB of a 71-column one
+
+
 def read_source(path: Path, encoding: str | None = None, delimiter: str | None = None) -> SourceTable:
     """Read ``path`` as a table of strings; raise ImportFailed with a one-line fix on bad input."""
+    opened = _open(path, encoding, delimiter)
+    if isinstance(opened, SourceTable):
+        return opened
+    shown, explicit, encoding, guess, delimiter, head, names = opened
+    fast = arrow_read.read_fast(path, guess, delimiter, names) if names else None
+    if fast is None or names is None:  # not the usual file: the exact path names the line of any problem
+        return _read_exact(path, shown, encoding, explicit, delimiter, head)
+    table, lines, plain = fast
+    return _finish(table, names, lines, guess, delimiter, shown, plain=plain)
+
+
+def open_source(path: Path, encoding: str | None = None, delimiter: str | None = None,
+                part_rows: int | None = None) -> Source:
+    """``path`` opened for reading a part at a time (the usual file), or read whole (a workbook, a pipe,
+    and the files only the exact path reads); raise ImportFailed with a one-line fix on bad input."""
+    opened = _open(path, encoding, delimiter)
+    if isinstance(opened, SourceTable):
+        return _whole(opened)
+    shown, explicit, encoding, guess, delimiter, head, names = opened
+
+    def exact() -> Source:
+        return _whole(_read_exact(path, shown, encoding, explicit, delimiter, head))
+
+    if names is None:
+        return exact()
+    read = [0.0]
+    parts = arrow_read.read_parts(path, guess, delimiter, names, part_rows or PART_ROWS, read)
+    return Source(names, guess, delimiter, _finished_parts(parts, names, guess, delimiter, shown), read, exact)
+
+
+def _whole(table: SourceTable) -> Source:
+    """A file read whole, as a source of one part."""
+    return Source(table.columns, table.encoding, table.delimiter, iter([table]), [1.0],
+                  lambda: _whole(table))
+
+
+def _finished_parts(parts: Iterator[tuple[pa.Table, np.ndarray, bool]], columns: list[str], encoding: str,
+                    delimiter: str, shown: str) -> Iterator[SourceTable]:
+    """The fast reader's parts without blank rows, each value's size checked (a value too big sends the file to
+    the exact path, which names its line even after a line break in an earlier value)."""
+    rows = 0
+    for table, lines, plain in parts:
+        keep = _non_blank(table)
+        if keep is not None:
+            table, lines = table.filter(keep), lines[np.asarray(keep)]
+        if not table.num_rows:
+            continue
+        if _too_big(table) is not None:
+            raise NotUsual("a value too big")
+        rows += table.num_rows
+        yield SourceTable(table, columns, lines, encoding, delimiter, plain)
+    if not rows:
+        raise ImportFailed(f"{shown}: only a header row, no voters — {_FIX_EXPORT}, with the voter rows")
+
+
+def _open(path: Path, encoding: str | None, delimiter: str | None
+          ) -> SourceTable | tuple[str, bool, str, str, str, bytes, list[str] | None]:
+    """A file read whole (a workbook, a pipe), or what reading it needs: (name as shown, whether the encoding
+    was given, encoding, the encoding to read with, delimiter, first bytes, header names or None)."""
     shown = _shown(str(path))
     if path.is_dir():
         raise UsageProblem(f"{shown}: is a folder, not a file — give the path of the exported voter file")
@@ -124,12 +203,7 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
         with open(path, "rb") as fh:
             first_line = fh.read(1 << 24).decode(guess, "replace").split("\n", 1)[0]
     _check_column_count(first_line, delimiter, shown)
-    names = arrow_read.header_names(first_line, delimiter)
-    fast = arrow_read.read_fast(path, guess, delimiter, names) if names else None
-    if fast is None or names is None:  # not the usual file: the exact path names the line of any problem
-        return _read_exact(path, shown, encoding, explicit, delimiter, head)
-    table, lines, plain = fast
-    return _finish(table, names, lines, guess, delimiter, shown, plain=plain)
+    return shown, explicit, encoding, guess, delimiter, head, arrow_read.header_names(first_line, delimiter)
 
 
 def _utf8_prefix(head: bytes) -> bool:
@@ -346,15 +420,23 @@ def _non_blank(table: pa.Table) -> pa.ChunkedArray | None:
 
 
 def _check_field_sizes(table: pa.Table, columns: list[str], lines: np.ndarray, shown: str) -> None:
-    for name, col in zip(columns, table.columns, strict=True):
+    found = _too_big(table)
+    if found is not None:
+        column, row, size = found
+        raise ImportFailed(
+            f"{shown}:{lines[row]}: column {columns[column]!r} holds a {size:,}-byte value (at most "
+            f"{MAX_FIELD_BYTES:,}) — that is not voter data; fix or delete that row, or re-export the list"
+        )
+
+
+def _too_big(table: pa.Table) -> tuple[int, int, int] | None:
+    """(column, row, size) of the first value over MAX_FIELD_BYTES found, or None."""
+    for column, col in enumerate(table.columns):
         sizes = pc.binary_length(col)
         if pc.max(sizes).as_py() > MAX_FIELD_BYTES:
             row = pc.index(pc.greater(sizes, MAX_FIELD_BYTES), True).as_py()
-            size = sizes[row].as_py()
-            raise ImportFailed(
-                f"{shown}:{lines[row]}: column {name!r} holds a {size:,}-byte value (at most {MAX_FIELD_BYTES:,}) "
-                "— that is not voter data; fix or delete that row, or re-export the list"
-            )
+            return column, row, sizes[row].as_py()
+    return None
 
 
 def _check_column_count(sample: str, delimiter: str, shown: str) -> None:

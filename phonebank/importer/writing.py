@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -31,41 +32,93 @@ def output_names(canonical: list[str], source_columns: list[str]) -> list[str]:
     return names
 
 
-def write_table(path: Path, table: pa.Table) -> None:
-    with atomic_write(path, "wb") as fh:
-        pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=True))
+class ListWriter:
+    """The call list and rejects files of an import, written a part of the source at a time into private
+    temporary files; on leaving the ``with`` block without an error the rejects file (or, none rejected, the
+    stale one removed) and then the list take their places, and on an error both are gone.
 
+    The list: a part whose source is plain (``reading.SourceTable.plain``: no value or name holds a character
+    a CSV file must quote) is written without quotes (a fifth smaller, in two thirds of the time); should a
+    value need quotes after all, that part is written again quoted. Other parts have every value in quotes:
+    quoting only the values that need it was tried, and finding those values cost more than pyarrow's writer
+    spends on all of them. A CSV reader reads both the same."""
 
-def write_rows(path: Path, columns: list, names: list[str], keep: np.ndarray, batch: int = 1 << 18,
-               plain: bool = False) -> None:
-    """Write the rows of ``columns`` where ``keep`` is true, a batch at a time (no full filtered copy).
+    def __init__(self, list_path: Path, rejects_path: Path, batch: int = 1 << 18) -> None:
+        self.list_path, self.rejects_path, self.batch = list_path, rejects_path, batch
+        self.names: list[str] | None = None
+        self._rejects_schema: pa.Schema | None = None
 
-    ``plain``: no value or name holds a character a CSV file must quote (the source had none:
-    ``reading.SourceTable.plain``) — then nothing is quoted (a fifth smaller file, written in two thirds of
-    the time); should a value need quotes after all, the file is written again quoted. Otherwise pyarrow's
-    writer puts every value in quotes: quoting only the values that need it was tried, and finding those
-    values cost more than the writer spends on all of them."""
-    with atomic_write(path, "wb") as fh:
+    def __enter__(self) -> ListWriter:
+        self._files = ExitStack()
+        self._list = self._files.enter_context(atomic_write(self.list_path, "w+b"))
+        return self
+
+    def __exit__(self, kind, error, trace) -> bool | None:
+        if kind is None and self._rejects_schema is None:
+            remove_stale(self.rejects_path)
+        return self._files.__exit__(kind, error, trace)  # the rejects file (entered last) first, then the list
+
+    def rows(self, columns: list, names: list[str], keep: np.ndarray, plain: bool = False) -> None:
+        """Add the rows of ``columns`` where ``keep`` is true (the header with the first rows)."""
+        schema = pa.schema([(name, pa.string()) for name in names])
+        header = self.names is None
+        self.names = names
         if plain:
             try:
-                _write_batches(fh, columns, names, keep, batch, "none")
+                self._list.write(_csv_bytes(columns, schema, keep, self.batch, header, "none"))
                 return
             except pa.ArrowInvalid:  # a structural character after all: quote
-                fh.seek(0)
-                fh.truncate()
-        _write_batches(fh, columns, names, keep, batch, "needed")
+                pass
+        self._list.write(_csv_bytes(columns, schema, keep, self.batch, header, "needed"))
+
+    def rejects(self, table: pa.Table) -> None:
+        """Add rows to the rejects file (``rejects_table``)."""
+        if self._rejects_schema is None:
+            self._rejects = self._files.enter_context(atomic_write(self.rejects_path, "wb"))
+            self._rejects_schema = table.schema
+        self._rejects.write(_csv_bytes(table.columns, self._rejects_schema, None, self.batch,
+                                       self._rejects.tell() == 0, "needed"))
+
+    def narrow(self, width: int) -> None:
+        """Drop the phone columns past ``width`` from the list written so far (a file read in parts writes as
+        many phone columns as the source has, until the last part shows how many the voters use)."""
+        names = self.names or []
+        drop = [n for n in names if (m := PHONE_COLUMN.match(n)) and int(m.group(1)) > width]
+        if not drop:
+            return
+        self._list.flush()
+        self._list.seek(0)
+        written = self._list.read()
+        table = pcsv.read_csv(
+            pa.BufferReader(written),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                               strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                               null_values=[]),
+        ).drop_columns(drop)
+        del written
+        self._list.seek(0)
+        self._list.truncate()
+        self.names = table.column_names
+        schema = pa.schema([(name, pa.string()) for name in self.names])
+        self._list.write(_csv_bytes(table.columns, schema, None, self.batch, True, "needed"))
 
 
-def _write_batches(fh, columns: list, names: list[str], keep: np.ndarray, batch: int, quoting: str) -> None:
-    schema = pa.schema([(name, pa.string()) for name in names])
-    with pcsv.CSVWriter(fh, schema, write_options=pcsv.WriteOptions(quoting_style=quoting)) as writer:
-        for start in range(0, max(len(keep), 1), batch):
-            part = keep[start:start + batch]
+def _csv_bytes(columns: list, schema: pa.Schema, keep: np.ndarray | None, batch: int, header: bool,
+               quoting: str) -> pa.Buffer:
+    """The rows of ``columns`` (those where ``keep`` is true) as CSV, a batch at a time (no full filtered copy)."""
+    sink = pa.BufferOutputStream()
+    n = len(columns[0]) if columns else 0
+    with pcsv.CSVWriter(sink, schema, write_options=pcsv.WriteOptions(include_header=header,
+                                                                      quoting_style=quoting)) as writer:
+        for start in range(0, max(n, 1), batch):
             cells = [c.slice(start, batch) for c in columns]
-            if not part.all():
+            part = None if keep is None else keep[start:start + batch]
+            if part is not None and not part.all():
                 mask = pa.array(part)
                 cells = [c.filter(mask) for c in cells]
             writer.write_table(pa.table(cells, schema=schema))
+    return sink.getvalue()
 
 
 def neutralize(values):
