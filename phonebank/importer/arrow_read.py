@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 BLOCK_BYTES = 1 << 22
+USE_THREADS = True
 
 
 class _NoPandas:
@@ -186,7 +187,7 @@ def _open_csv(stream: Utf8Stream, delimiter: str, names: list[str]):
     try:
         return pacsv.open_csv(
             stream,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES, use_threads=USE_THREADS),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                             ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(

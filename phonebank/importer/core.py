@@ -204,7 +204,7 @@ class _Job:
         summary = ImportSummary(str(self.source), list_path, rejects_path, encoding=src.encoding,
                                 delimiter=src.delimiter, dry_run=self.dry_run, replaced=self.exists)
         parts = iter(src.parts)
-        part = next(parts)  # first: the file may turn out not to be the usual kind (NotUsual) before its header counts
+        part: reading.SourceTable | None = next(parts)  # first: the file may turn out not to be the usual kind (NotUsual) before its header counts
         mapping = aliases.resolve(src.columns, self.map_items, aliases.shown(str(self.source)))
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
         self.mapping, self.summary = mapping, summary

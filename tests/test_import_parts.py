@@ -1,0 +1,200 @@
+"""A voter file read a part at a time (``reading.open_source``) imports exactly as one read whole: the same list
+(values, columns, phone columns), the same rejects with the same lines and reasons, the same counts — with
+duplicates, do-not-call numbers and quotes spread over parts, and files that only show at their end that the
+exact path must read them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from phonebank.importer import arrow_read, core, ids, reading, run_import
+from phonebank.workspace import Workspace
+
+HEADER = ["Voter File VANID", "FirstName", "LastName", "Home Phone", "IsHomePhoneACellExchange", "Cell Phone",
+          "Work Phone", "Address", "Zip5", "Notes"]
+AREAS = (213, 323, 310, 818, 626, 562, 661, 747)
+
+
+def _phone(k: int) -> str:
+    return f"({AREAS[k % len(AREAS)]}) 555-01{k // len(AREAS) % 100:02d}"
+
+
+def _rows(count: int = 300, work: bool = True, comma_from: int = 240) -> list[list[str]]:
+    rows = []
+    for i in range(count):
+        voter_id = f"AB{i}" if i % 50 == 7 else str(1000 + i)
+        if i % 37 == 5 and i >= 200:
+            voter_id = str(1000 + i - 200)  # the id of a row in an earlier part
+        if i == 291:
+            voter_id = "AB7"
+        first, last = ("", "") if i % 41 == 3 else (f"Ana{i}", "Peña" if i % 2 else "Kim")
+        home, cell, office = _phone(i), _phone(i + 3) if i % 3 else "", _phone(i + 5) if work and i % 4 == 0 else ""
+        if i % 43 == 4:
+            home = cell = office = ""
+        if i % 29 == 6:
+            home, cell, office = "555-1234", "", ""
+        if i % 60 == 10:
+            cell = home  # the same number twice: kept once
+        address = f"{i} Main St, Apt {i % 7}" if i > comma_from else f"{i} Main St"
+        notes = '=SUM(A1)' if i % 41 == 3 else ('say "hola"' if i == count - 20 else "")
+        rows.append([voter_id, first, last, home, str(i % 2), cell, office, address, f"9{i % 100:04d}", notes])
+    return rows
+
+
+def _write(path: Path, rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8",
+           blank_at: int | None = None) -> Path:
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for i, row in enumerate(rows):
+            if i == blank_at:
+                fh.write("\r\n")
+            writer.writerow(row)
+    return path
+
+
+def _workspace(root: Path, dnc: list[str] = ()) -> Workspace:
+    (root / "lists").mkdir(parents=True)
+    (root / "results").mkdir()
+    (root / "scripts.yaml").write_text((Path(__file__).resolve().parent.parent / "scripts.yaml").read_text())
+    if dnc:
+        (root / "do-not-call.csv").write_text(
+            "phone,added_at,source,reason,row_id\n" + "".join(f"{p},2017-03-01T10:00:00-08:00,import,,\n" for p in dnc))
+    return Workspace(root)
+
+
+def _read(path: Path) -> list[list[str]] | None:
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def _import(root: Path, source: Path, parts: bool, monkeypatch, dnc: list[str] = (), **options):
+    """(summary lines, list rows, rejects rows, how many parts were worked on) of one import."""
+    ws = _workspace(root, dnc)
+    seen: list[int] = []
+    real = core._Job._part
+
+    def counted(self, part, *args, **kwargs):
+        seen.append(part.table.num_rows)
+        return real(self, part, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(core._Job, "_part", counted)
+        if parts:
+            patch.setattr(arrow_read, "BLOCK_BYTES", 1024)
+            patch.setattr(reading, "PART_ROWS", 25)
+        summary = run_import(ws, source, "t", **options)
+    return ([line.replace(str(source), "SOURCE") for line in summary.lines(root)], _read(ws.list_path("t")), _read(ws.rejects_path("t")), len(seen), summary)
+
+
+def _same(tmp_path: Path, source: Path, monkeypatch, **options):
+    whole = _import(tmp_path / "whole", source, False, monkeypatch, **options)
+    parted = _import(tmp_path / "parted", source, True, monkeypatch, **options)
+    assert whole[3] == 1 and parted[3] > 4  # read whole, then in many parts
+    assert parted[:3] == whole[:3]
+    return parted
+
+
+@pytest.mark.parametrize("layout", ["utf-8 comma", "utf-16 tab", "cp1252 semicolon"])
+def test_parts_import_as_the_whole_file(tmp_path: Path, monkeypatch, layout: str) -> None:
+    encoding, delimiter = {"utf-8 comma": ("utf-8", ","), "utf-16 tab": ("utf-16", "\t"),
+                           "cp1252 semicolon": ("cp1252", ";")}[layout]
+    source = _write(tmp_path / "voters.csv", _rows(), delimiter, encoding, blank_at=100)
+    lines, rows, rejects, _, summary = _same(tmp_path, source, monkeypatch, dnc=["+12135550101", "+13235550102"])
+    assert rows[0][:6] == ["voter_id", "first_name", "last_name", "phone_1", "phone_2", "phone_3"]
+    reasons = [r[1] for r in rejects[1:]]
+    assert "duplicate voter ID 1027 (first on line 29)" in reasons  # row 227 repeats row 27, parts apart
+    assert "duplicate voter ID 1064 (first on line 66)" in reasons
+    assert "duplicate voter ID AB7 (first on line 9)" in reasons
+    assert {"no name", "no valid phone", "all phones on DNC"} & set(reasons) == {"no name", "no valid phone"}
+    assert summary.duplicates == 3 and summary.dnc_removed >= 2
+    assert [r[-1] for r in rejects[1:] if r[1] == "no name"][0] == "'=SUM(A1)"  # formula-safe, part by part
+
+
+def test_a_late_comma_quotes_only_the_parts_from_there(tmp_path: Path, monkeypatch) -> None:
+    source = _write(tmp_path / "voters.csv", _rows(2000, comma_from=1900))  # the reader reads ahead 64 kB
+    _same(tmp_path, source, monkeypatch)
+    text = (tmp_path / "parted" / "lists" / "t.csv").read_text(encoding="utf-8").splitlines()
+    assert not text[1].startswith('"') and text[-1].startswith('"')  # a CSV reader reads both the same (above)
+
+
+def test_phone_columns_no_voter_fills_are_dropped_at_the_end(tmp_path: Path, monkeypatch) -> None:
+    """Three phone columns, but no voter has a work phone: two phone columns, as when read whole."""
+    source = _write(tmp_path / "voters.csv", _rows(work=False))
+    _, rows, _, _, summary = _same(tmp_path, source, monkeypatch)
+    assert summary.phone_columns == 2 and "phone_3" not in rows[0]
+
+
+def test_a_line_break_in_the_last_part_rereads_by_the_exact_path(tmp_path: Path, monkeypatch) -> None:
+    rows = _rows()
+    rows[-1][7] = "12 Main St\nApt 4"  # the line numbers of the rows after it (none) and of the rejects hold
+    rows[-3][1] = ""
+    rows[-3][2] = ""
+    source = _write(tmp_path / "voters.csv", rows)
+    _same(tmp_path, source, monkeypatch)
+
+
+def test_a_ragged_row_in_a_late_part_is_named_by_its_line(tmp_path: Path, monkeypatch) -> None:
+    from phonebank.errors import ImportFailed
+
+    source = _write(tmp_path / "voters.csv", _rows())
+    with open(source, "a", encoding="utf-8") as fh:
+        fh.write("9999,Ana,Kim,(213) 555-0100,0,,,x,90001,,extra,extra\r\n")
+    ws = _workspace(tmp_path / "w")
+    monkeypatch.setattr(arrow_read, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(reading, "PART_ROWS", 25)
+    with pytest.raises(ImportFailed, match=r"voters.csv:302: 12 fields but the header has 10"):
+        run_import(ws, source, "t")
+    assert list((tmp_path / "w" / "lists").iterdir()) == []
+
+
+def test_replacing_with_a_file_whose_every_row_is_rejected_keeps_the_list(tmp_path: Path, monkeypatch) -> None:
+    from phonebank.errors import ImportFailed
+
+    ws = _workspace(tmp_path / "w")
+    good = _write(tmp_path / "good.csv", _rows(30))
+    run_import(ws, good, "t")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "w" / "lists").iterdir()}
+    bad = _write(tmp_path / "bad.csv", [[r[0], "", "", *r[3:]] for r in _rows()])
+    monkeypatch.setattr(arrow_read, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(reading, "PART_ROWS", 25)
+    with pytest.raises(ImportFailed, match=r"all 300 rows were rejected \(300 no name; line 2: no name\)"):
+        run_import(ws, bad, "t", replace=True)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "w" / "lists").iterdir()} == before
+
+
+def test_derived_ids_repeat_across_parts(tmp_path: Path, monkeypatch) -> None:
+    """No ID column: the derived ids (name, phones, zip) of a row repeated 250 rows on are caught."""
+    rows = [r[1:] for r in _rows()]
+    rows[260] = list(rows[10])
+    path = tmp_path / "voters.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([HEADER[1:], *rows])
+    _, _, rejects, _, summary = _same(tmp_path, path, monkeypatch)
+    assert any(r[1].startswith("duplicate voter ID h") and r[1].endswith("(first on line 12)") for r in rejects)
+
+
+def test_the_calling_index_and_report_records_match(tmp_path: Path, monkeypatch) -> None:
+    source = _write(tmp_path / "voters.csv", _rows())
+    whole = _import(tmp_path / "whole", source, False, monkeypatch)[4].calling_rows
+    parted = _import(tmp_path / "parted", source, True, monkeypatch)[4].calling_rows
+    assert whole is not None and parted is not None
+    assert list(whole.zones) == list(parted.zones) and whole.zone_keys == parted.zone_keys
+    assert whole.dead == parted.dead
+
+
+def test_first_seen_across_parts() -> None:
+    seen = ids.FirstSeen()
+    first = seen.first_lines(pa.array(["7", "007", "AB", "7", "x1"]), np.array([2, 3, 4, 5, 6]))
+    assert first.tolist() == [2, 3, 4, 2, 6]
+    second = seen.first_lines(pa.array(["007", "9", "AB", "9", "12345678901234567890"]), np.array([7, 8, 9, 10, 11]))
+    assert second.tolist() == [3, 8, 4, 8, 11]
+    third = seen.first_lines(pa.array(["12345678901234567890", "7"]), np.array([12, 13]))
+    assert third.tolist() == [11, 2]
