@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-BLOCK_BYTES = 1 << 22
+BLOCK_BYTES = 1 << 20  # the reader reads up to 32 blocks ahead
 USE_THREADS = True
 
 

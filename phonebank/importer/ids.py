@@ -65,7 +65,10 @@ def mapped_ids(mapping, col: dict, first, last, phones: list, zip_):
 
 def first_rows(ids) -> np.ndarray:
     """For each row, the index of the first row with the same id (itself when it is the first)."""
-    codes = _codes(ids)
+    return _first_rows(_codes(ids))
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     starts = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]] if len(codes) else np.zeros(0, bool)
@@ -77,20 +80,29 @@ def first_rows(ids) -> np.ndarray:
 
 def _codes(ids) -> np.ndarray:
     """Equal codes if and only if equal ids: numeric ids of up to 17 digits as integers (little memory),
-    others dictionary-encoded.
+    others dictionary-encoded."""
+    ids = _filled(ids)
+    packed = _packed(ids)
+    return packed if packed is not None else pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
+
+
+def _filled(ids) -> pa.Array:
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    return ids.fill_null("") if ids.null_count else ids
+
+
+def _packed(ids: pa.Array) -> np.ndarray | None:
+    """Every id as an integer when all are numeric with up to 17 digits, else None.
 
     "007" and "7" differ, so the length is folded in: value * 32 + length. That is exact only while
     it fits in int64 — 10**17 * 32 < 2**63, but 18-digit values would wrap around and collide — so
     longer ids take the dictionary path."""
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
-    if ids.null_count:
-        ids = ids.fill_null("")
     lengths = pc.binary_length(ids)
     if (len(ids) and pc.all(pc.ascii_is_decimal(ids)).as_py()
             and 0 < pc.min(lengths).as_py() and pc.max(lengths).as_py() <= _PACKED_DIGITS):
         return pc.cast(ids, pa.int64()).to_numpy() * 32 + lengths.to_numpy().astype(np.int64)
-    return pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
+    return None
 
 
 class FirstSeen:
@@ -107,12 +119,22 @@ class FirstSeen:
     def first_lines(self, ids, lines: np.ndarray) -> np.ndarray:
         """For each row of a part (``lines``: where each starts), the line of the first row with its id — in
         this part or an earlier one; its own line when it is the first. The part's new ids are remembered."""
-        if isinstance(ids, pa.ChunkedArray):
-            ids = ids.combine_chunks()
-        firsts = first_rows(ids)
+        ids = _filled(ids)
+        packed = _packed(ids)
+        firsts = _first_rows(packed if packed is not None else pc.dictionary_encode(ids).indices.to_numpy(
+            zero_copy_only=False))
         unique = np.flatnonzero(firsts == np.arange(len(firsts)))
-        found = lines[unique].copy()
-        values = ids.take(pa.array(unique)).fill_null("")
+        if packed is not None:  # the usual case: every id a number
+            found = self._numbers(packed[unique], lines[unique])
+        else:
+            found = self._mixed(ids.take(pa.array(unique)), lines[unique])
+        first_line = np.empty(len(firsts), dtype=np.int64)
+        first_line[unique] = found
+        return first_line[firsts]
+
+    def _mixed(self, values: pa.Array, lines: np.ndarray) -> np.ndarray:
+        """``_numbers`` for distinct ids some of which are not numbers."""
+        found = lines.copy()
         lengths = pc.binary_length(values)
         packable = _np_bool(pc.and_(pc.and_(pc.ascii_is_decimal(values), pc.greater(lengths, 0)),
                                     pc.less_equal(lengths, _PACKED_DIGITS)))
@@ -126,9 +148,7 @@ class FirstSeen:
             others = values.filter(pa.array(~packable)).to_pylist()
             seen = self._others
             found[at] = [seen.setdefault(value, line) for value, line in zip(others, found[at].tolist(), strict=True)]
-        first_line = np.empty(len(firsts), dtype=np.int64)
-        first_line[unique] = found
-        return first_line[firsts]
+        return found
 
     def _numbers(self, codes: np.ndarray, lines: np.ndarray) -> np.ndarray:
         """The first line of each (distinct) packed id: an earlier part's, else ``lines``; the new ones kept."""

@@ -104,7 +104,7 @@ class Source:
 
 
 NotUsual = arrow_read.NotUsual
-PART_ROWS = 1 << 18  # rows per part: about 30 MB of a VAN file, 70 MB of a 71-column one
+PART_ROWS = 1 << 17  # rows per part: about 20 MB of a VAN file, 50 MB of a 71-column one
 
 
 def read_source(path: Path, encoding: str | None = None, delimiter: str | None = None) -> SourceTable:
@@ -136,7 +136,23 @@ def open_source(path: Path, encoding: str | None = None, delimiter: str | None =
         return exact()
     read = [0.0]
     parts = arrow_read.read_parts(path, guess, delimiter, names, part_rows or PART_ROWS, read)
-    return Source(names, guess, delimiter, _finished_parts(parts, names, guess, delimiter, shown), read, exact)
+    finished = _finished_parts(parts, names, guess, delimiter, shown)
+    return Source(names, guess, delimiter, _read_ahead(finished), read, exact)
+
+
+def _read_ahead(parts: Iterator[SourceTable]) -> Iterator[SourceTable]:
+    """``parts``, the next one read in a thread while the one handed out is worked on (pyarrow's parser leaves
+    the GIL: the two cores share the work); what reading raises is raised here, in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="phonebank-read") as pool:
+        coming = pool.submit(next, parts, None)
+        try:
+            while (part := coming.result()) is not None:
+                coming = pool.submit(next, parts, None)
+                yield part
+        finally:
+            coming.cancel()
 
 
 def _whole(table: SourceTable) -> Source:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -47,13 +49,26 @@ class ListWriter:
         self.list_path, self.rejects_path, self.batch = list_path, rejects_path, batch
         self.names: list[str] | None = None
         self._rejects_schema: pa.Schema | None = None
+        self._pending: list[Future] = []
 
     def __enter__(self) -> ListWriter:
         self._files = ExitStack()
         self._list = self._files.enter_context(atomic_write(self.list_path, "w+b"))
+        # pyarrow's writer leaves the GIL: a part is written while the next one is worked out
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phonebank-write")
         return self
 
     def __exit__(self, kind, error, trace) -> bool | None:
+        try:
+            if kind is None:
+                self._wait(0)
+            else:
+                for future in self._pending:
+                    future.cancel()
+            self._thread.shutdown(wait=True)
+        except BaseException:
+            self._files.__exit__(*sys.exc_info())
+            raise
         if kind is None and self._rejects_schema is None:
             remove_stale(self.rejects_path)
         return self._files.__exit__(kind, error, trace)  # the rejects file (entered last) first, then the list
@@ -63,21 +78,38 @@ class ListWriter:
         schema = pa.schema([(name, pa.string()) for name in names])
         header = self.names is None
         self.names = names
-        if plain:
-            try:
-                self._list.write(_csv_bytes(columns, schema, keep, self.batch, header, "none"))
-                return
-            except pa.ArrowInvalid:  # a structural character after all: quote
-                pass
-        self._list.write(_csv_bytes(columns, schema, keep, self.batch, header, "needed"))
+        fh, batch = self._list, self.batch
+
+        def write() -> None:
+            if plain:
+                start = fh.tell()
+                try:
+                    _write_csv(fh, columns, schema, keep, batch, header, "none")
+                    return
+                except pa.ArrowInvalid:  # a structural character after all: write the part again, quoted
+                    fh.seek(start)
+                    fh.truncate()
+            _write_csv(fh, columns, schema, keep, batch, header, "needed")
+
+        self._submit(write)
 
     def rejects(self, table: pa.Table) -> None:
         """Add rows to the rejects file (``rejects_table``)."""
-        if self._rejects_schema is None:
+        header = self._rejects_schema is None
+        if header:
             self._rejects = self._files.enter_context(atomic_write(self.rejects_path, "wb"))
             self._rejects_schema = table.schema
-        self._rejects.write(_csv_bytes(table.columns, self._rejects_schema, None, self.batch,
-                                       self._rejects.tell() == 0, "needed"))
+        fh, schema, batch = self._rejects, self._rejects_schema, self.batch
+        self._submit(lambda: _write_csv(fh, table.columns, schema, None, batch, header, "needed"))
+
+    def _submit(self, write) -> None:
+        self._wait(2)  # at most about two parts waiting: the memory stays bounded
+        self._pending.append(self._thread.submit(write))
+
+    def _wait(self, left: int) -> None:
+        """Wait for the writes submitted until at most ``left`` are pending (raising what one raised)."""
+        while len(self._pending) > left:
+            self._pending.pop(0).result()
 
     def narrow(self, width: int) -> None:
         """Drop the phone columns past ``width`` from the list written so far (a file read in parts writes as
@@ -86,6 +118,7 @@ class ListWriter:
         drop = [n for n in names if (m := PHONE_COLUMN.match(n)) and int(m.group(1)) > width]
         if not drop:
             return
+        self._wait(0)
         self._list.flush()
         self._list.seek(0)
         written = self._list.read()
@@ -101,16 +134,16 @@ class ListWriter:
         self._list.truncate()
         self.names = table.column_names
         schema = pa.schema([(name, pa.string()) for name in self.names])
-        self._list.write(_csv_bytes(table.columns, schema, None, self.batch, True, "needed"))
+        _write_csv(self._list, table.columns, schema, None, self.batch, True, "needed")
 
 
-def _csv_bytes(columns: list, schema: pa.Schema, keep: np.ndarray | None, batch: int, header: bool,
-               quoting: str) -> pa.Buffer:
-    """The rows of ``columns`` (those where ``keep`` is true) as CSV, a batch at a time (no full filtered copy)."""
-    sink = pa.BufferOutputStream()
+def _write_csv(fh, columns: list, schema: pa.Schema, keep: np.ndarray | None, batch: int, header: bool,
+               quoting: str) -> None:
+    """Write the rows of ``columns`` (those where ``keep`` is true) as CSV, a batch at a time (no full filtered
+    copy)."""
     n = len(columns[0]) if columns else 0
-    with pcsv.CSVWriter(sink, schema, write_options=pcsv.WriteOptions(include_header=header,
-                                                                      quoting_style=quoting)) as writer:
+    with pcsv.CSVWriter(fh, schema, write_options=pcsv.WriteOptions(include_header=header,
+                                                                    quoting_style=quoting)) as writer:
         for start in range(0, max(n, 1), batch):
             cells = [c.slice(start, batch) for c in columns]
             part = None if keep is None else keep[start:start + batch]
@@ -118,7 +151,6 @@ def _csv_bytes(columns: list, schema: pa.Schema, keep: np.ndarray | None, batch:
                 mask = pa.array(part)
                 cells = [c.filter(mask) for c in cells]
             writer.write_table(pa.table(cells, schema=schema))
-    return sink.getvalue()
 
 
 def neutralize(values):
