@@ -198,3 +198,14 @@ def test_first_seen_across_parts() -> None:
     assert second.tolist() == [3, 8, 4, 8, 11]
     third = seen.first_lines(pa.array(["12345678901234567890", "7"]), np.array([12, 13]))
     assert third.tolist() == [11, 2]
+
+
+def test_progress_rises_part_by_part_to_the_end(tmp_path: Path, monkeypatch) -> None:
+    source = _write(tmp_path / "voters.csv", _rows(2000))
+    ws = _workspace(tmp_path / "w")
+    monkeypatch.setattr(arrow_read, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(reading, "PART_ROWS", 200)
+    shown: list[float] = []
+    run_import(ws, source, "t", progress=shown.append)
+    assert len(shown) >= 5 and shown == sorted(shown) and shown[-1] == 1.0
+    assert 0 < shown[0] <= 0.9

@@ -94,7 +94,7 @@ def _run(ws, source: Path, list_name: str, **options):
 
     if _show_progress():
         with click.progressbar(length=100, label="Importing", file=sys.stderr) as bar:
-            return run_import(ws, source, list_name, progress=lambda done: bar.update(round(100 * done) - bar.pos),
+            return run_import(ws, source, list_name, progress=lambda done: bar.update(max(0, round(100 * done) - bar.pos)),
                               **options)
     return run_import(ws, source, list_name, **options)
 

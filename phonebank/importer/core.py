@@ -297,19 +297,17 @@ class _Job:
             raise _nothing_to_import(aliases.shown(str(self.source)), summary, np.array([done.first_line]),
                                      [done.first_reason], _rel(summary.list_path, self.ws.root))
         width = summary.phone_columns = max(1, done.width)
-        kept = _narrowed(done.kept, width)
+        kept = self.calling = _narrowed(done.kept, width)
         done.kept = []
-        summary.shared_numbers, summary.shared_voters = _shared([kept.column(f"phone_{i}")
-                                                                for i in range(1, width + 1)])
-        self.calling = kept
-        if out is None:
-            return
-        out.narrow(width)
         self.waiting: Callable[[], object] | None = None
-        if self.beside is not None:
+        if out is not None and self.beside is not None:
             self.waiting = self.beside(kept)
-        elif self.prepare_calling:
+        elif out is not None and self.prepare_calling:
             self.waiting = _prepare_calling_rows(self.ws, self.list_name, kept, np.ones(kept.num_rows, dtype=bool))
+        summary.shared_numbers, summary.shared_voters = _shared([kept.column(f"phone_{i}")  # meanwhile
+                                                                for i in range(1, width + 1)])
+        if out is not None:
+            out.narrow(width)
 
     def _after(self) -> None:
         """Once the files are committed: what keys itself to the list file, and the work begun beside."""
