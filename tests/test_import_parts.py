@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from phonebank.importer import arrow_read, core, ids, reading, run_import
+from phonebank.store import voters_static
 from phonebank.workspace import Workspace
 
 HEADER = ["Voter File VANID", "FirstName", "LastName", "Home Phone", "IsHomePhoneACellExchange", "Cell Phone",
@@ -181,13 +182,17 @@ def test_derived_ids_repeat_across_parts(tmp_path: Path, monkeypatch) -> None:
     assert any(r[1].startswith("duplicate voter ID h") and r[1].endswith("(first on line 12)") for r in rejects)
 
 
-def test_the_calling_index_and_report_records_match(tmp_path: Path, monkeypatch) -> None:
-    source = _write(tmp_path / "voters.csv", _rows())
+@pytest.mark.parametrize("work", [True, False])
+def test_the_calling_index_and_report_records_match(tmp_path: Path, monkeypatch, work: bool) -> None:
+    """The calling index's static part, made part by part beside the import, is the file made at once."""
+    source = _write(tmp_path / "voters.csv", _rows(work=work))
     whole = _import(tmp_path / "whole", source, False, monkeypatch)[4].calling_rows
     parted = _import(tmp_path / "parted", source, True, monkeypatch)[4].calling_rows
     assert whole is not None and parted is not None
     assert list(whole.zones) == list(parted.zones) and whole.zone_keys == parted.zone_keys
     assert whole.dead == parted.dead
+    head = voters_static._HEAD.size  # the header ends with the token (random)
+    assert whole.path.read_bytes()[head:] == parted.path.read_bytes()[head:]
 
 
 def test_first_seen_across_parts() -> None:

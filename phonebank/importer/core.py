@@ -9,7 +9,6 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -213,14 +212,21 @@ class _Job:
         self.dnc = _dnc_values(ws)
         self.seen = ids.FirstSeen()
         done = _Written()
-        with nullcontext() if self.dry_run else writing.ListWriter(list_path, rejects_path) as out:
-            while part is not None:
-                following = next(parts, None)  # to know the last part
-                self._part(part, done, out, only=following is None and not done.rows)
-                _release_memory()
-                self.progress(0.9 * src.read[0])
-                part = following
-            self._finish(done, out)
+        making_index = not self.dry_run and self.beside is None and self.prepare_calling
+        self.index = _CallingIndex(ws, list_name) if making_index else None
+        try:
+            with nullcontext() if self.dry_run else writing.ListWriter(list_path, rejects_path) as out:
+                while part is not None:
+                    following = next(parts, None)  # to know the last part
+                    self._part(part, done, out, only=following is None and not done.rows)
+                    _release_memory()
+                    self.progress(0.9 * src.read[0])
+                    part = following
+                self._finish(done, out)
+        except BaseException:
+            if self.index is not None:
+                self.index.abandon()
+            raise
         self._after()
         self.progress(1.0)
         return summary
@@ -260,7 +266,11 @@ class _Job:
                   text("age"), text("party"), system, source_id]
         canonical = canonical_columns(width)
         keep_mask = pa.array(keep)
-        done.kept.append(pa.table([c.filter(keep_mask) for c in values], names=canonical))
+        kept = pa.table([c.filter(keep_mask) for c in values], names=canonical)
+        if self.index is not None:
+            self.index.add(kept)
+        # what the end needs: every column for the work beside, else the ids and numbers (``_report_records``)
+        done.kept.append(kept if self.beside is not None else kept.select(["voter_id", *phone_columns(canonical)]))
         if out is None:
             return
         rejected = ~keep
@@ -303,7 +313,7 @@ class _Job:
         if out is not None and self.beside is not None:
             self.waiting = self.beside(kept)
         elif out is not None and self.prepare_calling:
-            self.waiting = _prepare_calling_rows(self.ws, self.list_name, kept, np.ones(kept.num_rows, dtype=bool))
+            self.waiting = self.index.write() if self.index is not None else None
         summary.shared_numbers, summary.shared_voters = _shared([kept.column(f"phone_{i}")  # meanwhile
                                                                 for i in range(1, width + 1)])
         if out is not None:
@@ -332,7 +342,8 @@ def _narrowed(tables: list[pa.Table], width: int) -> pa.Table:
     canonical = canonical_columns(width)
     if not tables:
         return pa.table([fields.blank(0) for _ in canonical], names=canonical)
-    return pa.concat_tables([t.select(canonical) for t in tables])
+    names = [name for name in canonical if name in tables[0].column_names]
+    return pa.concat_tables([t.select(names) for t in tables])
 
 
 def _dnc_values(ws: Workspace) -> pa.Array | None:
@@ -375,45 +386,56 @@ def _release_memory() -> None:
         libc.malloc_trim(0)
 
 
-def _prepare_calling_rows(ws: Workspace, list_name: str, table: pa.Table,
-                          keep: np.ndarray) -> Callable[[], Prepared | None]:
-    """Start writing the calling index's static part of the rows ``keep`` of ``table`` beside the list write
-    (pyarrow works outside the GIL; the columns are filtered there, not before); the returned function waits
-    for it (None if that failed: the index reads the list instead)."""
-    import secrets
+class _CallingIndex:
+    """The calling index's static part, made beside the import a part at a time in a thread (pyarrow leaves the
+    GIL) and written once the last part is in; an optimisation only: should it fail, the index is built from
+    the list file."""
 
-    from ..store import voters_static
-    from ..store.voters_arrow import write_static
+    def __init__(self, ws: Workspace, list_name: str) -> None:
+        import secrets
+        from concurrent.futures import Future, ThreadPoolExecutor
 
-    token = secrets.token_hex(8)
-    path = ws.index_dir / f".{voters_static.file_name(list_name, token)}.tmp"
+        from ..store import voters_static
+        from ..store.voters_arrow import StaticBuilder
 
-    def work() -> Prepared | None:
-        try:
-            return write_static(table, keep, read_dnc(ws.dnc_path), path, token)
-        except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
-            path.unlink(missing_ok=True)
-            return None
+        self.builder = StaticBuilder(read_dnc(ws.dnc_path))
+        self.token = secrets.token_hex(8)
+        self.path = ws.index_dir / f".{voters_static.file_name(list_name, self.token)}.tmp"
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phonebank-index")
+        self.adding: Future | None = None
+        self.failed = False
 
-    return _in_thread(work)
+    def add(self, table: pa.Table) -> None:
+        """Add a part's kept rows (canonical columns), once the part before is in (the memory stays bounded)."""
+        self._settle()
+        if not self.failed:
+            self.adding = self.thread.submit(self.builder.add, table)
 
+    def _settle(self) -> None:
+        if self.adding is not None:
+            self.failed = self.failed or self.adding.exception() is not None
+            self.adding = None
 
-T = TypeVar("T")
+    def write(self) -> Callable[[], Prepared | None]:
+        """Start writing the file after the last part; the returned function waits for it (None if it failed)."""
+        self._settle()
 
+        def work() -> Prepared | None:
+            if self.failed:
+                return None
+            try:
+                return self.builder.write(self.path, self.token)
+            except Exception:  # noqa: BLE001 - an optimisation only: the index is then built from the file
+                self.path.unlink(missing_ok=True)
+                return None
 
-def _in_thread(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work`` in a thread; the returned function waits for its result."""
-    import threading
+        writing = self.thread.submit(work)
+        self.thread.shutdown(wait=False)
+        return writing.result
 
-    result: list = []
-    thread = threading.Thread(target=lambda: result.append(work()), daemon=True)
-    thread.start()
-
-    def wait() -> T:
-        thread.join()
-        return result[0]
-
-    return wait
+    def abandon(self) -> None:
+        """The import failed: nothing more to add, nothing written."""
+        self.thread.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass

@@ -44,61 +44,94 @@ def read_list_columns(list_path: Path, wanted: list[str]) -> pa.Table | None:
 def write_static(table: pa.Table, keep: np.ndarray | None, dnc: set[str], path: Path, token: str,
                  stamp: Stamp = (0, 0, 0)) -> Prepared | None:
     """Write the static part (``voters_static``) of a call list's columns (strings; header as in the list file)
-    to ``path``, a section at a time so each one's memory goes before the next is made. ``keep``: the rows
-    `phonebank import` writes (every voter_id among them once and not empty: it rejected the repeats);
-    without it, the first row of each non-empty voter_id. None when a field holds the separator (the csv
-    reader then cleans it)."""
-    header = kept_header(table.column_names)
-    phone_names = phone_columns(table.column_names)
-    col = {name: table.column(name) for name in ["voter_id", *phone_names, *header]}
-    if any(_holds_byte(c, ord(SEP)) for c in col.values()):
-        return None
+    to ``path``. ``keep``: the rows `phonebank import` writes (every voter_id among them once and not empty: it
+    rejected the repeats); without it, the first row of each non-empty voter_id. None when a field holds the
+    separator (the csv reader then cleans it)."""
     if keep is not None:
         mask = None if keep.all() else pa.array(keep)
     else:
-        mask = _first_of_each_id(col["voter_id"]) if table.num_rows else None
+        mask = _first_of_each_id(table.column("voter_id")) if table.num_rows else None
+    builder = StaticBuilder(dnc)
+    builder.add(table, mask)
+    return builder.write(path, token, stamp)
 
-    def kept(values):
-        return values if mask is None else values.filter(mask)
 
-    phones = [col[name] for name in phone_names]
-    zones_of_rows, zone_keys = zone_indexes(col["zip"], col["state"], phones) if table.num_rows else (
-        np.zeros(0, dtype=np.int64), [])
-    encoded = pc.dictionary_encode(kept(pa.array(zones_of_rows)))  # the zones left, in order of first appearance
-    zones = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    zone_keys = [zone_keys[z] for z in encoded.dictionary.to_pylist()]
-    del zones_of_rows, encoded
-    writer = Writer(path, token)
-    try:
-        sections = (("id_starts", "ids", lambda: pc.binary_join_element_wise(kept(col["voter_id"]), "", "\n"), b"\n"),
-                    ("phone_starts", "phones", lambda: kept(_joined(phones)), b""),
-                    ("data_starts", "data", lambda: kept(pc.binary_join_element_wise(*(col[h] for h in header), SEP)),
-                     b""))
-        for starts_name, bytes_name, make, lead in sections:
-            starts, blob = _string_buffers(make(), lead)
-            writer.add(starts_name, starts)
-            writer.add(bytes_name, blob)
-            del starts, blob
+class StaticBuilder:
+    """The static part of a list made a part of its rows at a time (`phonebank import` reading a file in parts,
+    each part added as it is written): the sections' strings, zones and live numbers worked out per part, the
+    file written at the end (``write``)."""
+
+    def __init__(self, dnc: set[str]) -> None:
+        self._dnc = pa.array(sorted(dnc), pa.string()) if dnc else None
+        self._sections: dict[str, list[pa.Array]] = {"ids": [], "phones": [], "data": []}
+        self._zones: list[np.ndarray] = []
+        self._zone_ids: dict[str, int] = {}  # zone key -> its number, in order of first appearance
+        self._live: list[np.ndarray] = []
+        self._header: list[str] | None = None
+        self._separator = False  # a field holds SEP: no static part (the csv reader cleans it)
+
+    def add(self, table: pa.Table, mask: pa.Array | None = None) -> None:
+        """Add the rows of ``table`` (the list's columns, strings) where ``mask`` is true (all when None)."""
+        header = kept_header(table.column_names)
+        phone_names = phone_columns(table.column_names)
+        col = {name: table.column(name) for name in ["voter_id", *phone_names, *header]}
+        self._header = header
+        if self._separator or any(_holds_byte(c, ord(SEP)) for c in col.values()):
+            self._separator = True
+            return
+
+        def kept(values):
+            return values if mask is None else values.filter(mask)
+
+        phones = [col[name] for name in phone_names]
+        zones_of_rows, zone_keys = zone_indexes(col["zip"], col["state"], phones) if table.num_rows else (
+            np.zeros(0, dtype=np.int64), [])
+        encoded = pc.dictionary_encode(kept(pa.array(zones_of_rows)))  # the zones left, in order of first appearance
+        number = np.array([self._zone_ids.setdefault(zone_keys[z], len(self._zone_ids))
+                           for z in encoded.dictionary.to_pylist()] or [0], dtype=np.int32)
+        self._zones.append(number[encoded.indices.to_numpy(zero_copy_only=False)])
+        del zones_of_rows, encoded
+        self._sections["ids"].append(pc.binary_join_element_wise(kept(col["voter_id"]), "", "\n"))
+        self._sections["phones"].append(kept(_joined(phones)))
+        self._sections["data"].append(kept(pc.binary_join_element_wise(*(col[h] for h in header), SEP)))
         live = pa.array(np.zeros(table.num_rows, dtype=bool))
-        dnc_values = pa.array(sorted(dnc), pa.string()) if dnc else None
         for p in phones:
             alive = pc.greater(pc.binary_length(p), 0)
-            if dnc_values is not None:
-                alive = pc.and_(alive, pc.invert(pc.is_in(p, value_set=dnc_values)))
+            if self._dnc is not None:
+                alive = pc.and_(alive, pc.invert(pc.is_in(p, value_set=self._dnc)))
             live = pc.or_(live, alive)
-        dead = np.flatnonzero(~kept(live).to_numpy(zero_copy_only=False)).tolist()
-        order = np.argsort(zones, kind="stable").astype(np.int32)
-        zone_starts = np.zeros(len(zone_keys) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(zones, minlength=len(zone_keys)), out=zone_starts[1:])
-        writer.add("zones", zones)
-        writer.add("order", order)
-        writer.add("zone_starts", zone_starts)
-        writer.add("meta", meta_bytes(zone_keys, header))
-        writer.finish(len(zones), len(zone_keys), stamp)
-    except BaseException:
-        writer.abandon()
-        raise
-    return Prepared(path, token, dead, zones, zone_keys)
+        self._live.append(np.asarray(kept(live).to_numpy(zero_copy_only=False), dtype=bool))
+
+    def write(self, path: Path, token: str, stamp: Stamp = (0, 0, 0)) -> Prepared | None:
+        """Write the static part of the rows added to ``path``, a section at a time so each one's memory goes
+        before the next is made; None when a field holds the separator."""
+        if self._separator:
+            return None
+        zones = np.concatenate(self._zones) if self._zones else np.zeros(0, dtype=np.int32)
+        zone_keys = list(self._zone_ids)
+        writer = Writer(path, token)
+        try:
+            for starts_name, bytes_name, lead in (("id_starts", "ids", b"\n"), ("phone_starts", "phones", b""),
+                                                  ("data_starts", "data", b"")):
+                pieces, self._sections[bytes_name] = self._sections[bytes_name], []
+                starts, blob = _string_buffers(pa.chunked_array(pieces, pa.string()), lead)
+                del pieces
+                writer.add(starts_name, starts)
+                writer.add(bytes_name, blob)
+                del starts, blob
+            dead = np.flatnonzero(~np.concatenate(self._live)).tolist() if self._live else []
+            order = np.argsort(zones, kind="stable").astype(np.int32)
+            zone_starts = np.zeros(len(zone_keys) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(zones, minlength=len(zone_keys)), out=zone_starts[1:])
+            writer.add("zones", zones)
+            writer.add("order", order)
+            writer.add("zone_starts", zone_starts)
+            writer.add("meta", meta_bytes(zone_keys, self._header or []))
+            writer.finish(len(zones), len(zone_keys), stamp)
+        except BaseException:
+            writer.abandon()
+            raise
+        return Prepared(path, token, dead, zones, zone_keys)
 
 
 def _holds_byte(column, byte: int) -> bool:

@@ -204,6 +204,30 @@ def test_the_csv_and_pyarrow_builds_write_the_same_bytes(tmp_path):
     assert (tmp_path / "fast").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path):
+    """`phonebank import` adds each part of a file as it is written (``StaticBuilder``): the same bytes, zones
+    and finished voters as the list built at once."""
+    from phonebank.lists import ListRows, phone_columns
+
+    voters = [voter(f"V{i}", "Ana", f"Núñez {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
+                    zip_code=("09012" if i % 7 == 0 else f"9{i % 4}033"), state="" if i % 5 == 0 else "CA")
+              for i in range(60)]
+    voters += [voter("V100", "Intl", "Number", "+442071838750", zip_code="10001", state="NY")]
+    ws = make_workspace(tmp_path / "ws", voters)
+    dnc = {"+12135550004", "+12125550004"}
+    whole = arrow_build(ws.list_path("test"), dnc, tmp_path / "whole")
+    header = ListRows(ws.list_path("test")).header
+    table = voters_arrow.read_list_columns(ws.list_path("test"), ["voter_id", *phone_columns(header),
+                                                                  *voters_csv.kept_header(header)])
+    builder = voters_arrow.StaticBuilder(dnc)
+    for start in range(0, table.num_rows, 7):
+        builder.add(table.slice(start, 7))
+    parts = builder.write(tmp_path / "parts", "0123456789abcdef", (1, 2, 3))
+    assert (tmp_path / "parts").read_bytes() == (tmp_path / "whole").read_bytes()
+    assert parts.dead == whole.dead == [4] and list(parts.zones) == list(whole.zones)
+    assert parts.zone_keys == whole.zone_keys and len(whole.zone_keys) > 3
+
+
 def test_the_pyarrow_and_csv_voter_readers_agree(tmp_path):
     voters = [voter(f"V{i}", "Ana", f"Reyes {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
                     zip_code=("09012" if i % 7 == 0 else "90033"), state="" if i % 5 == 0 else "CA")
