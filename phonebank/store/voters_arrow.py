@@ -114,8 +114,10 @@ class StaticBuilder:
             for starts_name, bytes_name, lead in (("id_starts", "ids", b"\n"), ("phone_starts", "phones", b""),
                                                   ("data_starts", "data", b"")):
                 pieces, self._sections[bytes_name] = self._sections[bytes_name], []
-                starts, blob = _string_buffers(pa.chunked_array(pieces, pa.string()), lead)
+                chunks = [c for p in pieces for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
                 del pieces
+                starts, blob = _string_buffers(pa.chunked_array(chunks, pa.string()), lead)
+                del chunks
                 writer.add(starts_name, starts)
                 writer.add(bytes_name, blob)
                 del starts, blob
