@@ -169,7 +169,7 @@ def read_parts(path, encoding: str, delimiter: str, names: list[str], part_rows:
                 plain = not stream.quote and (delimiter == "," or not stream.comma)
                 if read is not None:
                     read[0] = min(1.0, stream.tell_raw() / size)
-                yield (pa.Table.from_batches(batches), np.arange(rows + 2, rows + 2 + held, dtype=np.int64), plain)
+                yield (_table(batches), np.arange(rows + 2, rows + 2 + held, dtype=np.int64), plain)
                 rows += held
                 batches = []
             if batch is None:
@@ -217,3 +217,9 @@ def read_fast(path, encoding: str, delimiter: str, names: list[str]) -> tuple[pa
     if len(parts) != 1:
         return None
     return parts[0]
+
+
+def _table(batches: list[pa.RecordBatch]) -> pa.Table:
+    """A part's batches as one table of one chunk per column (the reader's 1 MB batches as chunks cost more
+    in the work on each than the copy: 1M VAN rows, command, same run: 2.1 s instead of 2.3-2.6 s)."""
+    return pa.Table.from_batches(batches).combine_chunks()
