@@ -1,4 +1,12 @@
-"""`phonebank import`, the pure part: voter file in, call list + rejects + summary out."""
+"""`phonebank import`, the pure part: voter file in, call list + rejects + summary out.
+
+The file is worked on a part at a time (``reading.open_source``): each part mapped, cleaned, checked against
+the voter IDs seen before (``ids.FirstSeen``) and the do-not-call list, its rows written to the list and
+rejects files (``writing.ListWriter``, in a thread) and added to the calling index (``_CallingIndex``, in
+another), while the next part is read (in a third). What needs every row — the phone columns the voters
+use, the shared numbers, the refusal of an empty replacement, the report's records — is done at the end,
+from the kept voters' ids and numbers; nothing is committed before.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Reading a voter file: sniff encoding and delimiter, parse every column as text, find line numbers.
 
 Every column is read as an Arrow string (no type inference), so IDs, zips and phones keep their
-leading zeros and unmapped columns are written back unchanged. The usual file takes one pass
-(``arrow_read``); anything unusual is read again by pandas' C parser, which names the line of a
-problem (``_read_exact``).
+leading zeros and unmapped columns are written back unchanged. The usual file takes one pass, a part at a
+time (``open_source``, ``arrow_read``); anything unusual is read again by pandas' C parser, which names the
+line of a problem (``_read_exact``), as one part.
 """
 
 from __future__ import annotations
