@@ -191,7 +191,7 @@ class _Written:
     rows: int = 0
     tally: np.ndarray = field(default_factory=lambda: np.zeros(len(Reasons.TEXT), dtype=np.int64))
     width: int = 0  # phones of the fullest kept row
-    kept: list[pa.Table] = field(default_factory=list)  # the canonical columns of the kept rows
+    kept: list[pa.Table] = field(default_factory=list)  # the kept rows' ids and numbers (all columns for ``beside``)
     first_line: int = 0  # the first row's line and why it was rejected (for ``_nothing_to_import``)
     first_reason: str = ""
 
@@ -211,7 +211,8 @@ class _Job:
         summary = ImportSummary(str(self.source), list_path, rejects_path, encoding=src.encoding,
                                 delimiter=src.delimiter, dry_run=self.dry_run, replaced=self.exists)
         parts = iter(src.parts)
-        part: reading.SourceTable | None = next(parts)  # first: the file may turn out not to be the usual kind (NotUsual) before its header counts
+        # the first part before the header counts: the file may turn out not to be the usual kind (NotUsual)
+        part: reading.SourceTable | None = next(parts)
         mapping = aliases.resolve(src.columns, self.map_items, aliases.shown(str(self.source)))
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
         self.mapping, self.summary = mapping, summary
