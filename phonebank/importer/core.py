@@ -217,7 +217,6 @@ class _Job:
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
         self.mapping, self.summary = mapping, summary
         self.unmapped = [c for c in src.columns if c not in mapping.used]
-        self.read_columns = set(mapping.single.values()) | mapping.used
         self.bound = max(1, len(mapping.phones))  # no row has more phones than phone columns
         self.dnc = _dnc_values(ws)
         self.seen = ids.FirstSeen()
@@ -244,7 +243,7 @@ class _Job:
     def _part(self, src: reading.SourceTable, done: _Written, out: writing.ListWriter | None, only: bool) -> None:
         """Map, clean and check one part of the file, and write its rows (the list's and the rejected)."""
         mapping, summary, n = self.mapping, self.summary, src.table.num_rows
-        col = _joined(src, self.read_columns)
+        col = dict(zip(src.columns, src.table.columns, strict=True))
 
         def text(name: str):
             c = mapping.single.get(name)
@@ -345,20 +344,6 @@ class _Job:
                      [*names, *writing.output_names(names, self.unmapped)])
         summary.calling_rows = waiting()  # type: ignore[assignment]
         _record_zones(ws, list_name, summary.calling_rows)
-
-
-def _joined(src: reading.SourceTable, names: set[str]) -> dict[str, pa.ChunkedArray]:
-    """The part's columns by name, those in ``names`` (the columns the import reads) each joined into one chunk
-    (the reader's 1 MB batches as chunks cost more in the work on each than the copy: 1M VAN rows, command,
-    same run: 2.1 s instead of 2.3-2.6 s); the others, only written out, as they are. The part then holds the
-    joined columns, and the reader's chunks of them go."""
-    table = src.table
-    if all(c.num_chunks <= 1 for c in table.columns):
-        return dict(zip(src.columns, table.columns, strict=True))
-    src.table = table = pa.table([c.combine_chunks() if name in names and c.num_chunks > 1 else c
-                                  for name, c in zip(src.columns, table.columns, strict=True)],
-                                 names=table.column_names)
-    return dict(zip(src.columns, table.columns, strict=True))
 
 
 def _narrowed(tables: list[pa.Table], width: int) -> pa.Table:
