@@ -98,7 +98,7 @@ def _import(root: Path, source: Path, parts: bool, monkeypatch, dnc: list[str] =
 def _same(tmp_path: Path, source: Path, monkeypatch, **options):
     whole = _import(tmp_path / "whole", source, False, monkeypatch, **options)
     parted = _import(tmp_path / "parted", source, True, monkeypatch, **options)
-    assert whole[3] == 1 and parted[3] > 4  # read whole, then in many parts
+    assert whole[3] <= 2 and parted[3] > 4  # read whole (again by the exact path: 2), then in many parts
     assert parted[:3] == whole[:3]
     return parted
 
@@ -214,3 +214,46 @@ def test_progress_rises_part_by_part_to_the_end(tmp_path: Path, monkeypatch) -> 
     run_import(ws, source, "t", progress=shown.append)
     assert len(shown) >= 5 and shown == sorted(shown) and shown[-1] == 1.0
     assert 0 < shown[0] <= 0.9
+
+
+def test_a_new_list_whose_every_row_is_rejected_is_a_header(tmp_path: Path, monkeypatch) -> None:
+    """Every row rejected (no name), into a new list: the header alone with one phone column, as when read
+    whole, and every row in the rejects file."""
+    source = _write(tmp_path / "voters.csv", [[r[0], "", "", *r[3:]] for r in _rows()])
+    _, rows, rejects, _, summary = _same(tmp_path, source, monkeypatch)
+    assert rows == [rows[0]] and "phone_1" in rows[0] and "phone_2" not in rows[0]
+    assert len(rejects) == 301 and summary.imported == 0
+
+
+def test_derived_ids_made_before_a_part_with_more_phones_are_made_again(tmp_path: Path, monkeypatch) -> None:
+    """No ID column, and only row 250 has two numbers: the ids derived in the parts before it had one phone slot
+    where the whole file has two — the file is read again whole, so every id is the one a whole read gives."""
+    rows = [[r[1] or "Ana", r[2] or "Kim", _phone(i), "0", "", "", f"{i} Main St", "90001", ""] for i, r in
+            enumerate(_rows())]
+    rows[250][4] = _phone(999)  # a cell phone too
+    path = tmp_path / "voters.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([[h for h in HEADER if h != "Voter File VANID"], *rows])
+    exact: list[int] = []
+    monkeypatch.setattr(reading, "_read_exact", lambda *a, real=reading._read_exact: exact.append(1) or real(*a))
+    _, rows_out, _, parts, summary = _same(tmp_path, path, monkeypatch)
+    assert exact == [1]  # the parts, then the whole file again (the whole import: in one part from the start)
+    assert summary.phone_columns == 2 and rows_out[1][0].startswith("h")
+
+
+def test_a_later_part_with_more_phones_widens_the_list_so_far(tmp_path: Path, monkeypatch) -> None:
+    """Only row 250 has two numbers: the list written so far is given a second phone column (empty) when its
+    part comes, and reads as the whole file's."""
+    from phonebank.importer import writing
+
+    rows = [[r[0], r[1] or "Ana", r[2] or "Kim", _phone(i), "0", "", "", f"{i} Main St, Apt 1", "90001", ""]
+            for i, r in enumerate(_rows())]
+    rows[250][5] = _phone(999)
+    source = _write(tmp_path / "voters.csv", rows)
+    widened: list[list[str]] = []
+    real = writing.ListWriter._reshape
+    monkeypatch.setattr(writing.ListWriter, "_reshape", lambda self, names: widened.append(names) or real(self, names))
+    _, out, _, _, summary = _same(tmp_path, source, monkeypatch)
+    assert len(widened) == 1 and summary.phone_columns == 2 and out[0][3:5] == ["phone_1", "phone_2"]
+    two = [row for row in out[1:] if row[4]]
+    assert [row[0] for row in two] == [rows[250][0]]  # row 250 alone has two numbers

@@ -191,6 +191,8 @@ class _Written:
     rows: int = 0
     tally: np.ndarray = field(default_factory=lambda: np.zeros(len(Reasons.TEXT), dtype=np.int64))
     width: int = 0  # phones of the fullest kept row
+    slots: int = 1  # phones of the fullest row, rejected or not (at least 1): the slots a derived id is made of
+    derived_with: set[int] = field(default_factory=set)  # ``slots`` as it was when ids were derived
     kept: list[pa.Table] = field(default_factory=list)  # the kept rows' ids and numbers (all columns for ``beside``)
     first_line: int = 0  # the first row's line and why it was rejected (for ``_nothing_to_import``)
     first_reason: str = ""
@@ -217,7 +219,6 @@ class _Job:
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
         self.mapping, self.summary = mapping, summary
         self.unmapped = [c for c in src.columns if c not in mapping.used]
-        self.bound = max(1, len(mapping.phones))  # no row has more phones than phone columns
         self.dnc = _dnc_values(ws)
         self.seen = ids.FirstSeen()
         done = _Written()
@@ -226,11 +227,11 @@ class _Job:
         try:
             with nullcontext() if self.dry_run else writing.ListWriter(list_path, rejects_path) as out:
                 while part is not None:
-                    following = next(parts, None)  # to know the last part
-                    self._part(part, done, out, only=following is None and not done.rows)
+                    self._part(part, done, out)
+                    del part
                     _release_memory()
                     self.progress(0.9 * src.read[0])
-                    part = following
+                    part = next(parts, None)
                 self._finish(done, out)
         except BaseException:
             if self.index is not None:
@@ -240,7 +241,7 @@ class _Job:
         self.progress(1.0)
         return summary
 
-    def _part(self, src: reading.SourceTable, done: _Written, out: writing.ListWriter | None, only: bool) -> None:
+    def _part(self, src: reading.SourceTable, done: _Written, out: writing.ListWriter | None) -> None:
         """Map, clean and check one part of the file, and write its rows (the list's and the rejected)."""
         mapping, summary, n = self.mapping, self.summary, src.table.num_rows
         col = dict(zip(src.columns, src.table.columns, strict=True))
@@ -255,7 +256,13 @@ class _Job:
             first, last_name = fields.split_name(col[mapping.single["name"]])
         zip_ = fields.zip5(col[mapping.single["zip"]]) if "zip" in mapping.single else fields.blank(n)
         slots, count = _phones(mapping, col, summary)
-        voter_id, system, source_id = ids.mapped_ids(mapping, col, first, last_name, slots, zip_)
+        # a derived id is made of as many phone slots as the fullest row of the file has: a part with fewer gets
+        # empty ones, and should a later part have more, the file is read again whole (``_finish``)
+        done.slots = max(done.slots, len(slots))
+        if ids.derives(mapping, col):
+            done.derived_with.add(done.slots)
+        voter_id, system, source_id = ids.mapped_ids(
+            mapping, col, first, last_name, [*slots, *(fields.blank(n) for _ in range(done.slots - len(slots)))], zip_)
         reasons = Reasons(n)
         reasons.code[_np(pc.and_(pc.equal(first, ""), pc.equal(last_name, "")))] = Reasons.NO_NAME
         counts = count.to_numpy(zero_copy_only=False)
@@ -268,8 +275,10 @@ class _Job:
         done.rows += n
         done.tally += np.bincount(reasons.code, minlength=len(Reasons.TEXT))
         done.width = max(done.width, int(counts[keep].max()) if keep.any() else 0)
-        width = max(1, done.width) if only else self.bound  # all in one part: the width is known
-        slots = [*slots, *(fields.blank(n) for _ in range(self.bound - len(slots)))][:width]
+        # as many phone columns as the fullest kept row so far (should a later part need more, the list so far
+        # is given them: ``ListWriter``)
+        width = max(1, done.width)
+        slots = [*slots, *(fields.blank(n) for _ in range(width - len(slots)))][:width]
         values = [voter_id, first, last_name, *slots, zip_, text("city"), pc.utf8_upper(text("state")),
                   fields.language(text("language")) if "language" in mapping.single else fields.blank(n),
                   text("age"), text("party"), system, source_id]
@@ -308,6 +317,8 @@ class _Job:
         """The counts, the refusal of an empty replacement, and the work on all kept rows begun before the files
         are committed."""
         summary = self.summary
+        if done.derived_with - {done.slots}:  # ids derived before a later part showed the file's phone slots
+            raise reading.NotUsual("derived ids made of fewer phone slots than the file has")
         summary.rows = done.rows
         for code, label in enumerate(Reasons.TEXT[1:], start=1):
             summary.rejected[label] = int(done.tally[code])
@@ -325,8 +336,6 @@ class _Job:
             self.waiting = self.index.write() if self.index is not None else None
         summary.shared_numbers, summary.shared_voters = _shared([kept.column(f"phone_{i}")  # meanwhile
                                                                 for i in range(1, width + 1)])
-        if out is not None:
-            out.narrow(width)
 
     def _after(self) -> None:
         """Once the files are committed: what keys itself to the list file, and the work begun beside."""
@@ -347,12 +356,14 @@ class _Job:
 
 
 def _narrowed(tables: list[pa.Table], width: int) -> pa.Table:
-    """The kept canonical columns of every part as one table, with ``width`` phone columns."""
+    """The kept canonical columns of every part as one table, with ``width`` phone columns (the parts before a
+    part that needed more have them empty)."""
     canonical = canonical_columns(width)
     if not tables:
         return pa.table([fields.blank(0) for _ in canonical], names=canonical)
-    names = [name for name in canonical if name in tables[0].column_names]
-    return pa.concat_tables([t.select(names) for t in tables])
+    names = [name for name in canonical if name in tables[-1].column_names]
+    return pa.concat_tables([pa.table([t.column(name) if name in t.column_names else fields.blank(t.num_rows)
+                                       for name in names], names=names) for t in tables])
 
 
 def _dnc_values(ws: Workspace) -> pa.Array | None:

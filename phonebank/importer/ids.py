@@ -63,6 +63,18 @@ def mapped_ids(mapping, col: dict, first, last, phones: list, zip_):
                      first, last, phones, zip_)
 
 
+def derives(mapping, col: dict) -> bool:
+    """Whether ``mapping`` gives some row of these columns a derived id (no ID column, or an empty ID)."""
+    from .aliases import ID_FIELDS
+
+    field = "list_voter_id" if "list_voter_id" in mapping.single else next(
+        (f for f in ID_FIELDS if f in mapping.single), None)
+    if field is None:
+        return True
+    values = col[mapping.single[field]]
+    return bool(len(values)) and bool(pc.any(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(values)), 0)).as_py())
+
+
 def first_rows(ids) -> np.ndarray:
     """For each row, the index of the first row with the same id (itself when it is the first)."""
     return _first_rows(_codes(ids))

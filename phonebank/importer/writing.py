@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -77,6 +80,8 @@ class ListWriter:
         """Add the rows of ``columns`` where ``keep`` is true (the header with the first rows)."""
         schema = pa.schema([(name, pa.string()) for name in names])
         header = self.names is None
+        if not header and names != self.names:
+            self._reshape(names)
         self.names = names
         fh, batch = self._list, self.batch
 
@@ -111,30 +116,36 @@ class ListWriter:
         while len(self._pending) > left:
             self._pending.pop(0).result()
 
-    def narrow(self, width: int) -> None:
-        """Drop the phone columns past ``width`` from the list written so far (a file read in parts writes as
-        many phone columns as the source has, until the last part shows how many the voters use)."""
-        names = self.names or []
-        drop = [n for n in names if (m := PHONE_COLUMN.match(n)) and int(m.group(1)) > width]
-        if not drop:
-            return
+    def _reshape(self, names: list[str]) -> None:
+        """Give the list written so far the columns ``names`` (a phone column more: a part with a voter who has
+        more numbers than any before), new columns empty: the list read back a block at a time into an unnamed
+        private file beside it, then copied over it."""
+        old = self.names or []
         self._wait(0)
         self._list.flush()
-        self._list.seek(0)
-        written = self._list.read()
-        table = pcsv.read_csv(
-            pa.BufferReader(written),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                               strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                               null_values=[]),
-        ).drop_columns(drop)
-        del written
-        self._list.seek(0)
-        self._list.truncate()
-        self.names = table.column_names
-        schema = pa.schema([(name, pa.string()) for name in self.names])
-        _write_csv(self._list, table.columns, schema, None, self.batch, True, "needed")
+        schema = pa.schema([(name, pa.string()) for name in names])
+        with tempfile.TemporaryFile(dir=self.list_path.parent) as reshaped, \
+                os.fdopen(os.dup(self._list.fileno()), "rb") as written:
+            written.seek(0)
+            reader = pcsv.open_csv(written, parse_options=pcsv.ParseOptions(newlines_in_values=True),
+                                   convert_options=pcsv.ConvertOptions(
+                                       column_types={n: pa.string() for n in old}, strings_can_be_null=False,
+                                       quoted_strings_can_be_null=False, null_values=[]))
+            header = True
+            for batch in reader:
+                empty = pa.nulls(batch.num_rows, pa.string()).fill_null("")
+                columns = [batch.column(name) if name in old else empty for name in names]
+                _write_csv(reshaped, columns, schema, None, self.batch, header, "needed")
+                header = False
+            if header:  # no row yet: the header alone
+                _write_csv(reshaped, [pa.array([], pa.string()) for _ in names], schema, None, self.batch, True,
+                           "needed")
+            reshaped.flush()
+            reshaped.seek(0)
+            self._list.seek(0)
+            self._list.truncate()
+            shutil.copyfileobj(reshaped, self._list, 1 << 22)
+        self.names = names
 
 
 def _write_csv(fh, columns: list, schema: pa.Schema, keep: np.ndarray | None, batch: int, header: bool,
