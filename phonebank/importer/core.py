@@ -215,6 +215,7 @@ class _Job:
         parts = iter(src.parts)
         # the first part before the header counts: the file may turn out not to be the usual kind (NotUsual)
         part: reading.SourceTable | None = next(parts)
+        _release_memory()  # what reading it left
         mapping = aliases.resolve(src.columns, self.map_items, aliases.shown(str(self.source)))
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
         self.mapping, self.summary = mapping, summary
