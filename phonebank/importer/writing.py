@@ -127,7 +127,8 @@ class ListWriter:
         with tempfile.TemporaryFile(dir=self.list_path.parent) as reshaped, \
                 os.fdopen(os.dup(self._list.fileno()), "rb") as written:
             written.seek(0)
-            reader = pcsv.open_csv(written, parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            reader = pcsv.open_csv(written, read_options=pcsv.ReadOptions(block_size=1 << 24),
+                                   parse_options=pcsv.ParseOptions(newlines_in_values=True),
                                    convert_options=pcsv.ConvertOptions(
                                        column_types={n: pa.string() for n in old}, strings_can_be_null=False,
                                        quoted_strings_can_be_null=False, null_values=[]))
