@@ -220,11 +220,12 @@ class _Job:
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
         self.mapping, self.summary = mapping, summary
         self.unmapped = [c for c in src.columns if c not in mapping.used]
-        self.dnc = _dnc_values(ws)
+        dnc = read_dnc(ws.dnc_path)
+        self.dnc = pa.array(sorted(dnc), pa.string()) if dnc else None  # numbers blanked in every part
         self.seen = ids.FirstSeen()
         done = _Written()
         making_index = not self.dry_run and self.beside is None and self.prepare_calling
-        self.index = _CallingIndex(ws, list_name) if making_index else None
+        self.index = _CallingIndex(ws, list_name, dnc) if making_index else None
         try:
             with nullcontext() if self.dry_run else writing.ListWriter(list_path, rejects_path) as out:
                 while part is not None:
@@ -328,7 +329,7 @@ class _Job:
             raise _nothing_to_import(aliases.shown(str(self.source)), summary, np.array([done.first_line]),
                                      [done.first_reason], _rel(summary.list_path, self.ws.root))
         width = summary.phone_columns = max(1, done.width)
-        kept = self.calling = _narrowed(done.kept, width)
+        kept = self.calling = _kept_columns(done.kept, width)
         done.kept = []
         self.waiting: Callable[[], object] | None = None
         if out is not None and self.beside is not None:
@@ -356,7 +357,7 @@ class _Job:
         _record_zones(ws, list_name, summary.calling_rows)
 
 
-def _narrowed(tables: list[pa.Table], width: int) -> pa.Table:
+def _kept_columns(tables: list[pa.Table], width: int) -> pa.Table:
     """The kept canonical columns of every part as one table, with ``width`` phone columns (the parts before a
     part that needed more have them empty)."""
     canonical = canonical_columns(width)
@@ -365,11 +366,6 @@ def _narrowed(tables: list[pa.Table], width: int) -> pa.Table:
     names = [name for name in canonical if name in tables[-1].column_names]
     return pa.concat_tables([pa.table([t.column(name) if name in t.column_names else fields.blank(t.num_rows)
                                        for name in names], names=names) for t in tables])
-
-
-def _dnc_values(ws: Workspace) -> pa.Array | None:
-    dnc = read_dnc(ws.dnc_path)
-    return pa.array(sorted(dnc), pa.string()) if dnc else None
 
 
 @functools.cache
@@ -412,14 +408,14 @@ class _CallingIndex:
     GIL) and written once the last part is in; an optimisation only: should it fail, the index is built from
     the list file."""
 
-    def __init__(self, ws: Workspace, list_name: str) -> None:
+    def __init__(self, ws: Workspace, list_name: str, dnc: set[str]) -> None:
         import secrets
         from concurrent.futures import Future, ThreadPoolExecutor
 
         from ..store import voters_static
         from ..store.voters_arrow import StaticBuilder
 
-        self.builder = StaticBuilder(read_dnc(ws.dnc_path))
+        self.builder = StaticBuilder(dnc)
         self.token = secrets.token_hex(8)
         self.path = ws.index_dir / f".{voters_static.file_name(list_name, self.token)}.tmp"
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phonebank-index")

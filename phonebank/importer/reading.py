@@ -120,8 +120,7 @@ def read_source(path: Path, encoding: str | None = None, delimiter: str | None =
     return _finish(table, names, lines, guess, delimiter, shown, plain=plain)
 
 
-def open_source(path: Path, encoding: str | None = None, delimiter: str | None = None,
-                part_rows: int | None = None) -> Source:
+def open_source(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Source:
     """``path`` opened for reading a part at a time (the usual file), or read whole (a workbook, a pipe,
     and the files only the exact path reads); raise ImportFailed with a one-line fix on bad input."""
     opened = _open(path, encoding, delimiter)
@@ -135,7 +134,7 @@ def open_source(path: Path, encoding: str | None = None, delimiter: str | None =
     if names is None:
         return exact()
     read = [0.0]
-    parts = arrow_read.read_parts(path, guess, delimiter, names, part_rows or PART_ROWS, read)
+    parts = arrow_read.read_parts(path, guess, delimiter, names, PART_ROWS, read)
     finished = _finished_parts(parts, names, guess, delimiter, shown)
     return Source(names, guess, delimiter, _read_ahead(finished), read, exact)
 
