@@ -257,3 +257,81 @@ def test_a_later_part_with_more_phones_widens_the_list_so_far(tmp_path: Path, mo
     assert len(widened) == 1 and summary.phone_columns == 2 and out[0][3:5] == ["phone_1", "phone_2"]
     two = [row for row in out[1:] if row[4]]
     assert [row[0] for row in two] == [rows[250][0]]  # row 250 alone has two numbers
+
+
+_CLI_IN_PARTS = ("import sys; from phonebank.importer import arrow_read, reading; arrow_read.BLOCK_BYTES = 1024; "
+                 "reading.PART_ROWS = 25; from phonebank.cli import main; main()")
+
+
+def _import_in_parts(root: Path, source: Path, *options: str) -> None:
+    """`phonebank import`, a real process, reading ``source`` 25 rows at a time."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _CLI_IN_PARTS, "--workspace", str(root), "import", str(source),
+                           "--list", "t", *options], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Ready for calling" in done.stdout
+
+
+def _callers_file(path: Path, ids: list[int]) -> Path:
+    """Voters in New York (every third one: zip 10001, a 212 number) and Los Angeles."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["Voter File VANID", "FirstName", "LastName", "Cell Phone", "State", "Zip5"])
+        for i in ids:
+            ny = i % 3 == 0
+            out.writerow([str(1000 + i), f"Ana{i}", "Kim", f"(212) 555-01{i % 100:02d}" if ny else _phone(i),
+                          "NY" if ny else "CA", "10001" if ny else "90033"])
+    return path
+
+
+def test_a_list_imported_in_parts_is_called_under_a_moving_clock_across_a_reimport(tmp_path: Path) -> None:
+    """The calling index a real `phonebank import` process makes part by part is the one the calls use: a hold
+    lapses and the voter goes to the next volunteer, the list is re-imported (in parts, another process)
+    mid-call and the held call still lands, 20:50 arrives in New York and its voters stop, and the re-import's
+    removed voter is never offered while its new one is."""
+    from phonebank.results import ResultRow
+    from phonebank.script import load_script
+    from phonebank.store.files import FileStore
+
+    from callkit import ANA, BO, Clock, la
+
+    ws = _workspace(tmp_path / "w")
+    _import_in_parts(ws.root, _callers_file(tmp_path / "v1.csv", list(range(120))))
+    built = voters_static.builds_of(ws.index_dir, "t")
+    clock = Clock(la(2017, 3, 20, 17, 0))  # 20:00 in New York
+    rebuilt: list[int] = []
+    store = FileStore(ws, load_script(ws.script_path), "t", clock, on_rebuild=lambda: rebuilt.append(1))
+    first = store.next_voter(ANA.email)
+    assert first is not None and first.voter_id == "1000" and store.static.path in built and not rebuilt
+
+    clock.advance(minutes=31)  # past claim_minutes (30): Ana's hold lapsed, New York still open
+    held = store.next_voter(BO.email)
+    assert held is not None and held.voter_id == "1000"
+
+    _import_in_parts(ws.root, _callers_file(tmp_path / "v2.csv", [i for i in range(121) if i != 1]), "--replace")
+    store.save(ResultRow(recorded_at=clock().isoformat(), volunteer=BO.email, list="t", voter_id="1000",
+                         phone=held.phones[0], code="supporter"), held.hold, done=True)
+    store.release(held.hold)
+
+    clock.advance(minutes=20)  # 20:51 in New York: within the last 10 minutes, no new voter there
+    offered = []
+    while (offer := store.next_voter(ANA.email)) is not None:
+        offered.append(offer.voter_id)
+        store.save(ResultRow(recorded_at=clock().isoformat(), volunteer=ANA.email, list="t",
+                             voter_id=offer.voter_id, phone=offer.phones[0], code="supporter"), offer.hold, done=True)
+        store.release(offer.hold)
+    expected = [str(1000 + i) for i in range(121) if i % 3 and i != 1]
+    assert sorted(offered) == sorted(expected)  # Los Angeles only, 1001 removed, 1120 added, 1000 done
+    assert not rebuilt  # each import's own index was used, none built by the store
+    saved = [r for r in read_results(ws) if r["voter_id"] == "1000"]
+    assert [(r["volunteer"], r["code"]) for r in saved] == [(BO.email, "supporter")]
+
+
+def read_results(ws: Workspace) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for path in sorted((ws.root / "results").rglob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows += list(csv.DictReader(fh))
+    return rows
