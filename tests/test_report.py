@@ -652,6 +652,35 @@ def test_cached_report_equals_a_fresh_one_after_appends(tmp_path: Path, seed: in
     assert cached["calls"]["dials"] > 500
 
 
+@pytest.mark.parametrize("pieces", ["as parsed", "joined"])
+def test_rows_cached_in_the_parsers_pieces_are_read_back_whole(ws: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               pieces: str) -> None:
+    """The first report writes the rows as the parser gave them (a batch per block, no copy to join
+    them), or joined when they come in too many pieces; the next report uses them, every row."""
+    import pyarrow as pa
+
+    from phonebank.report import arrow_rows
+    from phonebank.report import cache as report_cache
+    from phonebank.report.data import CACHE_COLUMNS, read_table
+
+    monkeypatch.setattr(arrow_rows, "BLOCK_BYTES", 300)  # two or three rows a block
+    if pieces == "joined":
+        monkeypatch.setattr(report_cache, "MAX_CHUNKS", 2)
+    fresh = report_json(ws)  # nothing cached yet: every row parsed
+    folder = report_cache.folder(Workspace(ws).index_dir, "test")
+    with pa.memory_map(str(folder / report_cache.ROWS)) as source:
+        reader = pa.ipc.open_file(source)
+        batches, rows = reader.num_record_batches, reader.read_all()
+    assert batches == 1 if pieces == "joined" else batches > 3
+    files = Workspace(ws).results_files("test")
+    cached = report_cache.load(folder, files)
+    assert set(cached) == set(files) and cached.whole is not None and cached.whole.num_rows == rows.num_rows == 15
+    assert rows.equals(read_table(files, CACHE_COLUMNS).table.unify_dictionaries().combine_chunks())
+    (folder / "report-memo.arrow").unlink()
+    (folder / "report-state.arrow").unlink()
+    assert report_json(ws) == fresh  # every row from the cache
+
+
 def test_without_pyarrow_the_numbers_are_the_same(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = report_json(ws)
     import phonebank.report.data as data

@@ -18,6 +18,7 @@ KIND = {c.name: c.kind for c in FORMAT}
 WHOLE_COLUMNS = tuple(c.name for c in FORMAT if c.kind == WHOLE)
 TIME_COLUMNS = tuple(c.name for c in FORMAT if c.kind == TIME)
 PARSED = "recorded_at"  # the time column parsed at load (a TIME column of FORMAT); the others stay text
+BLOCK_BYTES = 1 << 22  # the parser's block: the rows come back in one piece per block
 
 
 def parse_rows(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...]):
@@ -83,7 +84,7 @@ def _parse(data, names: tuple[str, ...], types: dict, include: list[str], handle
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
-            read_options=pacsv.ReadOptions(column_names=list(names), skip_rows=0, block_size=1 << 22,
+            read_options=pacsv.ReadOptions(column_names=list(names), skip_rows=0, block_size=BLOCK_BYTES,
                                            use_threads=threads),
             parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(

@@ -37,12 +37,19 @@ VERSION = 3  # 2: the ``overlaps`` column; 3: one rows.arrow for every file. Ano
 PROBE = 64
 
 
+MAX_CHUNKS = 64  # a table in more pieces than this is joined into one before it is written
+
+
 def _write_table(path: Path, table) -> None:
     """Write an Arrow IPC file atomically (temporary file + rename), private. No fsync: a cache lost
-    in a crash is rebuilt by the next report, and checked before use anyway."""
+    in a crash is rebuilt by the next report, and checked before use anyway. A table in a few pieces
+    (the parser's blocks) is written as it is, a record batch per piece: joining them first would copy
+    every row once more. One in many pieces (a slice per results file) is joined."""
     import pyarrow as pa
 
-    table = table.unify_dictionaries().combine_chunks()  # an IPC file holds one dictionary per column
+    table = table.unify_dictionaries()  # an IPC file holds one dictionary per column
+    if any(column.num_chunks > MAX_CHUNKS for column in table.columns):
+        table = table.combine_chunks()
     with atomic_write(path, "wb", durable=False) as fh, pa.ipc.new_file(fh, table.schema) as writer:
         writer.write_table(table)
 
@@ -165,8 +172,10 @@ def few(cached: dict, new: dict, slow: list[Path]) -> bool:
     return parsed <= max(FEW_ROWS, sum(t.num_rows for t, _ in cached.values()) // 20)
 
 
-def save(cache_dir: Path, tables: dict[Path, tuple[Any, int]]) -> None:
-    """Cache ``tables`` ({path: (rows of the file up to offset, offset)}), replacing what was cached."""
+def save(cache_dir: Path, tables: dict[Path, tuple[Any, int]], whole: Any = None) -> None:
+    """Cache ``tables`` ({path: (rows of the file up to offset, offset)}), replacing what was cached;
+    ``whole``, when given, is every table of ``tables`` joined in order (one parse of every file), and
+    is written instead of joining the tables again."""
     import pyarrow as pa
 
     try:
@@ -186,7 +195,9 @@ def save(cache_dir: Path, tables: dict[Path, tuple[Any, int]]) -> None:
         if not parts:
             (cache_dir / "manifest.json").unlink(missing_ok=True)
             return
-        _write_table(cache_dir / ROWS, pa.concat_tables(parts) if len(parts) > 1 else parts[0])
+        if whole is None or whole.num_rows != start or len(parts) != len(tables):
+            whole = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        _write_table(cache_dir / ROWS, whole)
         for stale in cache_dir.glob("*.csv.arrow"):  # the per-file cache of version 2
             stale.unlink(missing_ok=True)
         with atomic_write(cache_dir / "manifest.json", durable=False) as fh:

@@ -180,8 +180,9 @@ def read_table(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS, cac
             whole = pa.concat_tables(mine) if len(mine) > 1 else mine[0]
             updates[path] = (whole, ends[path])
     if cache_dir is not None and (updates or len(cached) != len(files)) and not cache.few(cached, new, slow):
+        every = joined if joined is not None and not cached and not slow else None  # the rows of ``updates``
         cache.save(cache_dir, {p: updates.get(p) or cached[p] for p in files
-                               if p in updates or (p in cached and p not in slow)})
+                               if p in updates or (p in cached and p not in slow)}, every)
     if not new and getattr(cached, "whole", None) is not None:  # nothing new: the cached rows as one table
         table = cached.whole  # type: ignore[attr-defined]
     elif joined is not None and not cached and not slow:  # nothing cached: the one parse of every file
