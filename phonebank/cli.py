@@ -178,6 +178,9 @@ def cli(ctx: click.Context, workspace: str | None, database: str | None) -> None
 
 def main() -> None:
     os.umask(0o077)  # every file phonebank creates holds voter or volunteer data: owner only
+    # numpy's OpenBLAS starts a thread per core that spins for a while at import (0.06 s of CPU on two
+    # cores, taken from the import's and the report's own threads); phonebank does no linear algebra
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         cli.main(prog_name="phonebank")
     except KeyboardInterrupt:  # raised before a command took over, e.g. while importing

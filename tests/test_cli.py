@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -91,3 +92,22 @@ def test_light_paths_do_not_import_pandas(workspace: Path, code: str) -> None:
     done = subprocess.run([sys.executable, "-c", code, str(workspace)], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_numpy_starts_no_spinning_blas_threads(workspace: Path) -> None:
+    """OpenBLAS would start a thread per core at numpy's import, spinning for a while; phonebank does no
+    linear algebra, so `main` asks for none (a report or import keeps both cores for its own work)."""
+    code = ("import os, sys\n"
+            "from phonebank import cli\n"
+            "sys.argv = ['phonebank', '-w', sys.argv[1], 'check']\n"
+            "try:\n"
+            "    cli.main()\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "import numpy\n"
+            "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", code, str(workspace)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["1", "1"]  # the main thread alone
