@@ -93,7 +93,7 @@ def _report_fold(script, tmp_path: Path, rows: list[ResultRow]):
     for r in rows:
         store.append(r)
     results = read_results(store.files("l"))
-    return fold_frame(script, results.frame, effective_mask(results.frame))
+    return fold_frame(script, results.rows, effective_mask(results.rows))
 
 
 @pytest.mark.parametrize("changed", [

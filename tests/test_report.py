@@ -493,8 +493,8 @@ def test_vectorized_status_matches_outcomes(tmp_path: Path, seed: int) -> None:
     voters = read_list(ws.list_path("rand"))
     results = read_results(ws.results_files("rand"))
     assert len(results.frame) == len(rows)
-    folded = fold_frame(script, results.frame, effective_mask(results.frame), voters.frame["voter_id"])
-    state = list_state(folded, voters.frame, voters.phone_columns, dnc, now)
+    folded = fold_frame(script, results.rows, effective_mask(results.rows), voters.ids)
+    state = list_state(folded, voters, voters.phone_columns, dnc, now)
     ids = list(folded.voter_ids)
     checked = 0
     for i, person in enumerate(people):
@@ -546,18 +546,18 @@ def test_progress_counted_from_the_called_voters_equals_every_voters_status(tmp_
     script = load_script(ws.script_path)
     voters = read_list(ws.list_path("rand"))
     results = read_results(ws.results_files("rand"))
-    folded = fold_frame(script, results.frame, effective_mask(results.frame), voters.frame["voter_id"])
+    folded = fold_frame(script, results.rows, effective_mask(results.rows), voters.ids)
     zones = list_zones(voters, None, None)
     assert len(zones.no_phone) >= 4
     n = folded.n_list
-    frame, phones = voters.frame, voters.phone_columns
+    phones = voters.phone_columns
     for numbers in (dnc, set()):
-        state = list_state(folded, frame, phones, numbers, now)
-        on_dnc, stuck_at = dnc_voters(frame, phones, numbers, zones.no_phone) if numbers else ([], zones.no_phone)
+        state = list_state(folded, voters, phones, numbers, now)
+        on_dnc, stuck_at = dnc_voters(voters, phones, numbers, zones.no_phone) if numbers else ([], zones.no_phone)
         stuck = np.zeros(n, dtype=bool)
         stuck[stuck_at] = True
         flags, next_at = marks.blank(n)
-        touched, marked, due_at = marks.mark(folded, lambda at: frame[phones].take(at), phones, numbers, now, stuck)
+        touched, marked, due_at = marks.mark(folded, voters.take, phones, numbers, now, stuck)
         flags[touched], next_at[touched] = marked, due_at
         figures, due = marks.fixed(flags, next_at, stuck, np.asarray(on_dnc, dtype=np.int64), zones.zone_of,
                                    zones.counts)
@@ -681,12 +681,18 @@ def test_rows_cached_in_the_parsers_pieces_are_read_back_whole(ws: Path, monkeyp
     assert report_json(ws) == fresh  # every row from the cache
 
 
-def test_without_pyarrow_the_numbers_are_the_same(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_contracts_reader_alone_gives_the_same_numbers(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = report_json(ws)
     import phonebank.report.data as data
+    from phonebank.results import read_results_file
 
-    monkeypatch.setattr(data, "pa", None)
+    monkeypatch.setattr(data, "FAST", False)
+    shutil.rmtree(ws / ".phonebank" / "report")  # nothing kept: every row through the contract's reader
+    read = []
+    monkeypatch.setattr(data, "read_results_file", lambda path, problems: read.append(path) or
+                        read_results_file(path, problems))
     assert report_json(ws) == expected
+    assert len(read) == 2
 
 
 def test_list_with_line_breaks_in_quoted_values(ws: Path) -> None:
@@ -782,7 +788,7 @@ def _frames_agree(ws: Path, monkeypatch: pytest.MonkeyPatch) -> tuple:
     files = Workspace(ws).results_files("test")
     fast = data.read_results(files, data.EXPORT_COLUMNS)
     with monkeypatch.context() as m:
-        m.setattr(data, "pa", None)
+        m.setattr(data, "FAST", False)
         slow = data.read_results(files, data.EXPORT_COLUMNS)
     assert fast.slow_files == []  # the fast reader took every file
     assert fast.problems.bad == slow.problems.bad == []
@@ -802,7 +808,7 @@ def test_old_13_column_files_give_the_same_report(ws: Path, monkeypatch: pytest.
     assert run(ws, "report").stderr.count("damaged") == 0
     import phonebank.report.data as data
 
-    monkeypatch.setattr(data, "pa", None)
+    monkeypatch.setattr(data, "FAST", False)
     assert report_json(ws) == expected
 
 

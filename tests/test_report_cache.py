@@ -109,7 +109,7 @@ def test_the_import_records_the_list_columns_and_ids_a_report_reads(empty_worksp
     def refused(*_args):
         raise AssertionError("the first report read the list, or worked out its ids")
 
-    monkeypatch.setattr(report_voters, "_read_list_frame", refused)
+    monkeypatch.setattr(report_voters, "_read_list_table", refused)
     monkeypatch.setattr("phonebank.report.numbering.list_ids_index", refused)
     recorded = json.loads(_run(ws, "report", "--format", "json").stdout)
     monkeypatch.undo()

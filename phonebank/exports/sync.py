@@ -72,7 +72,7 @@ def attempts(got: Loaded, family: str, layout: str, ids_option: str | None) -> A
     kinds, source_id = list_kinds(got, family)
     in_list = folded.voter_of_row < n
     voter_all = np.where(in_list, folded.voter_of_row, 0)
-    duplicate = duplicate_mask(frame, got.keep)[folded.rows] if len(frame) else np.zeros(0, bool)
+    duplicate = duplicate_mask(got.results.rows, got.keep)[folded.rows] if len(frame) else np.zeros(0, bool)
     called = distinct(folded.voter_of_row[in_list])
     ours = np.isin(kinds, FAMILY[family]) & (source_id != "")
     wanted = _wanted_kinds(layout, ids_option, kinds[called[ours[called]]])

@@ -69,7 +69,7 @@ class Loaded:
 
     @cached_property
     def state(self) -> ListState:
-        return list_state(self.folded, self.voters.frame, self.voters.phone_columns, self.dnc, self.now)
+        return list_state(self.folded, self.voters, self.voters.phone_columns, self.dnc, self.now)
 
 
 def load(ws: Workspace, script: Script, list_name: str, list_columns: Sequence[str] | None = tuple(ZONE_COLUMNS),
@@ -82,15 +82,15 @@ def load(ws: Workspace, script: Script, list_name: str, list_columns: Sequence[s
             cache.load_list(cache_dir, path, columns) is None:
         columns = []  # each voter's zone recorded (by `phonebank import`): the zone columns are not read
     voters = read_list(path, columns, dedupe=False, cache_dir=cache_dir)
-    if columns == [] and cache_dir is not None and cache.load_zones(cache_dir, path, len(voters.frame)) is None:
+    if columns == [] and cache_dir is not None and cache.load_zones(cache_dir, path, len(voters)) is None:
         voters = read_list(path, ZONE_COLUMNS, dedupe=False, cache_dir=cache_dir)
     results = read_results(ws.results_files(list_name), result_columns, cache_dir=cache_dir)
-    keep = effective_mask(results.frame)
+    keep = effective_mask(results.rows)
     list_index = id_index(voters, ws.list_path(list_name), cache_dir)
-    folded = fold_frame(script, results.frame, keep, voters.frame["voter_id"], list_index)
+    folded = fold_frame(script, results.rows, keep, voters.ids, list_index)
     if folded.list_repeats:
         voters = voters.deduped()  # a voter_id repeated in the list: its first row counts, as in the queue
-        folded = fold_frame(script, results.frame, keep, voters.frame["voter_id"])
+        folded = fold_frame(script, results.rows, keep, voters.ids)
     dnc = read_dnc(ws.dnc_path)
     now = now or clock.now(dt.UTC)
     return Loaded(list_name, voters, results, keep, folded, now, dnc, ws.list_path(list_name), cache_dir)
@@ -162,22 +162,23 @@ def _count(script: Script, got: Loaded, wanted: Filters, kept_from: str | None) 
     folded = got.folded
     n = folded.n_list
     zones = list_zones(got.voters, got.list_path, got.cache_dir)
-    frame, phone_cols = got.voters.frame, got.voters.phone_columns
+    phone_cols = got.voters.phone_columns
     stuck_at, on_dnc = zones.no_phone, np.zeros(0, dtype=np.int64)
     if got.dnc:
-        on_dnc, stuck_at = dnc_voters(frame, phone_cols, got.dnc, zones.no_phone)
+        on_dnc, stuck_at = dnc_voters(got.voters, phone_cols, got.dnc, zones.no_phone)
     stuck = np.zeros(n, dtype=bool)
     stuck[stuck_at] = True
     flags, next_at = marks.blank(n)
-    touched, marked, due_at = marks.mark(folded, lambda at: frame[phone_cols].take(at), phone_cols, got.dnc, got.now,
-                                         stuck)
+    touched, marked, due_at = marks.mark(folded, got.voters.take, phone_cols, got.dnc, got.now, stuck)
     flags[touched] = marked
     next_at[touched] = due_at
     figures, due = marks.fixed(flags, next_at, stuck, on_dnc, zones.zone_of, zones.counts)
-    rows = got.results.frame
+    rows = got.results.rows
     counted = tally.count(script, rows, folded, got.keep, script.campaign.time_zone, wanted)
     if kept_from is not None and got.cache_dir is not None and not got.voters.duplicates:
-        undone = set(rows["undoes"][(rows["code"] == UNDO).to_numpy(dtype=bool, na_value=False)].tolist()) - {""}
+        codes, names = rows.category("code")
+        is_undo = np.flatnonzero(codes == names.index(UNDO)) if UNDO in names else np.zeros(0, dtype=np.int64)
+        undone = set(rows.texts("undoes", is_undo).tolist()) - {""}
         entries = {p.name: delta.file_entry(p, *at) for p, at in got.results.per_file.items()}
         kept = {name: entry for name, entry in entries.items() if entry is not None}
         if got.results.per_file and len(kept) == len(entries):

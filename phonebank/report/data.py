@@ -1,5 +1,5 @@
-"""Read a list's results files into a pandas frame, for reports and exports (the call list: ``voters``;
-time stamps: ``times``; both also importable from here).
+"""Read a list's results files into one pyarrow table (``rows.Rows``), for reports and exports (the call
+list: ``voters``; time stamps: ``times``; both also importable from here).
 
 The format is ``phonebank.results.FORMAT`` (the contract): this second reader stays for speed only (a
 million rows), and takes its column names, types and checks from that one definition — WHOLE columns
@@ -28,7 +28,8 @@ change in one reader and not the other. Applied fast:
 * ``duplicate_mask`` marks the overlapping calls (``overlaps``) whose other call still counts: dials,
   not IDs.
 
-Without pyarrow every file takes the contract's reader (slower, same numbers).
+With ``FAST`` off (tests), every file takes the contract's reader (slower, same numbers). No pandas
+here: a report never loads it; an export asks for ``Results.frame``.
 """
 
 from __future__ import annotations
@@ -38,31 +39,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import DataError
 from ..outcomes import parse_time
 from ..results import (
-    FORMAT,
     HEADER_LINES,
     UNDO,
     WHOLE,
     ReadProblems,
     read_results_file,
 )
+from .arrow_rows import KIND as _KIND
+from .arrow_rows import PARSED as _PARSED
+from .arrow_rows import parse_rows as _fast
+from .rows import Rows
 from .times import NAT, day_from_number, day_number, iso_days, iso_local, local_day_hour, shown, ts_int  # noqa: F401
 from .voters import Voters, list_zones, read_list  # noqa: F401 - the call list, read beside the results
 
-try:  # pyarrow is what makes 1M rows fast; without it the contract reader is used
-    import pyarrow as pa
-
-    from .arrow_rows import KIND as _KIND
-    from .arrow_rows import PARSED as _PARSED
-    from .arrow_rows import parse_rows as _fast
-except ImportError:  # pragma: no cover - exercised only where pyarrow is missing
-    pa = None
-    _KIND = {c.name: c.kind for c in FORMAT}
-    _PARSED = "recorded_at"
+FAST = True  # pyarrow's reader for clean files; off: the contract's reader for every file (tests compare)
 
 REPORT_COLUMNS = ("row_id", "recorded_at", "volunteer", "voter_id", "phone", "code", "answers", "seconds",
                   "callback_at", "undoes", "overlaps")
@@ -76,16 +72,20 @@ _HEADERS = tuple(h.encode() for h in HEADER_LINES)  # today's header line and th
 class Results:
     """Every row read from a list's results files, in file order (files sorted, then line order).
 
-    ``frame`` columns: the requested result columns; ``recorded_at`` is ``datetime64[us, UTC]``
-    (NaT when unparseable), ``seconds`` int64, ``volunteer``/``code``/``answers`` categorical,
-    the rest strings. ``files`` is how many files were read.
+    ``rows``: the requested result columns (``Rows``). ``frame``: the same as a pandas frame, for
+    exports: ``recorded_at`` is ``datetime64[us, UTC]`` (NaT when unparseable), ``seconds`` int64,
+    ``volunteer``/``code``/``answers`` categorical, the rest strings. ``files`` is how many files were read.
     """
 
-    frame: pd.DataFrame
+    rows: Rows
     problems: ReadProblems = field(default_factory=ReadProblems)
     files: int = 0
     slow_files: list[str] = field(default_factory=list)
     per_file: dict[Path, tuple[int, int]] = field(default_factory=dict)  # see ``Table``
+
+    @property
+    def frame(self) -> Any:  # pandas.DataFrame
+        return self.rows.frame
 
 
 def _schema(columns: tuple[str, ...]):
@@ -108,12 +108,8 @@ def read_results(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS,
 
     With ``cache_dir`` (see ``report.cache``), rows parsed by an earlier report are reused and only
     the bytes appended since are parsed."""
-    if pa is None:
-        return _read_slow_only(files, columns, ReadProblems())
-    got = read_table(files, columns, cache_dir)
-    frame = got.table.to_pandas(split_blocks=True, self_destruct=True)
-    _fix_types(frame)
-    return Results(frame, got.problems, len(files), [str(p) for p in got.slow], got.per_file)
+    got = read_table(files, columns, cache_dir if FAST else None)
+    return Results(Rows(got.table), got.problems, len(files), [str(p) for p in got.slow], got.per_file)
 
 
 @dataclass
@@ -127,15 +123,15 @@ class Table:
     slow: list[Path]
 
 
-def to_frame(table) -> pd.DataFrame:
-    """Rows of ``read_table`` as the frame ``read_results`` gives."""
+def to_frame(table) -> Any:
+    """Rows of ``read_table`` as a pandas frame (``Results.frame``)."""
     frame = table.to_pandas(split_blocks=True)
     _fix_types(frame)
     return frame
 
 
 def read_table(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS, cache_dir: Path | None = None) -> Table:
-    """``read_results`` as one pyarrow table, not yet converted (needs pyarrow)."""
+    """``read_results`` as one pyarrow table."""
     problems = ReadProblems()
     cached: dict[Path, tuple] = {}  # cache.Cached
     parse_columns = columns
@@ -149,7 +145,7 @@ def read_table(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS, cac
     new: dict[Path, object] = {}
     slow: list[Path] = []
     # the usual case: every file clean -> one parse of all the bytes, on every core
-    joined = _fast(buf, 0, bodies[-1][2], schema, parse_columns) if len(bodies) > 1 else None
+    joined = _fast(buf, 0, bodies[-1][2], schema, parse_columns) if FAST and len(bodies) > 1 else None
     if joined is not None:
         counts = [buf.count(b"\n", start, stop) for _, start, stop, _ in bodies]
         if sum(counts) == joined.num_rows:  # one row per line: cut the table back into files
@@ -161,7 +157,7 @@ def read_table(files: list[Path], columns: tuple[str, ...] = REPORT_COLUMNS, cac
             joined = None
     if joined is None:
         for path, start, stop, _ in bodies:
-            table = _fast(buf, start, stop, schema, parse_columns)
+            table = _fast(buf, start, stop, schema, parse_columns) if FAST else None
             if table is None:  # damaged: the contract's reader, on the whole file
                 slow.append(path)
                 table = _slow_table(path, schema, parse_columns, problems)
@@ -282,17 +278,9 @@ def _values(rows, name: str) -> list:
 MAX_SECONDS = 10**12
 
 
-def _read_slow_only(files: list[Path], columns: tuple[str, ...], problems: ReadProblems) -> Results:
-    rows = []
-    for path in files:
-        rows.extend(read_results_file(path, problems)[0])
-    frame = pd.DataFrame({name: _values(rows, name) for name in columns}, columns=list(columns))
-    frame[_PARSED] = pd.to_datetime(frame[_PARSED], utc=True).astype("datetime64[us, UTC]")
-    _fix_types(frame)
-    return Results(frame, problems, len(files), [str(p) for p in files])
+def _fix_types(frame) -> None:
+    import pandas as pd
 
-
-def _fix_types(frame: pd.DataFrame) -> None:
     for name in frame.columns:
         if name in _DICTIONARY and not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype("category")
@@ -305,45 +293,40 @@ def _fix_types(frame: pd.DataFrame) -> None:
             frame[name] = frame[name].fillna("").astype("str")
 
 
-def effective_mask(frame: pd.DataFrame) -> np.ndarray:
+def effective_mask(rows: Rows) -> np.ndarray:
     """Rows that still count: not ``undo`` rows, and not a row an ``undo`` row cancels."""
-    code = frame["code"]
-    is_undo = (code == UNDO).to_numpy(dtype=bool, na_value=False)
+    codes, names = rows.category("code")
+    is_undo = codes == names.index(UNDO) if UNDO in names else np.zeros(len(rows), dtype=bool)
     if not is_undo.any():
-        return np.ones(len(frame), dtype=bool)
-    undone = set(frame["undoes"].take(np.flatnonzero(is_undo)).tolist()) - {""}
-    cancelled = isin(frame["row_id"], undone) if undone else np.zeros(len(frame), bool)
+        return np.ones(len(rows), dtype=bool)
+    undone = set(rows.texts("undoes", np.flatnonzero(is_undo)).tolist()) - {""}
+    cancelled = isin(rows.arrow("row_id"), undone) if undone else np.zeros(len(rows), bool)
     return ~is_undo & ~cancelled
 
 
-def isin(texts: pd.Series, values: set[str]) -> np.ndarray:
-    """``texts.isin(values)`` as a numpy mask; hashed by pyarrow when the column is Arrow-backed (twice
-    as fast on a million row ids)."""
-    column = getattr(texts.array, "_pa_array", None)
-    if column is None or pa is None:
-        return texts.isin(values).to_numpy(dtype=bool)
-    import pyarrow.compute as pc
-
-    found = pc.is_in(column, value_set=pa.array(sorted(values), pa.string()))
+def isin(texts, values: set[str]) -> np.ndarray:
+    """Which of ``texts`` (a pyarrow string column) are among ``values``, as a numpy mask."""
+    if not len(texts):
+        return np.zeros(0, dtype=bool)
+    found = pc.is_in(texts, value_set=pa.array(sorted(values), pa.string()))
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def duplicate_mask(frame: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
+def duplicate_mask(rows: Rows, keep: np.ndarray) -> np.ndarray:
     """Overlapping calls that duplicate another: rows whose ``overlaps`` names another row of the same
     voter that still counts (``keep``, see ``effective_mask``). They count as dials, never as IDs, and
     are not synced back. An overlapping call whose other call was undone (or is not in the results) is
     the voter's record and counts in full."""
-    if "overlaps" not in frame or not len(frame):
-        return np.zeros(len(frame), dtype=bool)
-    overlaps = frame["overlaps"]
-    has = np.array((overlaps != "").to_numpy(dtype=bool, na_value=False))  # a writable copy
+    if "overlaps" not in rows or not len(rows):
+        return np.zeros(len(rows), dtype=bool)
+    has = rows.nonempty("overlaps")
     if not has.any():
         return has
     pos = np.flatnonzero(has)
-    targets = overlaps.take(pos).tolist()
-    voters = frame["voter_id"].take(pos).tolist()
-    own = frame["row_id"].take(pos).tolist()
-    hit = np.flatnonzero(keep & frame["row_id"].isin(set(targets)).to_numpy(dtype=bool))
-    counted = set(zip(frame["row_id"].take(hit).tolist(), frame["voter_id"].take(hit).tolist(), strict=True))
+    targets = rows.texts("overlaps", pos).tolist()
+    voters = rows.texts("voter_id", pos).tolist()
+    own = rows.texts("row_id", pos).tolist()
+    hit = np.flatnonzero(keep & isin(rows.arrow("row_id"), set(targets)))
+    counted = set(zip(rows.texts("row_id", hit).tolist(), rows.texts("voter_id", hit).tolist(), strict=True))
     has[pos] = [t != r and (t, v) in counted for t, v, r in zip(targets, voters, own, strict=True)]
     return has

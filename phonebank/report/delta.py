@@ -35,12 +35,13 @@ from ..lists import phone_columns
 from ..results import UNDO, ReadProblems
 from ..script import Script
 from . import REPORT_VERSION, cache
-from .data import REPORT_COLUMNS, isin, read_table, to_frame
+from .data import REPORT_COLUMNS, isin, read_table
 from .marks import fixed, mark
-from .numbering import number_some
+from .numbering import distinct, number_some
+from .rows import Rows
 from .state import Due, fold_frame
 from .tally import Filters, Tally, bounds, count
-from .voters import ZONE_COLUMNS
+from .voters import ZONE_COLUMNS, Voters
 
 VERSION = 1
 NAME = "report-state.arrow"
@@ -143,7 +144,6 @@ def update(script: Script, files: list[Path], list_path: Path, cache_dir: Path, 
     """The report's figures from the kept standing and the rows appended since, or None when it cannot
     be used (then a full recompute). Keeps the standing brought up to date."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     kept = load(cache_dir, made_from)
     if kept is None:
@@ -178,41 +178,38 @@ def update(script: Script, files: list[Path], list_path: Path, cache_dir: Path, 
         if entry is None:
             return None
         entries[path.name] = entry
-    fresh = to_frame(table.filter(pa.array(~old)))
-    is_undo = (fresh["code"] == UNDO).to_numpy(dtype=bool, na_value=False)
+    fresh = Rows(table.filter(pa.array(~old)))
+    is_undo = _undo_rows(fresh)
     was_undone = set(kept.undone)
-    undone = was_undone | (set(fresh["undoes"][is_undo].tolist()) - {""})
-    voters = set(fresh["voter_id"][~is_undo].tolist())
+    undone = was_undone | (set(fresh.texts("undoes", np.flatnonzero(is_undo)).tolist()) - {""})
+    voters = set(fresh.texts("voter_id", np.flatnonzero(~is_undo)).tolist())
     newly = undone - was_undone
     cancelled = None
     if newly:  # old rows undone now: their voters too, and their volunteers' first and last calls
-        found = pc.is_in(table.column("row_id"), value_set=pa.array(sorted(newly), pa.string()))
-        hit = np.flatnonzero(old & np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=np.bool_))
-        cancelled = to_frame(table.take(pa.array(hit)))
-        cancelled = cancelled[(cancelled["code"] != UNDO).to_numpy(dtype=bool, na_value=False)]
-        voters |= set(cancelled["voter_id"].tolist())
+        hit = np.flatnonzero(old & isin(table.column("row_id"), newly))
+        cancelled = Rows(table.take(pa.array(hit)))
+        cancelled = cancelled.take(np.flatnonzero(~_undo_rows(cancelled)))
+        voters |= set(cancelled.texts("voter_id").tolist())
     tally = kept.tally
     flags, next_at = kept.flags, kept.next_at
     stuck = np.zeros(n, dtype=bool)
     stuck[kept.stuck] = True
     if voters:
-        found = pc.is_in(table.column("voter_id"), value_set=pa.array(sorted(voters), pa.string()))
-        pos = np.flatnonzero(np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool))
-        theirs = to_frame(table.take(pa.array(pos)))
-        before = theirs[old[pos]].reset_index(drop=True)
+        pos = np.flatnonzero(isin(table.column("voter_id"), voters))
+        theirs = Rows(table.take(pa.array(pos)))
+        before = theirs.take(np.flatnonzero(old[pos]))
         ids = cache.load_ids(cache_dir, list_path, n)
         index = None if ids is None else _list_ids(ids)
         list_ids = list_table.column("voter_id")
         tz = script.campaign.time_zone
 
-        def phones_of(positions: np.ndarray):
-            return list_table.select(phone_cols).take(pa.array(positions)).to_pandas()
+        phones = Voters(list_table.select(phone_cols), phone_cols)
 
         for frame, gone, sign in ((before, was_undone, -1), (theirs, undone, 1)):
-            keep = ~(frame["code"] == UNDO).to_numpy(dtype=bool, na_value=False)
+            keep = ~_undo_rows(frame)
             if gone:
-                keep &= ~isin(frame["row_id"], gone)
-            folded = fold_frame(script, frame, keep, numbered=number_some(frame["voter_id"], n, index, list_ids))
+                keep &= ~isin(frame.arrow("row_id"), gone)
+            folded = fold_frame(script, frame, keep, numbered=number_some(frame.arrow("voter_id"), n, index, list_ids))
             share = count(script, frame, folded, keep, tz, filters)
             if sign < 0:
                 tally = tally.minus(share)
@@ -221,14 +218,21 @@ def update(script: Script, files: list[Path], list_path: Path, cache_dir: Path, 
                 next_at[v[v < n]] = np.iinfo(np.int64).min
             else:
                 tally = tally.plus(share)
-                touched, marked, due_at = mark(folded, phones_of, phone_cols, dnc, now, stuck)
+                touched, marked, due_at = mark(folded, phones.take, phone_cols, dnc, now, stuck)
                 flags[touched] = marked
                 next_at[touched] = due_at
         if cancelled is not None and len(cancelled):
-            tally = _bounds_again(tally, table, set(cancelled["volunteer"].astype(str).tolist()), undone, tz, filters)
+            codes, names_ = cancelled.category("volunteer")
+            whose = {names_[c] if c >= 0 else "" for c in distinct(codes).tolist()}
+            tally = _bounds_again(tally, table, whose, undone, tz, filters)
     figures, due = fixed(flags, next_at, stuck, kept.on_dnc, zone_of, zone_counts)
     save(cache_dir, made_from, Standing(tally, flags, next_at, kept.stuck, kept.on_dnc, sorted(undone), entries))
     return Updated(tally, figures, due, list(keys), got.problems)
+
+
+def _undo_rows(rows: Rows) -> np.ndarray:
+    codes, names = rows.category("code")
+    return codes == names.index(UNDO) if UNDO in names else np.zeros(len(rows), dtype=bool)
 
 
 def _list_ids(got):
@@ -244,8 +248,8 @@ def _bounds_again(tally: Tally, table, names: set[str], undone: set[str], tz: st
 
     found = pc.is_in(table.column("volunteer"), value_set=pa.array(sorted(names), pa.string()))  # dictionary-encoded
     pos = np.flatnonzero(np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=np.bool_))
-    frame = to_frame(table.take(pa.array(pos)))
-    keep = ~(frame["code"] == UNDO).to_numpy(dtype=bool, na_value=False) & ~isin(frame["row_id"], undone)
+    frame = Rows(table.take(pa.array(pos)))
+    keep = ~_undo_rows(frame) & ~isin(frame.arrow("row_id"), undone)
     first, last = bounds(frame, keep, tz, filters, names)
     out = Tally(**tally.__dict__)
     out.first, out.last = dict(tally.first), dict(tally.last)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from .rows import NAT
 from .state import Due, Folded, list_state
-from .times import NAT
+
+if TYPE_CHECKING:
+    from .voters import Voters
 
 TOUCHED, OPEN, REACHED, CODED_DNC = 1, 2, 4, 8
 
@@ -26,11 +29,11 @@ def blank(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(n, dtype=np.uint8), np.full(n, NAT, dtype=np.int64)
 
 
-def mark(folded: Folded, phones_of: Callable[[np.ndarray], pd.DataFrame], phone_cols: list[str], dnc: set[str],
+def mark(folded: Folded, phones_of: Callable[[np.ndarray], Voters], phone_cols: list[str], dnc: set[str],
          now: dt.datetime, stuck: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the list voters with calls that count, ascending; their flags; their next_at). ``stuck``: per list
     voter, no number left before any call (none at all, or all on the do-not-call list); ``phones_of``
-    gives the phone columns of list voters by position, for the voters a call left a number dead."""
+    gives list voters by position (``Voters.take``), for the voters a call left a number dead."""
     n = folded.n_list
     v = folded.voter_of_row
     touched = v[np.r_[True, v[1:] != v[:-1]]] if len(v) else np.zeros(0, dtype=np.int64)

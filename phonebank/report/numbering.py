@@ -5,7 +5,8 @@ the report cache by ``voters.id_index``)."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .list_ids import ListIds, index_of, integers
 
@@ -17,15 +18,32 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
 
 
-def list_ids_index(list_ids: pd.Series) -> ListIds | None:
-    """``ListIds`` of the list's ids, None unless every id is a canonical decimal number."""
+def factorize(values) -> tuple[np.ndarray, np.ndarray]:
+    """(each value's number, the distinct values in order of first appearance) of ``values`` (a pyarrow
+    array or numpy integers), as ``pandas.factorize(values, sort=False)`` gives them."""
+    if isinstance(values, np.ndarray):
+        values = pa.array(values)
+    if values is None or not len(values):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries()
+        dictionary = encoded.chunk(0).dictionary
+        codes = np.concatenate([np.asarray(c.indices.to_numpy(), dtype=np.int64) for c in encoded.chunks])
+    else:
+        dictionary, codes = encoded.dictionary, np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
+    uniques = dictionary.to_numpy(zero_copy_only=False)
+    return codes, uniques if uniques.dtype.kind in "iu" else np.asarray(uniques, dtype=object)
+
+
+def list_ids_index(list_ids) -> ListIds | None:
+    """``ListIds`` of the list's ids (pyarrow strings), None unless every id is a canonical decimal number."""
     arrow = _arrow(list_ids)
     return None if arrow is None else index_of(arrow)
 
 
-def number_voters(ids: pd.Series, list_ids: pd.Series | None,
-                  index: ListIds | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Number the voter ids of ``ids``: the list's (unique) ids are 0..n-1 in list order, others
+def number_voters(ids, list_ids=None, index: ListIds | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Number the voter ids of ``ids`` (pyarrow strings): the list's (``list_ids``, unique) ids are 0..n-1 in list order, others
     follow. Returns (numbers of ``ids``, ids by number, whether the list's ids are unique). Numeric ids
     (VAN IDs...) take a fast path: integers hash far faster than text; with the list's ``index``, the
     calls' ids are found by binary search."""
@@ -34,18 +52,19 @@ def number_voters(ids: pd.Series, list_ids: pd.Series | None,
         found = _number_by_index(ids, index)
         if found is not None:
             return found
-    both = ids if not n_list else pd.concat([list_ids, ids], ignore_index=True)
+    both = _arrow(ids) if not n_list else pa.chunked_array([*_chunks(list_ids), *_chunks(ids)], pa.string())
     as_int = _as_integers(both)
-    if as_int is not None:
-        numbers, uniques = pd.factorize(as_int, sort=False)
-    else:
-        numbers, uniques = pd.factorize(both, sort=False)
-        uniques = np.asarray(uniques, dtype=object)
+    numbers, uniques = factorize(as_int if as_int is not None else both)
     list_unique = not n_list or int(numbers[:n_list].max()) == n_list - 1
     return numbers[n_list:].astype(np.int64), uniques, list_unique
 
 
-def _number_by_index(ids: pd.Series, index: ListIds) -> tuple[np.ndarray, np.ndarray, bool] | None:
+def _chunks(ids) -> list:
+    got = _arrow(ids)
+    return [] if got is None else [c.cast(pa.string()) for c in got.chunks]
+
+
+def _number_by_index(ids, index: ListIds) -> tuple[np.ndarray, np.ndarray, bool] | None:
     n_list = len(index.ints)
     calls = _as_integers(ids) if len(ids) else np.zeros(0, dtype=np.int64)
     if calls is None:
@@ -67,33 +86,33 @@ def _number_by_index(ids: pd.Series, index: ListIds) -> tuple[np.ndarray, np.nda
     listed = numbers >= 0
     uniques = index.ints
     if not listed.all():  # voters not in the list: numbered after it, in order of appearance
-        codes, extra = pd.factorize(calls[~listed], sort=False)
+        codes, extra = factorize(calls[~listed])
         numbers[~listed] = n_list + codes
         uniques = np.concatenate([index.ints, np.asarray(extra, dtype=np.int64)])
     return numbers, uniques, True
 
 
-def _as_integers(ids: pd.Series) -> np.ndarray | None:
+def _as_integers(ids) -> np.ndarray | None:
     """``ids`` as int64 when every id is a canonical decimal number (``list_ids.integers``)."""
     arrow = _arrow(ids)
     return None if arrow is None else integers(arrow)
 
 
-def _arrow(ids: pd.Series):
-    """The strings of ``ids`` as a pyarrow array (pandas' own when Arrow-backed: no copy), or None."""
-    if not len(ids):
+def _arrow(ids):
+    """``ids`` (a pyarrow array, or a sequence of strings) as a pyarrow chunked array, or None when empty."""
+    if ids is None or not len(ids):
         return None
+    if isinstance(ids, pa.ChunkedArray):
+        return ids
+    if isinstance(ids, pa.Array):
+        return pa.chunked_array([ids])
     try:
-        import pyarrow as pa
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        return ids.array._pa_array if hasattr(ids.array, "_pa_array") else pa.chunked_array([pa.array(ids.array)])
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, AttributeError):
+        return pa.chunked_array([pa.array(np.asarray(ids, dtype=object), pa.string())])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return None
 
 
-def number_some(ids: pd.Series, n_list: int, index: ListIds | None, list_ids) -> tuple[np.ndarray, np.ndarray, int]:
+def number_some(ids, n_list: int, index: ListIds | None, list_ids) -> tuple[np.ndarray, np.ndarray, int]:
     """Number a few calls' voter ids against the list (``list_ids``: its ids, a pyarrow array, and
     ``index`` when numeric): the list's voters by list position, as ``number_voters`` numbers them, the
     others after the list in order of appearance. Returns (numbers, ids by number, voters in the list)
@@ -102,16 +121,14 @@ def number_some(ids: pd.Series, n_list: int, index: ListIds | None, list_ids) ->
         found = _number_by_index(ids, index)
         if found is not None:
             return found[0], found[1], n_list
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    values = pa.array(ids.to_numpy(dtype=object), pa.string())
+    values = _arrow(ids)
+    values = values.combine_chunks() if values is not None else pa.array([], pa.string())
     if isinstance(list_ids, pa.ChunkedArray):
         list_ids = list_ids.combine_chunks()
     at = pc.index_in(values, value_set=list_ids)
     numbers = np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
     listed = numbers >= 0
-    codes, extra = pd.factorize(ids[~listed].to_numpy(dtype=object), sort=False)
+    codes, extra = factorize(values.filter(pa.array(~listed)))
     numbers[~listed] = n_list + codes
     uniques = np.concatenate([np.asarray(list_ids.to_numpy(zero_copy_only=False), dtype=object),
                               np.asarray(extra, dtype=object)])

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..outcomes import (
     CALLABLE,
@@ -39,7 +39,10 @@ from ..outcomes import (
 from ..script import EFFECTS as SCRIPT_EFFECTS
 from ..script import Script
 from .numbering import ListIds, list_ids_index, number_voters  # noqa: F401 - list_ids_index: voters.id_index
-from .times import NAT, ts_int
+from .rows import NAT, Rows
+
+if TYPE_CHECKING:
+    from .voters import Voters
 
 EFFECTS = (*SCRIPT_EFFECTS, "unknown")  # effect numbers, for exports that name an effect (E_*)
 E_FINAL, E_FFN, E_RETRY, E_CALLBACK, E_DNC, E_UNKNOWN = (EFFECTS.index(e) for e in (
@@ -126,26 +129,27 @@ class Folded:
         return self.uniques.astype(str).astype(object) if self.uniques.dtype.kind in "iu" else self.uniques
 
 
-def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = None,
-               list_ids: pd.Series | None = None, list_index: ListIds | None = None,
+def fold_frame(script: Script, rows: Rows, keep: np.ndarray | None = None,
+               list_ids=None, list_index: ListIds | None = None,
                numbered: tuple[np.ndarray, np.ndarray, int] | None = None) -> Folded:
-    """Fold the rows of ``frame`` that ``keep`` selects (``data.effective_mask``) into one outcome per
-    voter; ``list_ids`` (unique) numbers the list's voters first (``list_index``: see ``ListIds``), or
-    ``numbered`` gives the numbers already (numbers of the rows, ids by number, voters in the list)."""
+    """Fold the ``rows`` that ``keep`` selects (``data.effective_mask``) into one outcome per voter;
+    ``list_ids`` (unique; pyarrow strings) numbers the list's voters first (``list_index``: see
+    ``ListIds``), or ``numbered`` gives the numbers already (numbers of the rows, ids by number, voters
+    in the list)."""
     n_list = 0 if list_ids is None else len(list_ids)
     if numbered is None:
-        numbers, uniques, list_unique = number_voters(frame["voter_id"], list_ids, list_index)
+        numbers, uniques, list_unique = number_voters(rows.arrow("voter_id"), list_ids, list_index)
     else:
         (numbers, uniques, n_list), list_unique = numbered, True
     u = max(len(uniques), n_list)
-    codes = code_table(script, frame["code"].cat.categories)
-    cat_all = frame["code"].cat.codes.to_numpy().astype(np.int64)
-    ts_all = ts_int(frame["recorded_at"])
-    pos = np.arange(len(frame)) if keep is None else np.flatnonzero(keep)
+    cat_all, names = rows.category("code")
+    codes = code_table(script, names)
+    ts_all = rows.recorded_at
+    pos = np.arange(len(rows)) if keep is None else np.flatnonzero(keep)
     voter, ts, cat = numbers[pos], ts_all[pos], cat_all[pos]
     n = len(pos)
     order, v_sorted, t_sorted = _order(voter, ts, u)
-    rows = pos[order]
+    order_rows = pos[order]
     c_sorted = cat[order]
     if n:
         starts = np.flatnonzero(np.r_[True, v_sorted[1:] != v_sorted[:-1]])
@@ -165,7 +169,7 @@ def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = No
         finished[who] = np.logical_or.reduceat(finishing, starts)
         contacted[who] = np.logical_or.reduceat(codes.contact[c_sorted], starts)
         last_sorted = starts + counts - 1
-        last[who] = rows[last_sorted]
+        last[who] = order_rows[last_sorted]
         # next_at from each voter's last row, when that row did not finish the voter
         l_from = np.where(finishing[last_sorted], NEXT_FROM.index(NEXT_NONE), codes.next_from[c_sorted[last_sorted]])
         l_ts = t_sorted[last_sorted]
@@ -175,7 +179,7 @@ def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = No
         nxt[after] = l_ts[after] + l_after[after]
         callback = np.flatnonzero(l_from == NEXT_FROM.index(NEXT_CALLBACK))
         if len(callback):
-            texts = frame["callback_at"].take(rows[last_sorted[callback]]).to_numpy(dtype=object)
+            texts = rows.texts("callback_at", order_rows[last_sorted[callback]])
             parsed = _parse_times(texts)
             fallback = (parsed == NAT) & (l_ts[callback] != NAT)
             parsed[fallback] = l_ts[callback][fallback] + l_after[callback][fallback]
@@ -183,10 +187,10 @@ def fold_frame(script: Script, frame: pd.DataFrame, keep: np.ndarray | None = No
         next_at[who] = nxt
     # numbers known dead
     kills = np.flatnonzero(codes.kills_number[cat])
-    dead_phone = frame["phone"].take(pos[kills]).to_numpy(dtype=object)
+    dead_phone = rows.texts("phone", pos[kills])
     dead_voter = voter[kills]
     keep_dead = dead_phone != ""
-    return Folded(np.asarray(uniques), n_list, attempts, finished, contacted, next_at, last, rows, v_sorted,
+    return Folded(np.asarray(uniques), n_list, attempts, finished, contacted, next_at, last, order_rows, v_sorted,
                   dead_voter[keep_dead], dead_phone[keep_dead], codes, cat_all, not list_unique)
 
 
@@ -269,21 +273,22 @@ def _us(when: dt.datetime) -> int:
 
 @dataclass
 class ListState:
-    """Per list voter (aligned with ``Voters.frame``)."""
+    """Per list voter (aligned with ``Voters.table``)."""
 
     status: np.ndarray  # int8 S_*
     live_any: np.ndarray
     on_dnc: np.ndarray  # any of the voter's numbers is on the do-not-call list
 
 
-def list_state(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc: set[str],
+def list_state(folded: Folded, voters: Voters, phone_cols: list[str], dnc: set[str],
                now: dt.datetime, numbers: np.ndarray | None = None) -> ListState:
-    """The status of every list voter (``voters`` aligned with the list), or of the voters ``numbers``
-    only (``voters`` then holds their rows, in that order)."""
+    """The status of every list voter (``voters``: the list), or of the voters ``numbers`` only
+    (``voters`` then holds their rows, in that order)."""
+    from .data import isin
+
     n = folded.n_list if numbers is None else len(numbers)
     live_any = np.zeros(n, dtype=bool)
     on_dnc = np.zeros(n, dtype=bool)
-    dnc_list = list(dnc)
     in_list = folded.dead_voter < folded.n_list
     dead_v, dead_p = folded.dead_voter[in_list], folded.dead_phone[in_list]
     if numbers is not None and len(dead_v):  # the dead numbers of these voters, by position in ``numbers``
@@ -291,16 +296,24 @@ def list_state(folded: Folded, voters: pd.DataFrame, phone_cols: list[str], dnc:
         mine = (numbers[at] == dead_v) if n else np.zeros(len(dead_v), dtype=bool)
         dead_v, dead_p = at[mine], dead_p[mine]
     for col in phone_cols:
-        phones = voters[col].reset_index(drop=True)
-        present = (phones != "").to_numpy(dtype=bool)
-        listed = phones.isin(dnc_list).to_numpy(dtype=bool) if dnc_list else np.zeros(n, bool)
+        phones = voters.column(col)
+        present = _nonempty(phones)
+        listed = isin(phones, dnc) if dnc else np.zeros(n, bool)
         alive = present & ~listed
         if len(dead_v):
-            values = phones.take(dead_v).to_numpy(dtype=object)
+            values = np.asarray(phones.take(dead_v).to_numpy(), dtype=object)
             alive[dead_v[values == dead_p]] = False
         live_any |= alive
         on_dnc |= present & listed
     return ListState(_status(folded, np.arange(n) if numbers is None else numbers, live_any, now), live_any, on_dnc)
+
+
+def _nonempty(texts) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    if not len(texts):
+        return np.zeros(0, dtype=bool)
+    return np.asarray(pc.fill_null(pc.not_equal(texts, ""), False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _status(folded: Folded, who: np.ndarray, live_any: np.ndarray, now: dt.datetime) -> np.ndarray:
@@ -331,23 +344,18 @@ def due_now(due: Due, now: dt.datetime) -> tuple[int, np.ndarray]:
     return int(waiting.sum()), due.base_due + np.bincount(due.open_zone[~waiting], minlength=len(due.base_due))
 
 
-def dnc_voters(voters: pd.DataFrame, phone_cols: list[str], dnc: set[str],
-                no_phone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def dnc_voters(voters: Voters, phone_cols: list[str], dnc: set[str],
+               no_phone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(voters with any number on the do-not-call list, voters with no number off it)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    from .data import isin
 
     n = len(voters)
-    value_set = pa.array(sorted(dnc), pa.string())
     listed_any = np.zeros(n, dtype=bool)
     live = np.zeros(n, dtype=bool)
     for col in phone_cols:
-        values = getattr(voters[col].array, "_pa_array", None)
-        if values is None:
-            values = pa.array(voters[col].to_numpy(dtype=object), pa.string())
-        listed = np.asarray(pc.fill_null(pc.is_in(values, value_set=value_set), False).to_numpy(zero_copy_only=False),
-                            dtype=bool)
-        present = np.asarray(pc.not_equal(values, "").to_numpy(zero_copy_only=False), dtype=bool)
+        values = voters.column(col)
+        listed = isin(values, dnc)
+        present = _nonempty(values)
         listed_any |= present & listed
         live |= present & ~listed
     dead = ~live

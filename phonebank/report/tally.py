@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from ..errors import DataError
 from ..render import pick
@@ -28,8 +27,9 @@ from ..script import Script
 from ..workspace import Workspace
 from .data import duplicate_mask
 from .numbering import distinct
+from .rows import Rows
 from .state import Folded
-from .times import NAT, day_from_number, day_number, local_day_hour, shown, ts_int
+from .times import NAT, day_from_number, day_number, local_day_hour, shown
 
 SUPPORT_GROUPS = ("supporters", "undecided", "other_candidate")
 SUMS = ("dials", "contacts", "seconds", "overlapping", "voters_called", "supporters", "undecided",
@@ -129,21 +129,21 @@ def _within_dates(days: np.ndarray, filters: Filters) -> np.ndarray:
     return mask
 
 
-def selection(frame: pd.DataFrame, folded: Folded, tz_name: str, filters: Filters):
+def selection(frame: Rows, folded: Folded, tz_name: str, filters: Filters):
     """(mask over ``folded.rows`` of the calls within the filters, their times, days and hours)."""
     rows = folded.rows
-    ts = ts_int(frame["recorded_at"])[rows]
+    ts = frame.recorded_at[rows]
     days, hour = local_day_hour(ts, tz_name)
     mask = _within_dates(days, filters)
     if filters.volunteer:
         wanted = filters.volunteer.strip().lower()
-        names = [str(v) for v in frame["volunteer"].cat.categories]
+        codes, names = frame.category("volunteer")
         match = np.array([v.strip().lower() == wanted for v in names] + [False], dtype=bool)
-        mask &= match[frame["volunteer"].cat.codes.to_numpy().astype(np.int64)[rows]]
+        mask &= match[codes[rows]]
     return mask, ts, days, hour
 
 
-def count(script: Script, frame: pd.DataFrame, folded: Folded, keep: np.ndarray, tz_name: str,
+def count(script: Script, frame: Rows, folded: Folded, keep: np.ndarray, tz_name: str,
           filters: Filters) -> Tally:
     """The tally of the calls of ``frame`` that ``keep`` and the filters select, as ``folded`` folds them."""
     out = Tally()
@@ -156,7 +156,7 @@ def count(script: Script, frame: pd.DataFrame, folded: Folded, keep: np.ndarray,
     support = codes.support[cat]
     duplicate = duplicate_mask(frame, keep)[sel]
     id_support = np.where(duplicate, np.nan, support)  # an overlapping call's ID is the other call's
-    seconds = frame["seconds"].to_numpy()[sel].astype(np.int64)
+    seconds = frame.whole("seconds")[sel]
     voter_sel = folded.voter_of_row[mask]
     n = folded.n_list
     strangers = folded.voter_of_row[folded.voter_of_row >= n]
@@ -170,8 +170,9 @@ def count(script: Script, frame: pd.DataFrame, folded: Folded, keep: np.ndarray,
     out.codes = _counter(codes.names, cat)
     out.all_codes = _counter(codes.names, folded.cat[rows])
     # volunteers
-    names = [str(v) for v in frame["volunteer"].cat.categories] + [""]
-    vol = frame["volunteer"].cat.codes.to_numpy().astype(np.int64)[sel]
+    vol_all, names = frame.category("volunteer")
+    names = [*names, ""]
+    vol = vol_all[sel]
     vol = np.where(vol < 0, len(names) - 1, vol)
     k = len(names)
     columns = [np.bincount(vol, minlength=k), np.bincount(vol, weights=contact.astype(float), minlength=k),
@@ -217,11 +218,12 @@ def _support_groups(levels: np.ndarray) -> np.ndarray:
     return np.select([np.isnan(levels), levels <= 2, levels == 3], [3, 0, 1], default=2).astype(np.int64)
 
 
-def _survey(script: Script, frame: pd.DataFrame, sel: np.ndarray, voter_sel: np.ndarray,
+def _survey(script: Script, frame: Rows, sel: np.ndarray, voter_sel: np.ndarray,
             support: np.ndarray, n_voters: int) -> dict[str, dict[str, list[int]]]:
     """Per question, per answer: the voters whose latest answer it is, by their latest support ID."""
-    decoded = [decode_answers(str(text)) for text in frame["answers"].cat.categories]
-    answers_cat = frame["answers"].cat.codes.to_numpy()[sel]
+    answers_all, texts = frame.category("answers")
+    decoded = [decode_answers(text) for text in texts]
+    answers_cat = answers_all[sel]
     with_answers = np.asarray([bool(d) for d in decoded] + [False], dtype=bool)[answers_cat]
     answers_cat = answers_cat[with_answers].astype(np.int64)  # only the calls that recorded answers
     voter_ans = voter_sel[with_answers]
@@ -244,16 +246,17 @@ def _survey(script: Script, frame: pd.DataFrame, sel: np.ndarray, voter_sel: np.
     return out
 
 
-def bounds(frame: pd.DataFrame, keep: np.ndarray, tz_name: str, filters: Filters, wanted: set[str]
+def bounds(frame: Rows, keep: np.ndarray, tz_name: str, filters: Filters, wanted: set[str]
            ) -> tuple[dict[str, int], dict[str, int]]:
     """The first and last call of the volunteers ``wanted`` among the rows of ``frame`` that ``keep`` and
     the filters select (``frame``: every row of those volunteers)."""
     pos = np.flatnonzero(keep)
-    ts = ts_int(frame["recorded_at"])[pos]
+    ts = frame.recorded_at[pos]
     days, _ = local_day_hour(ts, tz_name)
     mask = _within_dates(days, filters)
-    names = [str(v) for v in frame["volunteer"].cat.categories] + [""]
-    vol = frame["volunteer"].cat.codes.to_numpy().astype(np.int64)[pos]
+    vol_all, names = frame.category("volunteer")
+    names = [*names, ""]
+    vol = vol_all[pos]
     vol = np.where(vol < 0, len(names) - 1, vol)
     first, last = _first_last(names, vol[mask], ts[mask])
     return {k: v for k, v in first.items() if k in wanted}, {k: v for k, v in last.items() if k in wanted}

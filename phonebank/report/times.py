@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
-NAT = np.iinfo(np.int64).min  # int64 view of NaT: sorts first, as outcomes.fold sorts a None time first
+from .rows import NAT
+
+__all__ = ["NAT"]
 
 
-def ts_int(series: pd.Series) -> np.ndarray:
-    """Microseconds since the epoch (UTC), NaT as ``NAT``."""
+def ts_int(series) -> np.ndarray:
+    """Microseconds since the epoch (UTC), NaT as ``NAT``, of a pandas time series (exports)."""
     return series.to_numpy(dtype="datetime64[us]").view("int64")
 
 
@@ -32,13 +34,40 @@ def local_day_hour(ts: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
     days = np.full(len(ts), NAT, dtype=np.int64)
     hours = np.full(len(ts), -1, dtype=np.int64)
     if valid.any():
-        local = (pd.DatetimeIndex(ts[valid].view("datetime64[us]"), tz="UTC").tz_convert(tz)
-                 .tz_localize(None).to_numpy(dtype="datetime64[us]").view("int64"))
+        local = wall_clock(ts[valid], tz)
         day_us = 86_400_000_000
         d = local // day_us
         days[valid] = d
         hours[valid] = (local - d * day_us) // 3_600_000_000
     return days, hours
+
+
+def wall_clock(utc: np.ndarray, tz: str) -> np.ndarray:
+    """int64 us UTC -> the same instants as the wall clock of ``tz`` shows them (int64 us, as if UTC).
+    pyarrow's time zone database is the system's: it has no rule past its last listed change (2037), so
+    later time stamps (typed by hand) are worked out one by one with zoneinfo; a system without the
+    database gets pandas'."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        local = pc.local_timestamp(pa.array(utc, pa.timestamp("us", tz=tz)))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        import pandas as pd
+
+        return (pd.DatetimeIndex(utc.view("datetime64[us]"), tz="UTC").tz_convert(tz).tz_localize(None)
+                .to_numpy(dtype="datetime64[us]").view("int64"))
+    out = np.array(local.cast(pa.int64()).to_numpy(), dtype=np.int64)
+    late = np.flatnonzero(utc >= LISTED_UNTIL)
+    if len(late):
+        zone, epoch = ZoneInfo(tz), dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        for i, us in zip(late.tolist(), utc[late].tolist(), strict=True):
+            offset = (epoch + dt.timedelta(microseconds=us)).astimezone(zone).utcoffset() or dt.timedelta(0)
+            out[i] = us + offset // dt.timedelta(microseconds=1)
+    return out
+
+
+LISTED_UNTIL = 2_114_380_800_000_000  # 2037-01-01: time zone rules past it are not in every database
 
 
 def day_number(day: dt.date) -> int:
@@ -56,8 +85,7 @@ def iso_local(ts: np.ndarray, tz: str) -> np.ndarray:
     if not valid.any():
         return out
     utc = ts[valid]
-    local = (pd.DatetimeIndex(utc.view("datetime64[us]"), tz="UTC").tz_convert(tz).tz_localize(None)
-             .to_numpy(dtype="datetime64[us]").view("int64"))
+    local = wall_clock(utc, tz)
     offset_min = (local - utc) // 60_000_000
     base = np.datetime_as_string((local // 1_000_000).astype("datetime64[s]"), unit="s").astype(object)
     suffix = np.empty(len(utc), dtype=object)
