@@ -425,6 +425,33 @@ def test_report_does_not_import_pandas_until_run() -> None:
     assert out.strip() == "False"
 
 
+def test_a_report_never_loads_pandas_and_an_export_after_it_still_can(ws: Path) -> None:
+    """The report works on pyarrow columns with pandas set aside (pyarrow would load it only to look for
+    pandas objects): its import is saved. An export later in the same process still gets its frames."""
+    import os
+    import subprocess
+
+    code = ("import io, sys, contextlib\n"
+            "from phonebank.cli import cli\n"
+            "def run(*args):\n"
+            "    out = io.StringIO()\n"
+            "    with contextlib.redirect_stdout(out):\n"
+            "        try:\n"
+            "            cli.main(['-w', sys.argv[1], *args], prog_name='phonebank')\n"
+            "        except SystemExit as exc:\n"
+            "            assert exc.code in (0, None), exc.code\n"
+            "    return out.getvalue()\n"
+            "report = run('report', '--format', 'json')\n"
+            "print('pandas' in sys.modules, '\"dials\": 13' in report)\n"
+            "export = run('export', 'results')\n"
+            "print('pandas' in sys.modules, export.count('\\n'))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(ws)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PHONEBANK_NOW": NOW}, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    words = done.stdout.split()
+    assert words[:3] == ["False", "True", "True"] and int(words[3]) > 5, done.stdout  # a row per voter called
+
+
 # -- the vectorized status equals outcomes.fold + outcomes.status ----------------------------------------------
 CODES = ["supporter", "undecided", "other_candidate", "not_home", "not_home", "left_message", "busy",
          "wrong_number", "disconnected", "refused", "do_not_call", "moved", "call_back", "call_back",

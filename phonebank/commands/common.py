@@ -13,7 +13,15 @@ from ..errors import PhonebankError
 from ..script import Script, load_script
 from ..workspace import Workspace, find_workspace, pick_list
 
-__all__ = ["current_script", "current_workspace", "pick_list", "rehearsal_line", "workspace_option"]
+__all__ = ["current_script", "current_workspace", "heavy_work", "pick_list", "rehearsal_line", "workspace_option"]
+
+
+def heavy_work() -> None:
+    """An organizer's command about to work on a whole list (import, report, export): memory as
+    ``phonebank.memory`` sets it out. Called before pyarrow or numpy is loaded."""
+    from ..memory import small_pages
+
+    small_pages()
 
 
 def workspace_option(func):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..exports import ID_CHOICES, KINDS, LAYOUTS
-from .common import current_script, current_workspace, pick_list, workspace_option
+from .common import current_script, current_workspace, heavy_work, pick_list, workspace_option
 
 _LAYOUTS = tuple(dict.fromkeys(name for names in LAYOUTS.values() for name in names))
 
@@ -38,6 +38,7 @@ def export(kind: str, list_name: str | None, layout: str | None, ids: str | None
     Every cell that a spreadsheet would run as a formula is neutralized with a leading ';
     phones are plain digits.
     """
+    heavy_work()
     from pathlib import Path
 
     from ..errors import UsageProblem

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import current_workspace, workspace_option
+from .common import current_workspace, heavy_work, workspace_option
 
 
 def _show_progress() -> bool:
@@ -36,6 +36,7 @@ def import_(source: Path, list_name: str, maps: tuple[str, ...], encoding: str |
     database (--database URL, or PHONEBANK_DATABASE_URL) the list is also loaded there, for volunteers
     calling from home.
     """
+    heavy_work()
     from ..fsutil import check_no_links
     from ..store import database_url
     from ..workspace import check_list_name

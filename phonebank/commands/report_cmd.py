@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import current_script, current_workspace, pick_list, rehearsal_line, workspace_option
+from .common import current_script, current_workspace, heavy_work, pick_list, rehearsal_line, workspace_option
 
 FORMATS = ("table", "csv", "json", "markdown")
 MAX_WARNINGS = 10
@@ -31,7 +31,9 @@ def report(list_name: str | None, since: str | None, until: str | None, voluntee
     List progress is as of now over every saved call; the other sections cover the calls within
     --since/--until and --volunteer. Undone calls are left out everywhere.
     """
+    heavy_work()
     from ..exports.output import check_output, write_private
+    from ..pandas_aside import pandas_set_aside
     from ..report.aggregate import build_report, parse_day
     from ..report.render import render_csv, render_html, render_json, render_markdown, render_table
 
@@ -40,7 +42,8 @@ def report(list_name: str | None, since: str | None, until: str | None, voluntee
     name = pick_list(ws, list_name, where=str(ws.lists_dir))
     first, last = parse_day(since, "--since"), parse_day(until, "--until")
     html_path = check_output(ws, html_file, "--html") if html_file is not None else None
-    data = build_report(ws, script, name, since=first, until=last, volunteer=volunteer)
+    with pandas_set_aside():  # the report works on pyarrow columns: pandas would only cost its import
+        data = build_report(ws, script, name, since=first, until=last, volunteer=volunteer)
     if note := rehearsal_line(ws, script):
         click.echo(note, err=True)
     warn(data["warnings"])

@@ -19,48 +19,16 @@ import codecs
 import csv
 import io
 import os
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ..pandas_aside import allow_pandas, pandas_set_aside  # noqa: F401 - the import's, kept importable here
+
 BLOCK_BYTES = 1 << 20  # the reader reads up to 32 blocks ahead
 USE_THREADS = True
-
-
-class _NoPandas:
-    """A module finder that says pandas is not installed."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "pandas":
-            raise ModuleNotFoundError("pandas is set aside during an import", name="pandas")
-        return None
-
-
-@contextmanager
-def pandas_set_aside() -> Iterator[None]:
-    """Run an import without loading pandas (0.3 s and 100 MB): pyarrow imports it the first time it
-    converts a Python value, only to recognise pandas' own missing values, which an import never hands
-    it. ``allow_pandas`` lifts this for the paths that parse with pandas."""
-    if "pandas" in sys.modules:
-        yield
-        return
-    finder = _NoPandas()
-    sys.meta_path.insert(0, finder)
-    try:
-        yield
-    finally:
-        if finder in sys.meta_path:
-            sys.meta_path.remove(finder)
-
-
-def allow_pandas() -> None:
-    """Let pandas be imported again (the exact path and workbooks need it)."""
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _NoPandas)]
-    pa.lib._pandas_api.pd  # noqa: B018 - pyarrow looks for pandas again (it found none while set aside)
 
 
 class Utf8Stream(io.RawIOBase):

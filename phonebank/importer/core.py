@@ -10,9 +10,7 @@ from the kept voters' ids and numbers; nothing is committed before.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
-import functools
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import memory
 from ..dnc import read_dnc
 from ..errors import ImportFailed, UsageProblem
 from ..lists import canonical_columns, phone_columns
@@ -127,7 +126,7 @@ def _rel(path: Path, root: Path | None) -> str:
 def run_import(ws: Workspace, source: Path, list_name: str, **options) -> ImportSummary:
     """Import ``source`` into ``lists/LIST_NAME.csv`` (see ``_run_import``), one import per list at a
     time. Hidden temporary files left by an import that was killed mid-write are removed first."""
-    _big_blocks_mapped()
+    memory.big_blocks_mapped()
     with arrow_read.pandas_set_aside():
         return _locked_import(ws, source, list_name, **options)
 
@@ -215,7 +214,7 @@ class _Job:
         parts = iter(src.parts)
         # the first part before the header counts: the file may turn out not to be the usual kind (NotUsual)
         part: reading.SourceTable | None = next(parts)
-        _release_memory()  # what reading it left
+        memory.release_memory()  # what reading it left
         mapping = aliases.resolve(src.columns, self.map_items, aliases.shown(str(self.source)))
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
         self.mapping, self.summary = mapping, summary
@@ -231,7 +230,7 @@ class _Job:
                 while part is not None:
                     self._part(part, done, out)
                     del part
-                    _release_memory()
+                    memory.release_memory()
                     self.progress(0.9 * src.read[0])
                     part = next(parts, None)
                 self._finish(done, out)
@@ -366,41 +365,6 @@ def _kept_columns(tables: list[pa.Table], width: int) -> pa.Table:
     names = [name for name in canonical if name in tables[-1].column_names]
     return pa.concat_tables([pa.table([t.column(name) if name in t.column_names else fields.blank(t.num_rows)
                                        for name in names], names=names) for t in tables])
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim, libc.mallopt  # noqa: B018 - glibc's
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to call
-        return None
-    return libc
-
-
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-MAPPED_BLOCK_BYTES = 16 << 20
-
-
-@functools.cache
-def _big_blocks_mapped() -> None:
-    """Have glibc give every block of 16 MB or more its own mapping, handed back to the system when freed.
-    Left to itself glibc raises that threshold each time such a block is freed (up to 32 MB), and the
-    reader's threads then leave such blocks in per-thread arenas. Importing 1M VAN rows (benchmarks/
-    bench_import.py, same run): 521 MB peak without this, 491 MB with it in the same time; a 4 MB
-    threshold gave 470 MB and 1 MB 439 MB, but 7% and 13% slower (each block mapped anew is touched
-    page by page)."""
-    libc = _libc()
-    if libc is not None:
-        libc.mallopt(_M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES)
-
-
-def _release_memory() -> None:
-    """Hand the memory freed by the step just done back to the system (glibc keeps it in its arenas,
-    one per reader thread: 1M VAN rows peaked at 690 MB instead of 500 MB)."""
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
 
 
 class _CallingIndex:

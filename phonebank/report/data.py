@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 
 from ..errors import DataError
 from ..outcomes import parse_time
+from ..pandas_aside import allow_pandas, load_pandas
 from ..results import (
     HEADER_LINES,
     UNDO,
@@ -125,6 +126,7 @@ class Table:
 
 def to_frame(table) -> Any:
     """Rows of ``read_table`` as a pandas frame (``Results.frame``)."""
+    allow_pandas()
     frame = table.to_pandas(split_blocks=True)
     _fix_types(frame)
     return frame
@@ -279,7 +281,7 @@ MAX_SECONDS = 10**12
 
 
 def _fix_types(frame) -> None:
-    import pandas as pd
+    pd = load_pandas()
 
     for name in frame.columns:
         if name in _DICTIONARY and not isinstance(frame[name].dtype, pd.CategoricalDtype):

@@ -53,8 +53,9 @@ def wall_clock(utc: np.ndarray, tz: str) -> np.ndarray:
     try:
         local = pc.local_timestamp(pa.array(utc, pa.timestamp("us", tz=tz)))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        import pandas as pd
+        from ..pandas_aside import load_pandas
 
+        pd = load_pandas()
         return (pd.DatetimeIndex(utc.view("datetime64[us]"), tz="UTC").tz_convert(tz).tz_localize(None)
                 .to_numpy(dtype="datetime64[us]").view("int64"))
     out = np.array(local.cast(pa.int64()).to_numpy(), dtype=np.int64)

@@ -44,6 +44,9 @@ class Voters:
     @cached_property
     def frame(self) -> Any:
         """The list as a pandas frame, every column text (index 0..n-1): for exports, which print it."""
+        from ..pandas_aside import allow_pandas
+
+        allow_pandas()
         frame = self.table.to_pandas()
         for name in frame.columns:
             if frame[name].dtype != "str":

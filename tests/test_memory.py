@@ -1,0 +1,72 @@
+"""``phonebank.memory``: the organizer's heavy commands run without transparent huge pages, set before
+pyarrow or numpy makes its first block."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+STATUS = Path("/proc/self/status")
+needs_proc = pytest.mark.skipif(not STATUS.exists() or "THP_enabled" not in STATUS.read_text(),
+                                reason="no THP_enabled line in /proc/self/status (not Linux 5.0+)")
+
+# A child inherits the setting (pytest's worker may have run a heavy command in-process): start with it on.
+HUGE_PAGES_ON = "import ctypes; ctypes.CDLL('libc.so.6').prctl(41, 0, 0, 0, 0)\n"
+
+# Runs one command in a fresh interpreter; prints, at the moment pyarrow is first imported, whether this
+# process still allows huge pages (1) or not (0), then the command's exit code.
+PROBE = HUGE_PAGES_ON + """
+import sys
+class Probe:
+    seen = None
+    def find_spec(self, name, path=None, target=None):
+        if name == "pyarrow" and Probe.seen is None:
+            Probe.seen = [l.split()[1] for l in open("/proc/self/status") if l.startswith("THP_enabled")][0]
+        return None
+sys.meta_path.insert(0, Probe())
+from phonebank.cli import cli
+try:
+    cli.main(sys.argv[1:], prog_name="phonebank")
+except SystemExit as exc:
+    code = exc.code
+print("THP", Probe.seen, "exit", code)
+"""
+
+
+@needs_proc
+def test_small_pages_turns_huge_pages_off_for_the_process() -> None:
+    code = (HUGE_PAGES_ON + "from phonebank.memory import small_pages\n"
+            "status = lambda: [l.split()[1] for l in open('/proc/self/status') if l.startswith('THP_enabled')][0]\n"
+            "before = status()\n"
+            "print(before, small_pages(), status())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["1", "True", "0"]
+
+
+@needs_proc
+@pytest.mark.parametrize("args", [
+    ["report", "--format", "json"],
+    ["export", "results"],
+    ["import", str(REPO / "tests" / "fixtures" / "import" / "generic.csv"), "--list", "new"],
+], ids=["report", "export", "import"])
+def test_the_heavy_commands_turn_huge_pages_off_before_loading_pyarrow(workspace: Path, args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE, "-w", str(workspace), *args], capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.stdout.split()[-4:] == ["THP", "0", "exit", "0"], done.stdout[-500:] + done.stderr[-2000:]
+
+
+@needs_proc
+def test_volunteers_commands_leave_the_process_as_it_is(workspace: Path) -> None:
+    code = (HUGE_PAGES_ON + "import sys\n"
+            "from phonebank.cli import cli\n"
+            "try:\n"
+            "    cli.main(['-w', sys.argv[1], 'check'], prog_name='phonebank')\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('THP_enabled')][0])\n")
+    done = subprocess.run([sys.executable, "-c", code, str(workspace)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split()[-1:] == ["1"], done.stderr
