@@ -126,6 +126,7 @@ def _rel(path: Path, root: Path | None) -> str:
 def run_import(ws: Workspace, source: Path, list_name: str, **options) -> ImportSummary:
     """Import ``source`` into ``lists/LIST_NAME.csv`` (see ``_run_import``), one import per list at a
     time. Hidden temporary files left by an import that was killed mid-write are removed first."""
+    memory.small_pages()
     memory.big_blocks_mapped()
     with arrow_read.pandas_set_aside():
         return _locked_import(ws, source, list_name, **options)
