@@ -70,3 +70,34 @@ def test_volunteers_commands_leave_the_process_as_it_is(workspace: Path) -> None
             "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('THP_enabled')][0])\n")
     done = subprocess.run([sys.executable, "-c", code, str(workspace)], capture_output=True, text=True, timeout=60)
     assert done.stdout.split()[-1:] == ["1"], done.stderr
+
+
+MALLINFO = """
+import ctypes, sys
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+if sys.argv[1] == "reuse":
+    from phonebank.memory import reuse_freed_memory
+    reuse_freed_memory()
+block = ctypes.create_string_buffer(8 << 20)  # a million-voter int64 array
+mapped = libc.mallinfo2().hblkhd
+del block
+print(mapped >= 8 << 20, libc.mallinfo2().fordblks >= 8 << 20)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_reuse_freed_memory_keeps_big_blocks_in_the_heap_for_the_next_array() -> None:
+    def run(mode: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", MALLINFO, mode], capture_output=True, text=True, timeout=60)
+        if "mallinfo2" in done.stderr:
+            pytest.skip("glibc without mallinfo2 (before 2.33)")
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert run("plain") == ["True", "False"]  # glibc's default: mapped on its own, handed back when freed
+    assert run("reuse") == ["False", "True"]  # from the heap, and kept there once freed

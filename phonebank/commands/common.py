@@ -16,12 +16,15 @@ from ..workspace import Workspace, find_workspace, pick_list
 __all__ = ["current_script", "current_workspace", "heavy_work", "pick_list", "rehearsal_line", "workspace_option"]
 
 
-def heavy_work() -> None:
+def heavy_work(reuse_freed: bool = False) -> None:
     """An organizer's command about to work on a whole list (import, report, export): memory as
-    ``phonebank.memory`` sets it out. Called before pyarrow or numpy is loaded."""
-    from ..memory import small_pages
+    ``phonebank.memory`` sets it out (``reuse_freed``: the report and the export). Called before pyarrow
+    or numpy is loaded."""
+    from .. import memory
 
-    small_pages()
+    memory.small_pages()
+    if reuse_freed:
+        memory.reuse_freed_memory()
 
 
 def workspace_option(func):

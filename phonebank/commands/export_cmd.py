@@ -38,7 +38,7 @@ def export(kind: str, list_name: str | None, layout: str | None, ids: str | None
     Every cell that a spreadsheet would run as a formula is neutralized with a leading ';
     phones are plain digits.
     """
-    heavy_work()
+    heavy_work(reuse_freed=True)
     from pathlib import Path
 
     from ..errors import UsageProblem

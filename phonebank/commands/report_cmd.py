@@ -31,7 +31,7 @@ def report(list_name: str | None, since: str | None, until: str | None, voluntee
     List progress is as of now over every saved call; the other sections cover the calls within
     --since/--until and --volunteer. Undone calls are left out everywhere.
     """
-    heavy_work()
+    heavy_work(reuse_freed=True)
     from ..exports.output import check_output, write_private
     from ..pandas_aside import pandas_set_aside
     from ..report.aggregate import build_report, parse_day
