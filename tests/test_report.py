@@ -929,6 +929,33 @@ def test_an_overlapping_call_whose_other_call_was_undone_is_an_id(ws: Path) -> N
     assert (c["dials"], c["ids"]["supporters"], c["overlapping_calls"]) == (15, 3, 0)
 
 
+def test_plain_ascii_rows_skip_pyarrows_utf8_check_and_any_other_byte_brings_it_back(
+        ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    import phonebank.report.arrow_rows as arrow_rows
+    import phonebank.report.data as data
+    from phonebank.results import RESULT_COLUMNS
+
+    seen: list[bool] = []
+    parse = arrow_rows._parse
+    monkeypatch.setattr(arrow_rows, "_parse", lambda *a, **k: seen.append(k.get("ascii", False)) or parse(*a, **k))
+    _frames_agree(ws, monkeypatch)  # the sample's rows are plain ASCII: read unchecked, as the contract reads them
+    assert seen and all(seen)
+    seen.clear()
+    _append(ws, BOB, b"r30,2017-03-13T08:00:00-07:00,bob@example.org,test,1006,+13235550106,not_home,,caf\xe9,"
+                     b"en,5,,,\n")  # a note saved as Latin-1 by a spreadsheet: not UTF-8
+    got = data.read_results(Workspace(ws).results_files("test"), data.EXPORT_COLUMNS)
+    assert seen and not any(seen)  # pyarrow checks every value again, refuses, and the contract reads the file
+    assert got.slow_files == [str(ws / "results" / "test" / f"{BOB}.csv")]
+    assert len(got.rows) == 16 and got.rows.texts("note")[-1].startswith("caf")  # the contract's reading of it
+    # the check is really skipped when the bytes are known to be ASCII (so the ASCII test above is what guards it)
+    bad = memoryview(b"r31,2017-03-13T08:00:00-07:00,b,test,1006,+1,not_home,,caf\xe9,en,5,,,\n")
+    types = {name: pa.string() for name in RESULT_COLUMNS}
+    assert parse(bad, RESULT_COLUMNS, types, ["note"], ascii=False) is None
+    assert parse(bad, RESULT_COLUMNS, types, ["note"], ascii=True) is not None
+
+
 def test_the_longest_note_round_trips_through_every_reader(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from phonebank.results import NOTE_MAX
 

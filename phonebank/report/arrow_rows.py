@@ -21,9 +21,10 @@ PARSED = "recorded_at"  # the time column parsed at load (a TIME column of FORMA
 BLOCK_BYTES = 1 << 22  # the parser's block: the rows come back in one piece per block
 
 
-def parse_rows(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...]):
+def parse_rows(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...], ascii: bool = False):
     """Parse clean results rows (``buf[start:end]``) with pyarrow; None when the contract's reader is
-    needed. Rows of 14 fields, of 13 (files saved before ``overlaps``), or both, in any order."""
+    needed. Rows of 14 fields, of 13 (files saved before ``overlaps``), or both, in any order. ``ascii``:
+    the bytes are known to be ASCII, so valid UTF-8 without pyarrow checking every value again."""
 
     types = {name: schema.field(name).type for name in columns}
     checked = (*REQUIRED_COLUMNS, *TIME_COLUMNS)  # read even when not asked for: the contract's checks need them
@@ -31,9 +32,9 @@ def parse_rows(buf: bytearray, start: int, end: int, schema, columns: tuple[str,
     types.setdefault(PARSED, pa.timestamp("us", tz="UTC"))
     include = list(dict.fromkeys((*columns, *checked)))
     data = memoryview(buf)[start:end]
-    table = _parse(data, RESULT_COLUMNS, types, include)
+    table = _parse(data, RESULT_COLUMNS, types, include, ascii=ascii)
     if table is None:  # a file saved before overlaps (13 fields), or a mix, or a damaged row
-        table = _parse(data, OLD_RESULT_COLUMNS, types, include)
+        table = _parse(data, OLD_RESULT_COLUMNS, types, include, ascii=ascii)
         if table is None:
             table = _parse_mixed(data, types, include)
             if table is None:
@@ -77,7 +78,8 @@ def _times_in_range(table) -> bool:
 _EDGES = (dt.datetime(1900, 1, 2, tzinfo=dt.UTC), dt.datetime(2999, 12, 30, tzinfo=dt.UTC))
 
 
-def _parse(data, names: tuple[str, ...], types: dict, include: list[str], handler=None, threads: bool = True):
+def _parse(data, names: tuple[str, ...], types: dict, include: list[str], handler=None, threads: bool = True,
+           ascii: bool = False):
     """Parse ``data`` as rows of the columns ``names``; a column of ``include`` that ``names`` lacks
     (``overlaps`` in 13-field rows) is empty. None when pyarrow cannot (a row of another width...)."""
     present = [name for name in include if name in names]
@@ -89,7 +91,7 @@ def _parse(data, names: tuple[str, ...], types: dict, include: list[str], handle
             parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(
                 column_types={k: v for k, v in types.items() if k in names}, include_columns=present,
-                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[""],
+                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[""], check_utf8=not ascii,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeDecodeError):
