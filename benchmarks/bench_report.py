@@ -26,7 +26,9 @@ Run it against another tree of the code (before/after, same run) with ``PYTHONPA
 
 Targets (issue 13) for 1M results on a 1M-voter list: first run <= 1 s of work and <= 2 s wall, warm
 <= 0.5 s of work; 100k results at most half of that. "Work" is the CPU time minus a bare
-``python -c "import pandas, pyarrow"`` measured in the same run.
+``python -c "import pandas, pyarrow"`` measured in the same run. The report no longer loads pandas, so
+that baseline now credits it with an import it does not make: "own" is the stricter figure, the CPU time
+minus a bare import of what the report does load (numpy and pyarrow).
 """
 
 from __future__ import annotations
@@ -239,9 +241,9 @@ def main() -> None:
     env = dict(os.environ, PHONEBANK_NOW=NOW)
     exe = sys.executable
     print(f"cpus {os.cpu_count()}, load average at start {os.getloadavg()[0]:.2f}")
-    print("| results | pandas s (CPU) | MB | first s (CPU) | work | MB | ratio (CPU) | warm s (CPU) | work | MB "
-          f"| ratio (CPU) | after {args.append} new calls s (CPU) | work |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| results | pandas s (CPU) | MB | first s (CPU) | work | own | MB | ratio (CPU) | warm s (CPU) | work | own "
+          f"| MB | ratio (CPU) | after {args.append} new calls s (CPU) | work | own |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rows in (int(r) for r in args.results.split(",")):
         label = f"{args.voters // 1000}k" if args.voters < 1_000_000 else f"{args.voters // 1_000_000}m"
         root = args.data / f"report-{label}-{rows // 1000}k"
@@ -254,9 +256,10 @@ def main() -> None:
             print(f"(workspace {root} made in {time.perf_counter() - t0:.0f} s)")
         cache = root / ".phonebank" / "report" / "big"
         report = [EXE, "--workspace", str(root), "report", "--list", "big", "--format", "json"]
-        base, first, warm, bare, grown = [], [], [], [], []
+        base, first, warm, bare, own, grown = [], [], [], [], [], []
         for run in range(args.runs):  # in turn, so every case sees the same machine
             bare.append(measure([exe, "-c", "import pandas, pyarrow, pyarrow.csv"], env))
+            own.append(measure([exe, "-c", "import numpy, pyarrow, pyarrow.csv, pyarrow.compute"], env))
             base.append(measure([exe, "-c", BASELINE, str(root)], env))
             as_imported(cache, records)
             first.append(measure(report, env))
@@ -266,13 +269,15 @@ def main() -> None:
                 grown.append(measure(report, env))
             finally:
                 take_back(sizes)
-        (_, bare_cpu, _), (bw, bc, bm) = median(bare), median(base)
+        (_, bare_cpu, _), (_, own_cpu, _), (bw, bc, bm) = median(bare), median(own), median(base)
         (fw, fc, fm), (ww, wc, wm), (gw, gc, _) = median(first), median(warm), median(grown)
-        print(f"| {rows:,} | {bw:.2f} ({bc:.2f}) | {bm:,.0f} | {fw:.2f} ({fc:.2f}) | {fc - bare_cpu:.2f} | {fm:,.0f} "
-              f"| {fw / bw:.1f}x ({fc / bc:.1f}x) | {ww:.2f} ({wc:.2f}) | {wc - bare_cpu:.2f} | {wm:,.0f} "
-              f"| {ww / bw:.1f}x ({wc / bc:.1f}x) | {gw:.2f} ({gc:.2f}) | {gc - bare_cpu:.2f} |", flush=True)
+        print(f"| {rows:,} | {bw:.2f} ({bc:.2f}) | {bm:,.0f} | {fw:.2f} ({fc:.2f}) | {fc - bare_cpu:.2f} "
+              f"| {fc - own_cpu:.2f} | {fm:,.0f} | {fw / bw:.1f}x ({fc / bc:.1f}x) | {ww:.2f} ({wc:.2f}) "
+              f"| {wc - bare_cpu:.2f} | {wc - own_cpu:.2f} | {wm:,.0f} | {ww / bw:.1f}x ({wc / bc:.1f}x) "
+              f"| {gw:.2f} ({gc:.2f}) | {gc - bare_cpu:.2f} | {gc - own_cpu:.2f} |", flush=True)
     print(f"\n{args.voters:,} voters; medians of {args.runs} runs; work = CPU minus a bare import of pandas and "
-          f"pyarrow ({bare_cpu:.2f} s CPU); ratio = phonebank / pandas, wall (CPU)")
+          f"pyarrow ({bare_cpu:.2f} s CPU); own = CPU minus a bare import of numpy and pyarrow, what the report "
+          f"loads ({own_cpu:.2f} s CPU); ratio = phonebank / pandas, wall (CPU)")
     print(f"load average at end {os.getloadavg()[0]:.2f} (above ~0.5, other work shared the two cores)")
 
 
