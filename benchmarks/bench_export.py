@@ -57,7 +57,7 @@ NAMES = {"not_home": "Not Home", "left_message": "Left Message", "busy": "Busy",
          "deceased": "Deceased", "language_spanish": "Spanish", "do_not_call": "Do Not Call",
          "old_renamed_code": "Moved", "supporter": "", "undecided": "", "other_candidate": ""}
 files = sorted((root / "results" / "big").glob("*.csv"))
-COLUMNS = sys.argv[3].split(",")  # the generator writes rows without the overlaps column
+COLUMNS = sys.argv[3].split(",")  # the columns of results files today (header skipped)
 calls = pd.concat([pd.read_csv(f, engine="pyarrow", dtype=str, header=None, skiprows=1, names=COLUMNS)
                    for f in files], ignore_index=True)
 voters = pd.read_csv(root / "lists" / "big.csv", engine="pyarrow", dtype=str,
@@ -118,9 +118,9 @@ def main() -> None:
     try:
         out = str(out_dir / "out.csv")
         export = [EXE, "--workspace", str(root), "export", "van", "--list", "big", "--output", out]
-        from phonebank.results import OLD_RESULT_COLUMNS
+        from phonebank.results import RESULT_COLUMNS
 
-        baseline = [sys.executable, "-c", BASELINE, str(root), str(out_dir / "base.csv"), ",".join(OLD_RESULT_COLUMNS)]
+        baseline = [sys.executable, "-c", BASELINE, str(root), str(out_dir / "base.csv"), ",".join(RESULT_COLUMNS)]
         base_runs, cold_runs, warm_runs, api_runs = [], [], [], []
         for _ in range(args.runs):  # interleaved, so a busy moment hits every variant alike
             base_runs.append(measure(baseline, env))
