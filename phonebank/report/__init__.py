@@ -1,12 +1,13 @@
 """Organizer reports over a list's saved calls (``phonebank report``).
 
-Organizer-only: this package imports pandas (and pyarrow when available), so nothing a volunteer
-command imports may import it at module level; ``phonebank.commands.report_cmd`` imports it inside
-the command function.
+Organizer-only: this package imports pyarrow and numpy (and pandas only for an export's frames), so
+nothing a volunteer command imports may import it at module level; ``phonebank.commands.report_cmd``
+imports it inside the command function, and runs the report with pandas set aside.
 
-* ``data``      read every results file of the list into a pandas frame, fast, with the rules of
-                ``phonebank.results`` (torn last line, damaged rows, undo rows); ``arrow_rows`` its
-                pyarrow parse, typed and checked by ``results.FORMAT``;
+* ``data``      read every results file of the list into one pyarrow table (``rows.Rows``: the columns
+                as the fold and tally take them), fast, with the rules of ``phonebank.results`` (torn
+                last line, damaged rows, undo rows); ``arrow_rows`` its pyarrow parse, typed and checked
+                by ``results.FORMAT``;
 * ``voters``    read the call list (the columns a report needs, by the store's own list readers), each
                 voter's zone key and the list's counts by zone (recorded by `phonebank import`);
 * ``times``     time stamps as int64 microseconds: campaign-zone days and hours, ISO text;
