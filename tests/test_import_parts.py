@@ -216,6 +216,18 @@ def test_progress_rises_part_by_part_to_the_end(tmp_path: Path, monkeypatch) -> 
     assert 0 < shown[0] <= 0.9
 
 
+def test_the_first_part_is_half_the_others(tmp_path: Path, monkeypatch) -> None:
+    """A file a little smaller than a part comes in two (its import peaks lower); the parts after the first are
+    whole, so a big file's throughput stays that of big parts."""
+    source = _write(tmp_path / "voters.csv", _rows(230))
+    monkeypatch.setattr(arrow_read, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(reading, "PART_ROWS", 100)
+    sizes = [part.table.num_rows for part in reading.open_source(source).parts]
+    assert sizes[0] in range(50, 60) and all(size in range(100, 110) for size in sizes[1:-1]) and sum(sizes) == 230
+    monkeypatch.setattr(reading, "PART_ROWS", 250)
+    assert [part.table.num_rows for part in reading.open_source(source).parts][0] in range(125, 135)
+
+
 def test_a_new_list_whose_every_row_is_rejected_is_a_header(tmp_path: Path, monkeypatch) -> None:
     """Every row rejected (no name), into a new list: the header alone with one phone column, as when read
     whole, and every row in the rejects file."""
