@@ -380,7 +380,7 @@ class _CallingIndex:
         from ..store import voters_static
         from ..store.voters_arrow import StaticBuilder
 
-        self.builder = StaticBuilder(dnc)
+        self.builder = StaticBuilder(dnc, spill_dir=ws.index_dir)
         self.token = secrets.token_hex(8)
         self.path = ws.index_dir / f".{voters_static.file_name(list_name, self.token)}.tmp"
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phonebank-index")
@@ -418,6 +418,7 @@ class _CallingIndex:
     def abandon(self) -> None:
         """The import failed: nothing more to add, nothing written."""
         self.thread.shutdown(wait=True, cancel_futures=True)
+        self.builder.close()
 
 
 @dataclass

@@ -10,8 +10,10 @@ problem with its line number).
 
 from __future__ import annotations
 
+import tempfile
 from itertools import pairwise
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -59,11 +61,15 @@ def write_static(table: pa.Table, keep: np.ndarray | None, dnc: set[str], path: 
 class StaticBuilder:
     """The static part of a list made a part of its rows at a time (`phonebank import` reading a file in parts,
     each part added as it is written): the sections' strings, zones and live numbers worked out per part, the
-    file written at the end (``write``)."""
+    file written at the end (``write``). With ``spill_dir`` each part's strings go to an unnamed private
+    file there (the campaign's own folder) as they are made, and only their lengths stay in memory: the
+    strings are most of a list (1M VAN rows: about 90 MB), held to the end otherwise."""
 
-    def __init__(self, dnc: set[str]) -> None:
+    def __init__(self, dnc: set[str], spill_dir: Path | None = None) -> None:
         self._dnc = pa.array(sorted(dnc), pa.string()) if dnc else None
         self._sections: dict[str, list[pa.Array]] = {"ids": [], "phones": [], "data": []}
+        self._spill_dir = spill_dir
+        self._spilled: dict[str, tuple[BinaryIO, list[np.ndarray]]] = {}
         self._zones: list[np.ndarray] = []
         self._zone_ids: dict[str, int] = {}  # zone key -> its number, in order of first appearance
         self._live: list[np.ndarray] = []
@@ -91,9 +97,9 @@ class StaticBuilder:
                            for z in encoded.dictionary.to_pylist()] or [0], dtype=np.int32)
         self._zones.append(number[encoded.indices.to_numpy(zero_copy_only=False)])
         del zones_of_rows, encoded
-        self._sections["ids"].append(pc.binary_join_element_wise(kept(col["voter_id"]), "", "\n"))
-        self._sections["phones"].append(kept(_joined(phones)))
-        self._sections["data"].append(kept(pc.binary_join_element_wise(*(col[h] for h in header), SEP)))
+        self._keep("ids", pc.binary_join_element_wise(kept(col["voter_id"]), "", "\n"))
+        self._keep("phones", kept(_joined(phones)))
+        self._keep("data", kept(pc.binary_join_element_wise(*(col[h] for h in header), SEP)))
         live = pa.array(np.zeros(table.num_rows, dtype=bool))
         for p in phones:
             alive = pc.greater(pc.binary_length(p), 0)
@@ -102,10 +108,56 @@ class StaticBuilder:
             live = pc.or_(live, alive)
         self._live.append(np.asarray(kept(live).to_numpy(zero_copy_only=False), dtype=bool))
 
+    def _keep(self, name: str, values) -> None:
+        """Keep a part's strings of the section ``name``: in memory, or spilled (their bytes to the section's
+        file, their lengths in memory)."""
+        if self._spill_dir is None:
+            self._sections[name].append(values)
+            return
+        if name not in self._spilled:
+            self._spilled[name] = (tempfile.TemporaryFile(dir=self._spill_dir), [])
+        spill, lengths = self._spilled[name]
+        starts, body = _string_buffers(values)
+        spill.write(body)  # type: ignore[call-overload]  # a memoryview of the Arrow buffer, or bytes
+        lengths.append(np.diff(starts.astype(np.int64)).astype(np.int32))
+
+    def _section(self, writer: Writer, starts_name: str, bytes_name: str, lead: bytes) -> None:
+        """Write one section's starts and bytes; its memory (or spill file) goes once written."""
+        if bytes_name in self._spilled:
+            spill, lengths = self._spilled.pop(bytes_name)
+            with spill:
+                sizes = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int32)
+                del lengths
+                size = spill.tell()
+                width = np.int32 if offsets_code(size + len(lead)) == "i" else np.int64
+                starts = np.empty(len(sizes) + 1, dtype=width)
+                starts[0] = len(lead)
+                np.cumsum(sizes, out=starts[1:])
+                np.add(starts[1:], len(lead), out=starts[1:])
+                writer.add(starts_name, starts)
+                del starts, sizes
+                spill.seek(0)
+                writer.add_stream(bytes_name, lead, spill, size)
+            return
+        pieces, self._sections[bytes_name] = self._sections[bytes_name], []
+        chunks = [c for p in pieces for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
+        del pieces
+        starts, blob = _string_buffers(pa.chunked_array(chunks, pa.string()), lead)
+        del chunks
+        writer.add(starts_name, starts)
+        writer.add(bytes_name, blob)
+
+    def close(self) -> None:
+        """Drop what was spilled (``write`` does, as it goes)."""
+        for spill, _ in self._spilled.values():
+            spill.close()
+        self._spilled.clear()
+
     def write(self, path: Path, token: str, stamp: Stamp = (0, 0, 0)) -> Prepared | None:
         """Write the static part of the rows added to ``path``, a section at a time so each one's memory goes
         before the next is made; None when a field holds the separator."""
         if self._separator:
+            self.close()
             return None
         zones = np.concatenate(self._zones) if self._zones else np.zeros(0, dtype=np.int32)
         zone_keys = list(self._zone_ids)
@@ -113,14 +165,7 @@ class StaticBuilder:
         try:
             for starts_name, bytes_name, lead in (("id_starts", "ids", b"\n"), ("phone_starts", "phones", b""),
                                                   ("data_starts", "data", b"")):
-                pieces, self._sections[bytes_name] = self._sections[bytes_name], []
-                chunks = [c for p in pieces for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
-                del pieces
-                starts, blob = _string_buffers(pa.chunked_array(chunks, pa.string()), lead)
-                del chunks
-                writer.add(starts_name, starts)
-                writer.add(bytes_name, blob)
-                del starts, blob
+                self._section(writer, starts_name, bytes_name, lead)
             dead = np.flatnonzero(~np.concatenate(self._live)).tolist() if self._live else []
             order = np.argsort(zones, kind="stable").astype(np.int32)
             zone_starts = np.zeros(len(zone_keys) + 1, dtype=np.int64)
@@ -133,6 +178,8 @@ class StaticBuilder:
         except BaseException:
             writer.abandon()
             raise
+        finally:
+            self.close()
         return Prepared(path, token, dead, zones, zone_keys)
 
 

@@ -83,6 +83,20 @@ class Writer:
         self._sections[name] = (self._at, view.nbytes)
         self._at = _aligned(self._at + view.nbytes)
 
+    def add_stream(self, name: str, lead: bytes, source: Any, size: int) -> None:
+        """Add a section made of ``lead`` and then ``size`` bytes read from the file ``source``."""
+        self._fh.seek(self._at)
+        self._fh.write(lead)
+        left = size
+        while left:
+            block = source.read(min(left, 1 << 20))
+            if not block:
+                raise OSError(f"{name}: {left:,} bytes missing from the spilled section")
+            self._fh.write(block)
+            left -= len(block)
+        self._sections[name] = (self._at, len(lead) + size)
+        self._at = _aligned(self._at + len(lead) + size)
+
     def finish(self, n: int, zones_count: int, stamp: Stamp = (0, 0, 0)) -> None:
         with self._fh as fh:
             fh.truncate(self._at)

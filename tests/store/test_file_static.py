@@ -204,9 +204,10 @@ def test_the_csv_and_pyarrow_builds_write_the_same_bytes(tmp_path):
     assert (tmp_path / "fast").stat().st_mode & 0o777 == 0o600
 
 
-def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path):
-    """`phonebank import` adds each part of a file as it is written (``StaticBuilder``): the same bytes, zones
-    and finished voters as the list built at once."""
+@pytest.mark.parametrize("spill", [False, True], ids=["in memory", "spilled"])
+def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path, spill: bool):
+    """`phonebank import` adds each part of a file as it is written (``StaticBuilder``), its strings spilled to an
+    unnamed file in the campaign's folder: the same bytes, zones and finished voters as the list built at once."""
     from phonebank.lists import ListRows, phone_columns
 
     voters = [voter(f"V{i}", "Ana", f"Núñez {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
@@ -219,10 +220,13 @@ def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path):
     header = ListRows(ws.list_path("test")).header
     table = voters_arrow.read_list_columns(ws.list_path("test"), ["voter_id", *phone_columns(header),
                                                                   *voters_csv.kept_header(header)])
-    builder = voters_arrow.StaticBuilder(dnc)
+    (tmp_path / "spill").mkdir()
+    builder = voters_arrow.StaticBuilder(dnc, spill_dir=tmp_path / "spill" if spill else None)
     for start in range(0, table.num_rows, 7):
         builder.add(table.slice(start, 7))
+    assert len(builder._spilled) == (3 if spill else 0) and not list((tmp_path / "spill").iterdir())  # unnamed
     parts = builder.write(tmp_path / "parts", "0123456789abcdef", (1, 2, 3))
+    assert not builder._spilled
     assert (tmp_path / "parts").read_bytes() == (tmp_path / "whole").read_bytes()
     assert parts.dead == whole.dead == [4] and list(parts.zones) == list(whole.zones)
     assert parts.zone_keys == whole.zone_keys and len(whole.zone_keys) > 3
