@@ -87,13 +87,19 @@ class Writer:
         """Add a section made of ``lead`` and then ``size`` bytes read from the file ``source``."""
         self._fh.seek(self._at)
         self._fh.write(lead)
-        left = size
-        while left:
-            block = source.read(min(left, 1 << 20))
-            if not block:
+        self._fh.flush()
+        at, left = self._at + len(lead), size
+        source.seek(0)
+        while left:  # the kernel copies (copy_file_range); where it cannot, a block at a time through here
+            try:
+                done = os.copy_file_range(source.fileno(), self._fh.fileno(), left, size - left, at)
+            except (AttributeError, OSError):
+                source.seek(size - left)
+                done = len(block := source.read(min(left, 1 << 20)))
+                os.pwrite(self._fh.fileno(), block, at)
+            if not done:
                 raise OSError(f"{name}: {left:,} bytes missing from the spilled section")
-            self._fh.write(block)
-            left -= len(block)
+            at, left = at + done, left - done
         self._sections[name] = (self._at, len(lead) + size)
         self._at = _aligned(self._at + len(lead) + size)
 
