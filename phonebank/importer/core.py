@@ -380,9 +380,9 @@ class _CallingIndex:
         from ..store import voters_static
         from ..store.voters_arrow import StaticBuilder
 
-        self.builder = StaticBuilder(dnc, spill_dir=ws.index_dir)
         self.token = secrets.token_hex(8)
         self.path = ws.index_dir / f".{voters_static.file_name(list_name, self.token)}.tmp"
+        self.builder = StaticBuilder(dnc, stream_to=(self.path, self.token))
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phonebank-index")
         self.adding: Future | None = None
         self.failed = False

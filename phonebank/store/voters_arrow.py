@@ -10,10 +10,8 @@ problem with its line number).
 
 from __future__ import annotations
 
-import tempfile
 from itertools import pairwise
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -61,15 +59,16 @@ def write_static(table: pa.Table, keep: np.ndarray | None, dnc: set[str], path: 
 class StaticBuilder:
     """The static part of a list made a part of its rows at a time (`phonebank import` reading a file in parts,
     each part added as it is written): the sections' strings, zones and live numbers worked out per part, the
-    file written at the end (``write``). With ``spill_dir`` each part's strings go to an unnamed private
-    file there (the campaign's own folder) as they are made, and only their lengths stay in memory: the
-    strings are most of a list (1M VAN rows: about 90 MB), held to the end otherwise."""
+    file written at the end (``write``). With ``stream_to`` (the file's path and token) the packed columns —
+    most of a list's bytes (1M VAN rows: about 70 MB), held to the end otherwise — go into the file as each
+    part is added (they come first in it, ``voters_static.FILE_ORDER``), and only their lengths stay."""
 
-    def __init__(self, dnc: set[str], spill_dir: Path | None = None) -> None:
+    def __init__(self, dnc: set[str], stream_to: tuple[Path, str] | None = None) -> None:
         self._dnc = pa.array(sorted(dnc), pa.string()) if dnc else None
         self._sections: dict[str, list[pa.Array]] = {"ids": [], "phones": [], "data": []}
-        self._spill_dir = spill_dir
-        self._spilled: dict[str, tuple[BinaryIO, list[np.ndarray]]] = {}
+        self._stream_to = stream_to
+        self._writer: Writer | None = None
+        self._data_lengths: list[np.ndarray] = []
         self._zones: list[np.ndarray] = []
         self._zone_ids: dict[str, int] = {}  # zone key -> its number, in order of first appearance
         self._live: list[np.ndarray] = []
@@ -109,49 +108,38 @@ class StaticBuilder:
         self._live.append(np.asarray(kept(live).to_numpy(zero_copy_only=False), dtype=bool))
 
     def _keep(self, name: str, values) -> None:
-        """Keep a part's strings of the section ``name``: in memory, or spilled (their bytes to the section's
-        file, their lengths in memory)."""
-        if self._spill_dir is None:
+        """Keep a part's strings of the section ``name``: in memory, or (the packed columns, streaming) in
+        the file, their lengths in memory."""
+        if name != "data" or self._stream_to is None:
             self._sections[name].append(values)
             return
-        if name not in self._spilled:
-            self._spilled[name] = (tempfile.TemporaryFile(dir=self._spill_dir), [])
-        spill, lengths = self._spilled[name]
+        if self._writer is None:
+            self._writer = Writer(*self._stream_to)
+            self._writer.open_section("data")
         starts, body = _string_buffers(values)
-        spill.write(body)  # type: ignore[call-overload]  # a memoryview of the Arrow buffer, or bytes
-        lengths.append(np.diff(starts.astype(np.int64)).astype(np.int32))
+        self._writer.append(body)
+        self._data_lengths.append(np.diff(starts.astype(np.int64)).astype(np.int32))
 
-    def _section(self, writer: Writer, starts_name: str, bytes_name: str, lead: bytes) -> None:
-        """Write one section's starts and bytes; its memory (or spill file) goes once written."""
-        if bytes_name in self._spilled:
-            spill, lengths = self._spilled.pop(bytes_name)
-            with spill:
-                sizes = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int32)
-                del lengths
-                size = spill.tell()
-                width = np.int32 if offsets_code(size + len(lead)) == "i" else np.int64
-                starts = np.empty(len(sizes) + 1, dtype=width)
-                starts[0] = len(lead)
-                np.cumsum(sizes, out=starts[1:])
-                np.add(starts[1:], len(lead), out=starts[1:])
-                writer.add(starts_name, starts)
-                del starts, sizes
-                spill.seek(0)
-                writer.add_stream(bytes_name, lead, spill, size)
-            return
-        pieces, self._sections[bytes_name] = self._sections[bytes_name], []
+    def _data_starts(self) -> np.ndarray:
+        """The packed columns' start offsets, from the lengths of those streamed."""
+        sizes = np.concatenate(self._data_lengths) if self._data_lengths else np.zeros(0, dtype=np.int32)
+        self._data_lengths = []
+        total = int(sizes.sum(dtype=np.int64))
+        starts = np.zeros(len(sizes) + 1, dtype=np.int32 if offsets_code(total) == "i" else np.int64)
+        np.cumsum(sizes, out=starts[1:])
+        return starts
+
+    def _strings(self, name: str, lead: bytes) -> tuple[np.ndarray, object]:
+        pieces, self._sections[name] = self._sections[name], []
         chunks = [c for p in pieces for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
         del pieces
-        starts, blob = _string_buffers(pa.chunked_array(chunks, pa.string()), lead)
-        del chunks
-        writer.add(starts_name, starts)
-        writer.add(bytes_name, blob)
+        return _string_buffers(pa.chunked_array(chunks, pa.string()), lead)
 
     def close(self) -> None:
-        """Drop what was spilled (``write`` does, as it goes)."""
-        for spill, _ in self._spilled.values():
-            spill.close()
-        self._spilled.clear()
+        """Give up: the file streamed so far is removed."""
+        if self._writer is not None:
+            self._writer.abandon()
+            self._writer = None
 
     def write(self, path: Path, token: str, stamp: Stamp = (0, 0, 0)) -> Prepared | None:
         """Write the static part of the rows added to ``path``, a section at a time so each one's memory goes
@@ -161,11 +149,24 @@ class StaticBuilder:
             return None
         zones = np.concatenate(self._zones) if self._zones else np.zeros(0, dtype=np.int32)
         zone_keys = list(self._zone_ids)
-        writer = Writer(path, token)
+        if self._writer is not None:  # the packed columns are in the file already
+            assert self._stream_to == (path, token), "streamed to another file"
+            writer, self._writer = self._writer, None
+            writer.close_section()
+            data_starts = self._data_starts()
+        else:
+            writer = Writer(path, token)
+            data_starts, data = self._strings("data", b"")
+            writer.add("data", data)
+            del data
         try:
-            for starts_name, bytes_name, lead in (("id_starts", "ids", b"\n"), ("phone_starts", "phones", b""),
-                                                  ("data_starts", "data", b"")):
-                self._section(writer, starts_name, bytes_name, lead)
+            for starts_name, bytes_name, lead in (("id_starts", "ids", b"\n"), ("phone_starts", "phones", b"")):
+                starts, blob = self._strings(bytes_name, lead)
+                writer.add(starts_name, starts)
+                writer.add(bytes_name, blob)
+                del starts, blob
+            writer.add("data_starts", data_starts)
+            del data_starts
             dead = np.flatnonzero(~np.concatenate(self._live)).tolist() if self._live else []
             order = np.argsort(zones, kind="stable").astype(np.int32)
             zone_starts = np.zeros(len(zone_keys) + 1, dtype=np.int64)
@@ -178,8 +179,6 @@ class StaticBuilder:
         except BaseException:
             writer.abandon()
             raise
-        finally:
-            self.close()
         return Prepared(path, token, dead, zones, zone_keys)
 
 

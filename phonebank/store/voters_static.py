@@ -8,8 +8,8 @@ in list order. Nothing in it changes while calling: a voter nobody has called or
 in the SQLite part (``file_index``), which keeps only what changes.
 
 Layout: a header (magic, layout version, byte order, counts, the list file's size/mtime/inode, a token
-naming the build), then 8-byte aligned sections: three string columns (start offsets, n+1, and their
-bytes; each voter_id is followed by a newline and the first preceded by one, so one ``find``
+naming the build, a table of where each section is), then 8-byte aligned sections (the packed columns'
+bytes first, ``FILE_ORDER``): three string columns (start offsets, n+1, and their bytes; each voter_id is followed by a newline and the first preceded by one, so one ``find``
 locates an id), the zones (int32), the zone order (int32 seqs) and the zone starts (int64), and the zone
 keys and kept columns as JSON. String offsets are int32 (int64 for a column past 2 GiB; the section's
 length tells which). Written to a temporary name, fsynced, renamed: a reader never sees a
@@ -38,6 +38,8 @@ _HEAD = struct.Struct("<8sIB3xQQQqQ8s")  # magic, layout, little-endian?, n, zon
 SECTIONS = ("id_starts", "ids", "phone_starts", "phones", "data_starts", "data", "zones", "order", "zone_starts",
             "meta")
 _TABLE = struct.Struct("<" + "QQ" * len(SECTIONS))
+FILE_ORDER = ("data", *(name for name in SECTIONS if name != "data"))  # the packed columns first: `phonebank
+# import` writes them as it reads its parts (``Writer.open_section``); a reader goes by the table of offsets
 STAMP_AT = 8 + 4 + 4 + 8 + 8  # where the list stamp (size, mtime_ns, inode) sits in the header
 Stamp = tuple[int, int, int]
 
@@ -83,25 +85,21 @@ class Writer:
         self._sections[name] = (self._at, view.nbytes)
         self._at = _aligned(self._at + view.nbytes)
 
-    def add_stream(self, name: str, lead: bytes, source: Any, size: int) -> None:
-        """Add a section made of ``lead`` and then ``size`` bytes read from the file ``source``."""
+    def open_section(self, name: str) -> None:
+        """Start the section ``name``; its bytes follow with ``append`` until ``close_section``."""
         self._fh.seek(self._at)
-        self._fh.write(lead)
-        self._fh.flush()
-        at, left = self._at + len(lead), size
-        source.seek(0)
-        while left:  # the kernel copies (copy_file_range); where it cannot, a block at a time through here
-            try:
-                done = os.copy_file_range(source.fileno(), self._fh.fileno(), left, size - left, at)
-            except (AttributeError, OSError):
-                source.seek(size - left)
-                done = len(block := source.read(min(left, 1 << 20)))
-                os.pwrite(self._fh.fileno(), block, at)
-            if not done:
-                raise OSError(f"{name}: {left:,} bytes missing from the spilled section")
-            at, left = at + done, left - done
-        self._sections[name] = (self._at, len(lead) + size)
-        self._at = _aligned(self._at + len(lead) + size)
+        self._sections[name] = (self._at, 0)
+        self._open = name
+
+    def append(self, data: Any) -> None:
+        view = memoryview(data).cast("B")
+        self._fh.write(view)
+        start, length = self._sections[self._open]
+        self._sections[self._open] = (start, length + view.nbytes)
+
+    def close_section(self) -> None:
+        start, length = self._sections[self._open]
+        self._at = _aligned(start + length)
 
     def finish(self, n: int, zones_count: int, stamp: Stamp = (0, 0, 0)) -> None:
         with self._fh as fh:
@@ -122,7 +120,7 @@ def write(path: Path, token: str, parts: dict[str, Any], n: int, zones_count: in
     """Write the sections ``parts`` (buffer-protocol objects) to ``path`` (``Writer``)."""
     writer = Writer(path, token)
     try:
-        for name in SECTIONS:
+        for name in FILE_ORDER:
             writer.add(name, parts[name])
         writer.finish(n, zones_count, stamp)
     except BaseException:

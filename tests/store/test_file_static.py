@@ -204,10 +204,10 @@ def test_the_csv_and_pyarrow_builds_write_the_same_bytes(tmp_path):
     assert (tmp_path / "fast").stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.parametrize("spill", ["", "kernel", "by hand"], ids=["in memory", "spilled", "spilled, copied by hand"])
-def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path, monkeypatch, spill: str):
-    """`phonebank import` adds each part of a file as it is written (``StaticBuilder``), its strings spilled to an
-    unnamed file in the campaign's folder: the same bytes, zones and finished voters as the list built at once."""
+@pytest.mark.parametrize("stream", [False, True], ids=["in memory", "streamed"])
+def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path, stream: bool):
+    """`phonebank import` adds each part of a file as it is written (``StaticBuilder``), the packed columns
+    going straight into the file: the same bytes, zones and finished voters as the list built at once."""
     from phonebank.lists import ListRows, phone_columns
 
     voters = [voter(f"V{i}", "Ana", f"Núñez {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
@@ -220,18 +220,32 @@ def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path, mon
     header = ListRows(ws.list_path("test")).header
     table = voters_arrow.read_list_columns(ws.list_path("test"), ["voter_id", *phone_columns(header),
                                                                   *voters_csv.kept_header(header)])
-    (tmp_path / "spill").mkdir()
-    if spill == "by hand":  # a system without copy_file_range
-        monkeypatch.setattr(voters_static.os, "copy_file_range", lambda *a: (_ for _ in ()).throw(OSError(38, "no")))
-    builder = voters_arrow.StaticBuilder(dnc, spill_dir=tmp_path / "spill" if spill else None)
+    target = (tmp_path / "parts", "0123456789abcdef")
+    builder = voters_arrow.StaticBuilder(dnc, stream_to=target if stream else None)
     for start in range(0, table.num_rows, 7):
         builder.add(table.slice(start, 7))
-    assert len(builder._spilled) == (3 if spill else 0) and not list((tmp_path / "spill").iterdir())  # unnamed
-    parts = builder.write(tmp_path / "parts", "0123456789abcdef", (1, 2, 3))
-    assert not builder._spilled
+        assert target[0].exists() == stream and builder._data_lengths if stream else not target[0].exists()
+    parts = builder.write(*target, (1, 2, 3))
     assert (tmp_path / "parts").read_bytes() == (tmp_path / "whole").read_bytes()
     assert parts.dead == whole.dead == [4] and list(parts.zones) == list(whole.zones)
     assert parts.zone_keys == whole.zone_keys and len(whole.zone_keys) > 3
+
+
+def test_a_streamed_static_part_given_up_leaves_no_file(tmp_path):
+    import pyarrow as pa
+
+    table = pa.table({"voter_id": ["V1", "V2"], "phone_1": ["+12135550001", ""], "first_name": ["Ana", f"B{voters_csv.SEP}o"],
+                      "zip": ["90033", ""], "state": ["CA", ""]})
+    for give_up in ("close", "separator"):
+        builder = voters_arrow.StaticBuilder(set(), stream_to=(tmp_path / "part", "0123456789abcdef"))
+        builder.add(table.slice(0, 1))
+        assert (tmp_path / "part").exists()
+        if give_up == "close":  # the import failed
+            builder.close()
+        else:  # a later part holds the separator: no static part (the csv reader cleans it)
+            builder.add(table.slice(1, 1))
+            assert builder.write(tmp_path / "part", "0123456789abcdef") is None
+        assert not (tmp_path / "part").exists()
 
 
 def test_the_pyarrow_and_csv_voter_readers_agree(tmp_path):
