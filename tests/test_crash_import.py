@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from phonebank.lists import read_list
+from phonebank.store import voters_static
 from phonebank.workspace import Workspace
 
 import figures
@@ -156,7 +157,8 @@ def test_sigkill_during_import_keeps_the_previous_list(tmp_path: Path) -> None:
         assert not rejects.exists() or rejects.read_bytes() == new_rejects
         assert (lists / "other.csv").read_bytes() == other_before
         assert Workspace(ws).list_names() == names
-        for leftover in temp_files(lists):  # a kill mid-write leaves its temporary file: hidden, private
+        index_dir = ws / ".phonebank"
+        for leftover in [*temp_files(lists), *index_dir.glob(".*.tmp")]:  # a kill mid-write: hidden, private
             assert leftover.name.startswith("."), leftover
             assert leftover.stat().st_mode & 0o077 == 0, f"{leftover} is readable by others"
         if outcome == "new list complete":
@@ -167,6 +169,10 @@ def test_sigkill_during_import_keeps_the_previous_list(tmp_path: Path) -> None:
         assert (lists / "voters.csv").read_bytes() == old_list
         assert not (lists / "voters.rejects.csv").exists()
         assert temp_files(lists) == []  # the next import removed what a killed one left behind
+        # the calling index: the import streams it into a hidden file as it reads; what a kill left is
+        # private, and the next import's index replaces it (one build of the list, none half-written)
+        builds = voters_static.builds_of(Workspace(ws).index_dir, "voters")
+        assert [p.name.startswith(".") for p in builds] == [False], [p.name for p in builds]
 
     assert outcomes["previous list intact"] >= 5, outcomes
     assert sorted(snapshot(lists)) == ["other.csv", "voters.csv"]
