@@ -72,10 +72,7 @@ class Rows:
 
     def nonempty(self, name: str) -> np.ndarray:
         """Which rows have text in the column (bool)."""
-        column = self.table.column(name)
-        if not len(column):
-            return np.zeros(0, dtype=bool)
-        return np.asarray(pc.fill_null(pc.not_equal(column, ""), False).to_numpy(), dtype=bool)
+        return nonempty(self.table.column(name))
 
     def take(self, at: np.ndarray) -> Rows:
         """The rows at the positions ``at``, in that order."""
@@ -87,6 +84,13 @@ class Rows:
         from .data import to_frame
 
         return to_frame(self.table)
+
+
+def nonempty(texts) -> np.ndarray:
+    """Which of ``texts`` (a pyarrow string column) are not empty, as a numpy mask."""
+    if not len(texts):
+        return np.zeros(0, dtype=bool)
+    return np.asarray(pc.fill_null(pc.not_equal(texts, ""), False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:

@@ -39,7 +39,7 @@ from ..outcomes import (
 from ..script import EFFECTS as SCRIPT_EFFECTS
 from ..script import Script
 from .numbering import ListIds, list_ids_index, number_voters  # noqa: F401 - list_ids_index: voters.id_index
-from .rows import NAT, Rows
+from .rows import NAT, Rows, nonempty
 
 if TYPE_CHECKING:
     from .voters import Voters
@@ -297,7 +297,7 @@ def list_state(folded: Folded, voters: Voters, phone_cols: list[str], dnc: set[s
         dead_v, dead_p = at[mine], dead_p[mine]
     for col in phone_cols:
         phones = voters.column(col)
-        present = _nonempty(phones)
+        present = nonempty(phones)
         listed = isin(phones, dnc) if dnc else np.zeros(n, bool)
         alive = present & ~listed
         if len(dead_v):
@@ -306,14 +306,6 @@ def list_state(folded: Folded, voters: Voters, phone_cols: list[str], dnc: set[s
         live_any |= alive
         on_dnc |= present & listed
     return ListState(_status(folded, np.arange(n) if numbers is None else numbers, live_any, now), live_any, on_dnc)
-
-
-def _nonempty(texts) -> np.ndarray:
-    import pyarrow.compute as pc
-
-    if not len(texts):
-        return np.zeros(0, dtype=bool)
-    return np.asarray(pc.fill_null(pc.not_equal(texts, ""), False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _status(folded: Folded, who: np.ndarray, live_any: np.ndarray, now: dt.datetime) -> np.ndarray:
@@ -355,7 +347,7 @@ def dnc_voters(voters: Voters, phone_cols: list[str], dnc: set[str],
     for col in phone_cols:
         values = voters.column(col)
         listed = isin(values, dnc)
-        present = _nonempty(values)
+        present = nonempty(values)
         listed_any |= present & listed
         live |= present & ~listed
     dead = ~live
