@@ -9,6 +9,7 @@ birth_age, full_phone_number...); CA VoteCal (Voteshield/reggie:reggie/configs/d
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from sizes import examples
 
 from phonebank.cli import cli
 from phonebank.importer.fields import language
-from phonebank.importer.phones import PhoneStats, nanp_valid, to_e164
+from phonebank.importer.phones import PREFIX_MIN_ROWS, PhoneStats, nanp_valid, to_e164
 
 
 @pytest.fixture
@@ -97,6 +98,54 @@ def test_to_e164_counts_and_formats() -> None:
                   stats)
     assert out.to_pylist() == ["+12135550101", "", "+12684601234", "", "+442071838750"]
     assert (stats.valid, stats.invalid, stats.by_fallback) == (3, 1, 1)
+
+
+@functools.cache
+def _e164_reference(value: str | None) -> tuple[str, bool]:
+    """``to_e164`` of one value, the rules written out with Python strings and phonenumbers: (E.164 or "",
+    whether phonenumbers' parser found it)."""
+    text = (value or "").strip()
+    digits = "".join(c for c in value or "" if c in "0123456789")
+    foreign = text.startswith("+") and not digits.startswith("1")
+    national = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+    if not foreign and _reference(national):
+        return "+1" + national, False
+    if text and (foreign or len(digits) > 11 or any(c.isascii() and c.isalpha() for c in text)):
+        try:
+            number = phonenumbers.parse(text, "US")
+        except phonenumbers.NumberParseException:
+            return "", False
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True
+    return "", False
+
+
+_WRITTEN = st.one_of(
+    st.text(alphabet="0123456789 ()-.+/x#A\u00a0\u3000\u00e9\t", max_size=18),  # anything at all
+    st.builds(lambda lead, digits, tail: lead + digits + tail,  # a number as people write it
+              st.sampled_from(["", "1", "+1 ", " +1", "1-", "(", " ", "\u00a0+", "+44 ", "+", "+1 (", "x"]),
+              st.from_regex(r"[0-9]{3}[ .\-)]{0,2}[0-9]{3}[ .\-]?[0-9]{3,5}", fullmatch=True),
+              st.sampled_from(["", " ", " x12", "\u00a0", "ext 3", "5"])),
+    st.none(),
+)
+
+
+@settings(max_examples=examples(300, 30), deadline=None)
+@given(st.lists(_WRITTEN, min_size=1, max_size=40), st.integers(0, 3), st.sampled_from([0, PREFIX_MIN_ROWS]))
+def test_to_e164_is_the_rules_value_by_value(values: list, cut: int, padding: int) -> None:
+    """Whatever is written (letters, foreign codes, non-breaking spaces, an Arrow slice that starts inside
+    its buffer, enough rows for the seven-digit prefixes), each value gets what the rules give it alone."""
+    column = pa.array(["213-555-0101"] * padding + values, pa.string()).slice(cut)
+    stats = PhoneStats()
+    got = to_e164(column, stats).to_pylist()
+    found = [_e164_reference(v) for v in column.to_pylist()]
+    expected = [e164 for e164, _ in found]
+    assert got == expected
+    assert stats.by_fallback == sum(parsed for _, parsed in found)
+    assert stats.valid == sum(1 for e in expected if e)
+    assert stats.invalid == sum(1 for v, e in zip(column.to_pylist(), expected, strict=True) if (v or "").strip()
+                                and not e)
+    assert stats.fixed == sum(1 for v, e in zip(column.to_pylist(), expected, strict=True) if e and e != v)
 
 
 def test_a_big_column_is_decided_by_seven_digit_prefixes_and_agrees_with_phonenumbers() -> None:

@@ -7,8 +7,9 @@ as phonenumbers finds it (the regions of country code 1 in order; a region with 
 Caribbean area codes — claims the numbers that start with them, the others claim the numbers their
 patterns match), and the number must match that region's general pattern and one of its number-type
 patterns (fixed line, mobile, toll free...). The patterns come from phonenumbers' metadata and run as
-RE2 regular expressions over the Arrow column, so an unassigned area code (999) or exchange is invalid,
-not only a malformed number. Numbers with letters (extensions, vanity), more than 11 digits, or a ``+``
+RE2 regular expressions over Arrow strings, so an unassigned area code (999) or exchange is invalid,
+not only a malformed number. Each value's digits are found with numpy over the column's Arrow buffers (no
+string function per step). Numbers with letters (extensions, vanity), more than 11 digits, or a ``+``
 country code other than 1 go to ``phonenumbers`` one by one; everything else the metadata rejects is
 invalid. Every pattern ends in three digits of any value, so a big column is decided once per distinct
 seven-digit prefix (``_prefix_decides`` checks that on the installed metadata).
@@ -56,24 +57,80 @@ def to_e164(raw: pa.ChunkedArray | pa.Array, stats: PhoneStats) -> pa.ChunkedArr
 
 
 def _to_e164(raw: pa.Array, stats: PhoneStats) -> pa.Array:
-    raw = raw.fill_null("")
-    text = pc.utf8_trim_whitespace(raw)
-    digits = digits_only(raw)
-    length = pc.binary_length(digits)
-    foreign = pc.and_(pc.starts_with(text, "+"), pc.invert(pc.starts_with(digits, "1")))
-    national = pc.if_else(pc.and_(pc.equal(length, 11), pc.starts_with(digits, "1")),
-                          pc.utf8_slice_codeunits(digits, 1), digits)
-    ok = pc.and_(nanp_valid(national), pc.invert(foreign))
-    e164 = pc.if_else(ok, pc.binary_join_element_wise("+1", national, ""), "")
-    nonempty = pc.greater(pc.binary_length(text), 0)
-    bad = pc.and_(nonempty, pc.invert(ok))
-    if pc.any(bad).as_py():
-        e164 = _fallback(text, e164, bad, pc.or_(foreign, pc.greater(length, 11)), stats)
-    valid = pc.greater(pc.binary_length(e164), 0)
-    stats.valid += pc.sum(valid).as_py() or 0
-    stats.invalid += pc.sum(pc.and_(nonempty, pc.invert(valid))).as_py() or 0
-    stats.fixed += pc.sum(pc.and_(valid, pc.not_equal(e164, raw))).as_py() or 0
+    """``to_e164`` of one chunk. Each value's digits, worked out with numpy over the Arrow buffers, decide the
+    usual number: ten digits (after a leading 1 of eleven) valid by the metadata (``_valid_digits``) and not
+    written after a foreign ``+`` code. What they cannot decide — a value with letters, more than 11 digits or a
+    foreign code — phonenumbers does (``_fallback``)."""
+    raw = raw.fill_null("") if raw.null_count else raw
+    raw = raw if raw.type == pa.string() else raw.cast(pa.string())
+    digit_ends, digit_bytes = digits_only(raw)
+    count = np.diff(digit_ends)
+    has_digit = np.flatnonzero(count)
+    one = np.zeros(len(raw), dtype=bool)
+    one[has_digit] = digit_bytes[digit_ends[has_digit]] == ord("1")
+    nonempty, plus = _text_starts(raw, count)
+    foreign = plus & ~one
+    lead = (count == 11) & one  # the country code written: the ten digits follow
+    where = np.flatnonzero((count - lead == 10) & ~foreign)
+    starts = digit_ends[where] + lead[where]
+    shaped = digit_bytes[starts] >= ord("2")  # an area code starts with 2-9
+    where, starts = where[shaped], starts[shaped]
+    body = np.empty((len(where), 12), dtype=np.uint8)  # "+1" and the ten digits
+    body[:, 0], body[:, 1] = ord("+"), ord("1")
+    for i in range(10):
+        body[:, 2 + i] = digit_bytes[starts + i]
+    valid = _valid_digits(body[:, 2:])
+    e164 = _twelve_bytes(len(raw), where[valid], body[valid])
+    left = nonempty.copy()  # values with something but no valid number
+    left[where[valid]] = False
+    if left.any():
+        e164 = _fallback(raw, e164, np.flatnonzero(left), foreign | (count > 11), stats)
+    number = pc.greater(pc.binary_length(e164), 0)
+    stats.valid += pc.sum(number).as_py() or 0
+    stats.invalid += pc.sum(pc.and_(pa.array(nonempty), pc.invert(number))).as_py() or 0
+    stats.fixed += pc.sum(pc.and_(number, pc.not_equal(e164, raw))).as_py() or 0
     return e164
+
+
+def _text_starts(raw: pa.Array, digit_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(whether each value holds more than whitespace, whether it starts with "+" once trimmed). A value holding
+    a digit and starting with neither whitespace nor a non-ASCII character is decided by its first byte; the
+    others are trimmed first."""
+    ends = _offsets(raw)
+    length = np.diff(ends)
+    first = np.zeros(len(raw), dtype=np.uint8)
+    first[length > 0] = _data(raw)[ends[:-1][length > 0]]
+    nonempty, plus = length > 0, first == ord("+")
+    look = np.flatnonzero(nonempty & ((first <= 0x20) | (first >= 0x80) | (digit_count == 0)))
+    if len(look):
+        text = pc.utf8_trim_whitespace(raw.take(pa.array(look)))
+        nonempty[look] = _bools(pc.greater(pc.binary_length(text), 0))
+        plus[look] = _bools(pc.starts_with(text, "+"))
+    return nonempty, plus
+
+
+def _offsets(values: pa.Array) -> np.ndarray:
+    """A string array's offsets, from 0 at its first value."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+    return offsets - offsets[0] if len(offsets) and offsets[0] else offsets
+
+
+def _data(values: pa.Array) -> np.ndarray:
+    """A string array's bytes, from its first value's (``_offsets``)."""
+    buffer = values.buffers()[2]
+    if buffer is None:
+        return np.zeros(0, dtype=np.uint8)
+    start = int(np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset]) if len(values) else 0
+    return np.frombuffer(buffer, dtype=np.uint8)[start:]
+
+
+def _twelve_bytes(n: int, rows: np.ndarray, body: np.ndarray) -> pa.Array:
+    """A string array of ``n`` values: the rows of ``body`` (twelve bytes each) at ``rows``, "" elsewhere."""
+    lengths = np.zeros(n, dtype=np.int32)
+    lengths[rows] = 12
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(body)))
 
 
 @functools.cache
@@ -99,25 +156,44 @@ def _nanp_regions() -> list[tuple[str | None, str, str]]:
 
 def nanp_valid(national) -> pa.Array:
     """For each 10-digit national number (other values: False), ``phonenumbers.is_valid_number`` of
-    +1 and that number. When every pattern ends in three or more digits of any value (``_prefix_decides``:
-    so it is in phonenumbers' metadata), the first seven digits decide: the patterns then run once per
-    distinct seven-digit prefix in the process (a voter file has thousands, among a million numbers)."""
+    +1 and that number (``_valid_digits``)."""
     if isinstance(national, pa.ChunkedArray):
         national = national.combine_chunks()
-    if len(national) < PREFIX_MIN_ROWS or national.type != pa.string() or not _prefix_decides():
+    national = national.fill_null("") if national.null_count else national
+    if national.type != pa.string():
         return _nanp_valid(national)
-    where, prefix = _ten_digit_prefixes(national.fill_null("") if national.null_count else national)
+    where, digits = _ten_digit_rows(national)
+    valid = np.zeros(len(national), dtype=bool)
+    valid[where] = _valid_digits(digits)
+    return pa.array(valid)
+
+
+def _valid_digits(digits: np.ndarray) -> np.ndarray:
+    """``phonenumbers.is_valid_number`` of +1 and each row of ten ASCII digits (the first 2-9). When every pattern
+    ends in three or more digits of any value (``_prefix_decides``: so it is in phonenumbers' metadata), the first
+    seven digits decide: from PREFIX_MIN_ROWS rows on, the patterns then run once per distinct seven-digit prefix
+    in the process (a voter file has thousands, among a million numbers)."""
+    if len(digits) < PREFIX_MIN_ROWS or not _prefix_decides():
+        return _bools(_nanp_valid(_digit_strings(digits)))
+    prefix = np.zeros(len(digits), dtype=np.int32)  # seven digits fit
+    for i in range(7):
+        prefix = prefix * 10 + (digits[:, i] - ord("0"))
     states = _prefix_states()
     state = states[prefix]
     todo = np.unique(prefix[state == 0])  # prefixes (no leading 0/1: seven digits each) not seen before
     if len(todo):
-        keys = pc.binary_join_element_wise(pc.cast(pa.array(todo), pa.string()), "000", "")
-        ok = np.asarray(_nanp_valid(keys).to_numpy(zero_copy_only=False), dtype=bool)
-        states[todo] = np.where(ok, 1, 2)
+        keys = np.full((len(todo), 10), ord("0"), dtype=np.uint8)
+        keys[:, :7] += ((todo[:, None] // 10 ** np.arange(6, -1, -1)) % 10).astype(np.uint8)
+        states[todo] = np.where(_bools(_nanp_valid(_digit_strings(keys))), 1, 2)
         state = states[prefix]
-    valid = np.zeros(len(national), dtype=bool)
-    valid[where] = state == 1
-    return pa.array(valid)
+    return state == 1
+
+
+def _digit_strings(digits: np.ndarray) -> pa.Array:
+    """Each row of ``digits`` (ASCII) as a string."""
+    rows, width = digits.shape
+    offsets = np.arange(0, rows * width + 1, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(digits)))
 
 
 @functools.cache
@@ -128,24 +204,18 @@ def _prefix_states() -> np.ndarray:
     return np.zeros(10**7, dtype=np.int8)
 
 
-def _ten_digit_prefixes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(rows holding ten ASCII digits without a leading 0 or 1, their first seven digits as a number),
-    read off the Arrow buffers."""
+def _ten_digit_rows(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(rows holding ten ASCII digits without a leading 0 or 1, their digits, a row each), read off the Arrow
+    buffers."""
     n = len(values)
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + n + 1]
     if values.buffers()[2] is None:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros((0, 10), np.uint8)
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
     where = np.flatnonzero(np.diff(offsets) == 10)
-    starts = offsets[:-1][where]
-    prefix = np.zeros(len(where), dtype=np.int32)  # seven digits fit
-    ok = np.ones(len(where), dtype=bool)
-    for i in range(10):
-        byte = data[starts + i]
-        ok &= (byte >= (50 if i == 0 else 48)) & (byte <= 57)  # ASCII digits, the first 2-9
-        if i < 7:
-            prefix = prefix * 10 + (byte.astype(np.int32) - 48)
-    return where[ok], prefix[ok]
+    digits = data[offsets[:-1][where][:, None] + np.arange(10)]
+    ok = ((digits >= ord("0")) & (digits <= ord("9"))).all(axis=1) & (digits[:, 0] >= ord("2"))
+    return where[ok], digits[ok]
 
 
 @functools.cache
@@ -241,29 +311,25 @@ def _claim_states() -> np.ndarray:
     return np.zeros((len(_nanp_regions()), 10_000), dtype=np.int8)
 
 
-def digits_only(values: pa.Array) -> pa.Array:
-    """Each string with everything but ASCII digits removed (numpy over the Arrow buffers)."""
-    if values.type != pa.string():
-        return pc.replace_substring_regex(values, "[^0-9]+", "")
-    n = len(values)
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + n + 1]
-    data_buffer = values.buffers()[2]
-    start, end = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[start:end] if data_buffer else np.zeros(0, np.uint8)
-    keep = (data >= 48) & (data <= 57)
-    kept = np.zeros(len(data) + 1, dtype=np.int32)  # an Arrow string array's offsets are int32
-    np.cumsum(keep, out=kept[1:], dtype=np.int32)
-    new_offsets = kept[offsets - start]
-    return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep].tobytes()))
+def digits_only(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The ASCII digits of each string, as (where each string's digits start, n + 1 of them; the digits' bytes),
+    worked out with numpy over the Arrow buffers."""
+    offsets, data = _offsets(values), _data(values)
+    data = data[:offsets[-1]] if len(offsets) else data[:0]
+    keep = (data >= ord("0")) & (data <= ord("9"))
+    before = np.zeros(len(data) + 1, dtype=np.int32)  # digits before each byte
+    np.cumsum(keep, out=before[1:], dtype=np.int32)
+    return before[offsets], np.compress(keep, data)
 
 
-def _fallback(text, e164, bad, maybe, stats: PhoneStats):
-    """Let phonenumbers decide the rejected values with letters, a foreign + prefix or > 11 digits."""
+def _fallback(raw: pa.Array, e164: pa.Array, rows: np.ndarray, maybe: np.ndarray, stats: PhoneStats) -> pa.Array:
+    """Let phonenumbers decide the values at ``rows`` (something but no valid number) that have letters or
+    ``maybe`` (a foreign + prefix, more than 11 digits)."""
     import phonenumbers
 
-    sub = pc.filter(text, bad)
-    undecided = pc.or_(pc.filter(maybe, bad), pc.match_substring_regex(sub, "[A-Za-z]"))
-    values = pc.unique(pc.filter(sub, undecided)).to_pylist()
+    text = pc.utf8_trim_whitespace(raw.take(pa.array(rows)))
+    undecided = pc.or_(pa.array(maybe[rows]), pc.match_substring_regex(text, "[A-Za-z]"))
+    values = pc.unique(pc.filter(text, undecided)).to_pylist()
     found: dict[str, str] = {}
     for value in values:
         try:
@@ -274,11 +340,12 @@ def _fallback(text, e164, bad, maybe, stats: PhoneStats):
             found[value] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not found:
         return e164
-    keys = pa.array(list(found), pa.string())
-    index = pc.index_in(text, value_set=keys)
-    hit = pc.and_(bad, pc.is_valid(index))
-    stats.by_fallback += pc.sum(hit).as_py() or 0
-    return pc.if_else(hit, pc.take(pa.array(list(found.values()), pa.string()), index), e164)
+    index = pc.index_in(text, value_set=pa.array(list(found), pa.string()))
+    stats.by_fallback += pc.sum(pc.is_valid(index)).as_py() or 0
+    decided = pc.fill_null(pc.take(pa.array(list(found.values()), pa.string()), index), "")
+    at = np.zeros(len(raw), dtype=bool)
+    at[rows] = True
+    return pc.replace_with_mask(e164, pa.array(at), decided)
 
 
 def flag_true(values) -> pa.ChunkedArray | pa.Array:
