@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sizes import examples
 
 from phonebank.cli import cli
 from phonebank.lists import read_list
@@ -406,3 +410,20 @@ def test_import_builds_the_calling_index_so_the_first_caller_waits_for_nothing(t
                       lambda: dt.datetime.fromisoformat("2017-03-20T18:00:00-07:00"), on_rebuild=lambda: rebuilt.append(1))
     assert rebuilt == []  # built by the import
     assert store.next_voter("ana@example.org").voter_id == "101"
+
+
+@settings(max_examples=examples(200, 30), deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["", "+12135550101", "+13235550102", "+16265550103", "+442071838750"]),
+                         min_size=1, max_size=3), min_size=1, max_size=30))
+def test_shared_numbers_count_numbers_and_the_voters_using_them(voters: list[list[str]]) -> None:
+    """The summary's "shared phones": numbers written for more than one voter (in any phone column), and
+    how many times voters use them."""
+    from collections import Counter
+
+    from phonebank.importer.core import _shared
+
+    width = max(len(v) for v in voters)
+    columns = [pa.array([v[i] if i < len(v) else "" for v in voters], pa.string()) for i in range(width)]
+    uses = Counter(number for v in voters for number in v[:width] if number)
+    shared = [count for count in uses.values() if count > 1]
+    assert _shared(columns) == (len(shared), sum(shared))
