@@ -158,3 +158,26 @@ def test_long_fields_are_readable_after_import(tmp_path: Path) -> None:
     field = "x" * 300_000
     rows = list(csv.reader([f"a,{field}\n"]))
     assert rows == [["a", field]]
+
+
+@pytest.mark.parametrize("with_libc", [True, False])
+def test_start_writeback_flushes_and_leaves_the_file_as_written(tmp_path: Path, monkeypatch, with_libc: bool) -> None:
+    """Asked after each part of a big file: what is buffered reaches the file, nothing is lost or moved, and
+    writing goes on where it was (without glibc's sync_file_range, it only flushes)."""
+    from phonebank import fsutil, memory
+
+    fsutil._sync_file_range.cache_clear()
+    if not with_libc:
+        monkeypatch.setattr(memory, "libc", lambda: None)
+    try:
+        path = tmp_path / "big.bin"
+        with open(path, "wb") as fh:
+            fh.write(b"a" * 70_000)
+            fsutil.start_writeback(fh)
+            assert path.read_bytes() == b"a" * 70_000  # flushed: another reader sees it
+            fh.write(b"b" * 10)
+            fsutil.start_writeback(fh)
+        assert path.read_bytes() == b"a" * 70_000 + b"b" * 10
+        assert (fsutil._sync_file_range() is not None) == (with_libc and memory.libc() is not None)
+    finally:
+        fsutil._sync_file_range.cache_clear()

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ..fsutil import atomic_write
+from ..fsutil import atomic_write, start_writeback
 from ..lists import PHONE_COLUMN
 
 REJECT_COLUMNS = ("source_line", "reason")
@@ -90,11 +90,13 @@ class ListWriter:
                 start = fh.tell()
                 try:
                     _write_csv(fh, columns, schema, keep, batch, header, "none")
+                    start_writeback(fh)
                     return
                 except pa.ArrowInvalid:  # a structural character after all: write the part again, quoted
                     fh.seek(start)
                     fh.truncate()
             _write_csv(fh, columns, schema, keep, batch, header, "needed")
+            start_writeback(fh)  # a part at a time: little left for the fsync at the end
 
         self._submit(write)
 

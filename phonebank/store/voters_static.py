@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import PRIVATE_FILE, open_no_follow
+from ..fsutil import PRIVATE_FILE, open_no_follow, start_writeback
 
 MAGIC = b"PBVOTER1"
 LAYOUT = 1
@@ -94,6 +94,7 @@ class Writer:
     def append(self, data: Any) -> None:
         view = memoryview(data).cast("B")
         self._fh.write(view)
+        start_writeback(self._fh)  # a part at a time: little left for the fsync at the end
         start, length = self._sections[self._open]
         self._sections[self._open] = (start, length + view.nbytes)
 
