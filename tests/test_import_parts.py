@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sizes import examples
 
 from phonebank.importer import arrow_read, core, ids, reading, run_import
 from phonebank.store import voters_static
@@ -203,6 +206,20 @@ def test_first_seen_across_parts() -> None:
     assert second.tolist() == [3, 8, 4, 8, 11]
     third = seen.first_lines(pa.array(["12345678901234567890", "7"]), np.array([12, 13]))
     assert third.tolist() == [11, 2]
+
+
+@settings(max_examples=examples(100, 20), deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["7", "007", "70", "12", "99999999999999999", "123456789012345678", "AB",
+                                          "", "5", "6", "8", "31", "4000000"]), max_size=40), min_size=1, max_size=8))
+def test_first_seen_is_the_first_line_of_each_id_over_any_parts(parts: list[list[str]]) -> None:
+    """Over parts of any sizes (ids looked up and merged in sorted order, numbers and other ids mixed), each
+    row gets the line of the first row with its id, as a dictionary kept from the start would give it."""
+    seen, first_line, line = ids.FirstSeen(), {}, 2
+    for values in parts:
+        lines = np.arange(line, line + len(values))
+        line += len(values)
+        got = seen.first_lines(pa.array(values, pa.string()), lines).tolist()
+        assert got == [first_line.setdefault(v, int(at)) for v, at in zip(values, lines, strict=True)]
 
 
 def test_progress_rises_part_by_part_to_the_end(tmp_path: Path, monkeypatch) -> None:

