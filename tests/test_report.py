@@ -983,3 +983,19 @@ def test_a_note_longer_than_the_csv_field_limit_saved_before_the_cap_is_read(ws:
     result = run(ws, "report", "--format", "json")
     assert "damaged" not in result.stderr
     assert json.loads(result.stdout)["calls"]["ids"]["supporters"] == 2  # the voter is not offered again
+
+
+@pytest.mark.parametrize("tail", [0, 1, 4095, 4096, 4097, 30_000])
+def test_the_last_whole_line_is_found_however_long_the_torn_tail(tail: int) -> None:
+    """The results are read into one buffer; a file's rows end at its last line end, looked for from the end a
+    few kilobytes at a time — past a torn last line of any length, and never before the file's own start."""
+    import numpy as np
+
+    from phonebank.report.data import _after_last_line_end
+
+    body = b"x" * 10 + b"a,b\n" + b"c,d\n" + b"t" * tail
+    buf = np.frombuffer(b"\n" * 7 + body + b"\n", dtype=np.uint8)  # line ends outside the file's range
+    start, stop = 7, 7 + len(body)
+    assert _after_last_line_end(buf, start, stop) == start + 18
+    assert _after_last_line_end(buf, start, start + 10) == start  # no line end in the range: none
+    assert _after_last_line_end(buf, start, start) == start

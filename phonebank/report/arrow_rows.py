@@ -21,7 +21,7 @@ PARSED = "recorded_at"  # the time column parsed at load (a TIME column of FORMA
 BLOCK_BYTES = 1 << 22  # the parser's block: the rows come back in one piece per block
 
 
-def parse_rows(buf: bytearray, start: int, end: int, schema, columns: tuple[str, ...], ascii: bool = False):
+def parse_rows(buf, start: int, end: int, schema, columns: tuple[str, ...], ascii: bool = False):
     """Parse clean results rows (``buf[start:end]``) with pyarrow; None when the contract's reader is
     needed. Rows of 14 fields, of 13 (files saved before ``overlaps``), or both, in any order. ``ascii``:
     the bytes are known to be ASCII, so valid UTF-8 without pyarrow checking every value again."""
