@@ -233,7 +233,7 @@ def _gather(files: list[Path], problems: ReadProblems, offsets: dict[Path, int]
     # not zeroed first (bytearray would be, a pass over every byte: 20-30 ms of 1M results): each byte used is read
     buf = np.empty(sum(max(0, size - offsets.get(path, 0)) for path, size in zip(files, sizes, strict=True)) + 1,
                    dtype=np.uint8)
-    view = memoryview(buf)
+    view = memoryview(buf.data)
     at = 0
     bodies = []
     head = max(len(h) for h in _HEADERS) + 3
