@@ -63,7 +63,9 @@ class StaticBuilder:
     most of a list's bytes (1M VAN rows: about 70 MB), held to the end otherwise — go into the file as each
     part is added (they come first in it, ``voters_static.FILE_ORDER``), and only their lengths stay."""
 
-    def __init__(self, dnc: set[str], stream_to: tuple[Path, str] | None = None) -> None:
+    def __init__(self, dnc: set[str], stream_to: tuple[Path, str] | None = None, numbers_at_write: bool = False
+                 ) -> None:
+        self._numbers_at_write = numbers_at_write  # the ids and numbers given to ``write``, not kept part by part
         self._dnc = pa.array(sorted(dnc), pa.string()) if dnc else None
         self._sections: dict[str, list[pa.Array]] = {"ids": [], "phones": [], "data": []}
         self._stream_to = stream_to
@@ -96,8 +98,8 @@ class StaticBuilder:
                            for z in encoded.dictionary.to_pylist()] or [0], dtype=np.int32)
         self._zones.append(number[encoded.indices.to_numpy(zero_copy_only=False)])
         del zones_of_rows, encoded
-        self._keep("ids", pc.binary_join_element_wise(kept(col["voter_id"]), "", "\n"))
-        self._keep("phones", kept(_joined(phones)))
+        if not self._numbers_at_write:
+            self._keep_numbers(kept(col["voter_id"]), [kept(p) for p in phones] if mask is not None else phones)
         self._keep("data", kept(pc.binary_join_element_wise(*(col[h] for h in header), SEP)))
         live = pa.array(np.zeros(table.num_rows, dtype=bool))
         for p in phones:
@@ -106,6 +108,10 @@ class StaticBuilder:
                 alive = pc.and_(alive, pc.invert(pc.is_in(p, value_set=self._dnc)))
             live = pc.or_(live, alive)
         self._live.append(np.asarray(kept(live).to_numpy(zero_copy_only=False), dtype=bool))
+
+    def _keep_numbers(self, ids, phones: list) -> None:
+        self._keep("ids", pc.binary_join_element_wise(ids, "", "\n"))
+        self._keep("phones", _joined(phones))
 
     def _keep(self, name: str, values) -> None:
         """Keep a part's strings of the section ``name``: in memory, or (the packed columns, streaming) in
@@ -141,12 +147,19 @@ class StaticBuilder:
             self._writer.abandon()
             self._writer = None
 
-    def write(self, path: Path, token: str, stamp: Stamp = (0, 0, 0)) -> Prepared | None:
+    def write(self, path: Path, token: str, stamp: Stamp = (0, 0, 0), numbers: pa.Table | None = None
+              ) -> Prepared | None:
         """Write the static part of the rows added to ``path``, a section at a time so each one's memory goes
-        before the next is made; None when a field holds the separator."""
+        before the next is made; None when a field holds the separator. ``numbers``: the voter_id and phone
+        columns of the rows added, in order (when made with ``numbers_at_write``: `phonebank import` keeps them
+        anyway, and the index then holds no copy of them while the parts come)."""
         if self._separator:
             self.close()
             return None
+        if self._numbers_at_write:
+            assert numbers is not None, "the ids and numbers are given to write"
+            self._keep_numbers(numbers.column("voter_id"),
+                               [numbers.column(name) for name in phone_columns(numbers.column_names)])
         zones = np.concatenate(self._zones) if self._zones else np.zeros(0, dtype=np.int32)
         zone_keys = list(self._zone_ids)
         if self._writer is not None:  # the packed columns are in the file already
