@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import phonenumbers
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -220,6 +221,34 @@ def test_clean_finds_control_characters_in_any_chunk_and_slice() -> None:
     sliced = pa.array(["a\x07b", "Ana", "Luz"]).slice(1)  # the control byte lies before the slice
     assert clean(sliced).to_pylist() == ["Ana", "Luz"] and clean(sliced) is sliced
     assert clean(pa.array(["a\x07b", "Ana"]).slice(0, 1)).to_pylist() == ["a b"]
+
+
+_EDGE_TEXT = st.text(alphabet=["a", "é", "ñ", "中", "😀", " ", "\t", "\x1f", "\x85", "\xa0", "\u1680", "\u2003",
+                                "\u2029", "\u202f", "\u205f", "\u3000", "\xa9", "\u2010", "\u3001", "\u1681", "\xc2"],
+                      max_size=6)
+
+
+@settings(max_examples=examples(300, 40), deadline=None)
+@given(st.lists(_EDGE_TEXT, min_size=1, max_size=30), st.integers(0, 2))
+def test_clean_trims_exactly_what_pyarrow_trims(values: list[str], cut: int) -> None:
+    """The look at each value's first and last bytes (which spares the trim of a column with nothing to trim)
+    never spares one that pyarrow's trim would change: Unicode spaces, and look-alikes sharing their bytes."""
+    from phonebank.importer.fields import _CONTROL, clean
+
+    column = pa.array(values, pa.string()).slice(cut)
+    expected = pc.utf8_trim_whitespace(pc.replace_substring_regex(column, _CONTROL, " ")).to_pylist()
+    assert clean(column).to_pylist() == expected
+
+
+@pytest.mark.parametrize("space", ["\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", " ", "\x85", "\xa0", "\u1680",
+                                   "\u2000", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"])
+def test_clean_trims_each_space_pyarrow_knows_at_either_end_of_one_value(space: str) -> None:
+    from phonebank.importer.fields import clean
+
+    names = ["José", "Zoë", "中文", "Ana"]
+    assert clean(pa.array([*names, "Ana" + space])).to_pylist() == [*names, "Ana"]
+    assert clean(pa.array([space + "Ana", *names])).to_pylist() == ["Ana", *names]
+    assert clean(pa.array(names)).to_pylist() == names
 
 
 @pytest.mark.parametrize("dedupe", [True, False])

@@ -38,6 +38,8 @@ def clean(values):
     """Trimmed, with control characters (escape sequences, newlines) replaced by a space."""
     if _has_ascii_control(values):
         values = pc.replace_substring_regex(values, _CONTROL, " ")
+    if not _may_have_edge_space(values):
+        return values
     trimmed = pc.utf8_trim_whitespace(values)
     if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(values)).as_py():
         return values  # nothing trimmed: keep sharing the source's memory
@@ -56,6 +58,34 @@ def _has_ascii_control(values) -> bool:
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + n + 1]
         data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
         if (data < 0x20).any() or (data == 0x7F).any():
+            return True
+    return False
+
+
+_SPACE_LEADS = np.array([0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)  # first bytes of the non-ASCII spaces
+# pyarrow's utf8_trim_whitespace trims: U+0085 U+00A0 (C2 ..), U+1680 (E1 9A 80), U+2000-U+205F (E2 80/81 ..),
+# U+3000 (E3 80 80); the ASCII ones are all bytes up to 0x20
+
+
+def _may_have_edge_space(values) -> bool:
+    """Whether a value may start or end with whitespace, read off the Arrow buffers: its first byte, or its last
+    byte or the lead byte of its last character, is one a space character can have. (Most columns have none:
+    the trim, a copy of the column, is then not made — nor is a column of names ending in "é" mistaken.)"""
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        if chunk.type != pa.string() or chunk.null_count:
+            return True  # let pyarrow decide
+        n = len(chunk)
+        if not n or chunk.buffers()[2] is None:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + n + 1]
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        ends = offsets[1:][offsets[1:] > offsets[:-1]]
+        first, last = data[offsets[:-1][offsets[1:] > offsets[:-1]]], data[ends - 1]
+        if (first <= 0x20).any() or np.isin(first, _SPACE_LEADS).any() or (last <= 0x20).any():
+            return True
+        wide = ends[last >= 0x80]  # a last character of two or three bytes: its lead byte
+        if len(wide) and ((data[np.maximum(wide - 2, 0)] == 0xC2).any()
+                          or np.isin(data[np.maximum(wide - 3, 0)], _SPACE_LEADS[1:]).any()):
             return True
     return False
 
