@@ -212,14 +212,17 @@ def test_first_seen_across_parts() -> None:
 @given(st.lists(st.lists(st.sampled_from(["7", "007", "70", "12", "99999999999999999", "123456789012345678", "AB",
                                           "", "5", "6", "8", "31", "4000000"]), max_size=40), min_size=1, max_size=8))
 def test_first_seen_is_the_first_line_of_each_id_over_any_parts(parts: list[list[str]]) -> None:
-    """Over parts of any sizes (ids looked up and merged in sorted order, numbers and other ids mixed), each
-    row gets the line of the first row with its id, as a dictionary kept from the start would give it."""
-    seen, first_line, line = ids.FirstSeen(), {}, 2
-    for values in parts:
-        lines = np.arange(line, line + len(values))
-        line += len(values)
-        got = seen.first_lines(pa.array(values, pa.string()), lines).tolist()
-        assert got == [first_line.setdefault(v, int(at)) for v, at in zip(values, lines, strict=True)]
+    """Over parts of any sizes (ids looked up and merged in sorted order, numbers and other ids mixed, the latest
+    ids moved in with the rest now and then), each row gets the line of the first row with its id, as a
+    dictionary kept from the start would give it."""
+    for recent in (ids._Sorted.RECENT_ROWS, 1, 2):
+        seen, first_line, line = ids.FirstSeen(), {}, 2
+        seen._sorted.RECENT_ROWS = recent
+        for values in parts:
+            lines = np.arange(line, line + len(values))
+            line += len(values)
+            got = seen.first_lines(pa.array(values, pa.string()), lines).tolist()
+            assert got == [first_line.setdefault(v, int(at)) for v, at in zip(values, lines, strict=True)]
 
 
 def test_progress_rises_part_by_part_to_the_end(tmp_path: Path, monkeypatch) -> None:
