@@ -11,7 +11,8 @@ CPU time (user + system, from wait4, all threads) and peak RSS (wait4). Three pr
 per case, in turn, so all see the same machine:
 
 * ``read_csv``: ``pandas.read_csv(path, sep=..., encoding=...)`` of the same file (the baseline);
-* ``pipeline``: the import itself, ``run_import`` (read, map, phones, IDs, rejects, list written);
+* ``pipeline``: the import itself, ``run_import`` (read, map, phones, IDs, rejects, list written), with numpy's
+  OpenBLAS on one thread as the ``phonebank`` command sets it (else it spins a thread: 4% of the CPU);
 * ``command``: ``phonebank import`` as an organizer runs it — the pipeline, then the calling index
   (the file store's SQLite index, so the first volunteer sees a voter at once).
 
@@ -39,7 +40,8 @@ REPO = HERE.parent
 LAYOUTS = {"van": ("utf-8", ","), "nc": ("cp1252", "\t"), "utf16": ("utf-16", "\t")}
 
 BASELINE = "import sys, pandas; pandas.read_csv(sys.argv[1], sep=sys.argv[2], encoding=sys.argv[3])"
-PIPELINE = ("import sys; from pathlib import Path; from phonebank.workspace import Workspace; "
+PIPELINE = ("import os, sys; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "  # as `phonebank` sets it
+            "from pathlib import Path; from phonebank.workspace import Workspace; "
             "from phonebank.importer import run_import; "
             "run_import(Workspace(Path(sys.argv[1])), Path(sys.argv[2]), 'bench', replace=True, prepare_calling=False)")
 COMMAND = "import sys; from phonebank.cli import main; sys.argv[0] = 'phonebank'; main()"
