@@ -174,10 +174,9 @@ class StaticBuilder:
             del data
         try:
             for starts_name, bytes_name, lead in (("id_starts", "ids", b"\n"), ("phone_starts", "phones", b"")):
-                starts, blob = self._strings(bytes_name, lead)
-                writer.add(starts_name, starts)
-                writer.add(bytes_name, blob)
-                del starts, blob
+                pieces, self._sections[bytes_name] = self._sections[bytes_name], []
+                _stream_strings(writer, bytes_name, starts_name, pieces, lead)
+                del pieces
             writer.add("data_starts", data_starts)
             del data_starts
             dead = np.flatnonzero(~np.concatenate(self._live)).tolist() if self._live else []
@@ -227,6 +226,30 @@ def _string_buffers(column, lead: bytes = b"") -> tuple[np.ndarray, object]:
     starts = offsets if (first == 0 and not lead and offsets.dtype == wanted) else (
         offsets.astype(wanted) - (first - len(lead)))
     return starts, (lead + bytes(body)) if lead else body
+
+
+def _stream_strings(writer: Writer, bytes_name: str, starts_name: str, pieces: list, lead: bytes) -> None:
+    """Write string columns (``pieces``, arrays or chunked arrays, in order) as the sections ``bytes_name`` — their
+    bytes, ``lead`` before the first, each piece's as it is in its Arrow buffer (not joined into one first) — and
+    ``starts_name``, the start offsets (``voters_static.offsets_code``: int32 up to 2 GiB)."""
+    writer.open_section(bytes_name)
+    if lead:
+        writer.append(lead)
+    at, ends = len(lead), [np.array([len(lead)], dtype=np.int64)]
+    for chunk in (c for p in pieces for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])):
+        n = len(chunk)
+        if not n:
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width, count=n + 1, offset=chunk.offset * width().itemsize)
+        first, last = int(offsets[0]), int(offsets[-1])
+        if last > first:
+            writer.append(memoryview(chunk.buffers()[2])[first:last])
+        ends.append(offsets[1:].astype(np.int64) - first + at)
+        at += last - first
+    writer.close_section()
+    wanted = np.int32 if offsets_code(at) == "i" else np.int64
+    writer.add(starts_name, np.concatenate(ends).astype(wanted))
 
 
 def _joined(phones: list) -> pa.Array:

@@ -38,8 +38,12 @@ _HEAD = struct.Struct("<8sIB3xQQQqQ8s")  # magic, layout, little-endian?, n, zon
 SECTIONS = ("id_starts", "ids", "phone_starts", "phones", "data_starts", "data", "zones", "order", "zone_starts",
             "meta")
 _TABLE = struct.Struct("<" + "QQ" * len(SECTIONS))
-FILE_ORDER = ("data", *(name for name in SECTIONS if name != "data"))  # the packed columns first: `phonebank
-# import` writes them as it reads its parts (``Writer.open_section``); a reader goes by the table of offsets
+# the packed columns first: `phonebank import` writes them as it reads its parts (``Writer.open_section``); each
+# string column's bytes before its offsets (written a piece at a time, the offsets known after); a reader goes
+# by the table of offsets
+FILE_ORDER = ("data", "ids", "id_starts", "phones", "phone_starts", "data_starts", "zones", "order", "zone_starts",
+              "meta")
+assert sorted(FILE_ORDER) == sorted(SECTIONS)
 STAMP_AT = 8 + 4 + 4 + 8 + 8  # where the list stamp (size, mtime_ns, inode) sits in the header
 Stamp = tuple[int, int, int]
 

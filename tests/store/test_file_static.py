@@ -204,10 +204,12 @@ def test_the_csv_and_pyarrow_builds_write_the_same_bytes(tmp_path):
     assert (tmp_path / "fast").stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["in memory", "streamed"])
-def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path, stream: bool):
+@pytest.mark.parametrize(("stream", "numbers_at_write"), [(False, False), (True, False), (True, True)],
+                         ids=["in memory", "streamed", "streamed, numbers at write"])
+def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path, stream: bool, numbers_at_write: bool):
     """`phonebank import` adds each part of a file as it is written (``StaticBuilder``), the packed columns
-    going straight into the file: the same bytes, zones and finished voters as the list built at once."""
+    going straight into the file, the ids and numbers given at the end: the same bytes, zones and finished
+    voters as the list built at once."""
     from phonebank.lists import ListRows, phone_columns
 
     voters = [voter(f"V{i}", "Ana", f"Núñez {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []),
@@ -221,11 +223,12 @@ def test_a_static_part_built_a_few_rows_at_a_time_is_the_same_file(tmp_path, str
     table = voters_arrow.read_list_columns(ws.list_path("test"), ["voter_id", *phone_columns(header),
                                                                   *voters_csv.kept_header(header)])
     target = (tmp_path / "parts", "0123456789abcdef")
-    builder = voters_arrow.StaticBuilder(dnc, stream_to=target if stream else None)
+    builder = voters_arrow.StaticBuilder(dnc, stream_to=target if stream else None, numbers_at_write=numbers_at_write)
     for start in range(0, table.num_rows, 7):
         builder.add(table.slice(start, 7))
         assert target[0].exists() == stream and builder._data_lengths if stream else not target[0].exists()
-    parts = builder.write(*target, (1, 2, 3))
+    numbers = table.select(["voter_id", *phone_columns(header)]) if numbers_at_write else None
+    parts = builder.write(*target, (1, 2, 3), numbers=numbers)
     assert (tmp_path / "parts").read_bytes() == (tmp_path / "whole").read_bytes()
     assert parts.dead == whole.dead == [4] and list(parts.zones) == list(whole.zones)
     assert parts.zone_keys == whole.zone_keys and len(whole.zone_keys) > 3
@@ -302,3 +305,52 @@ def test_offsets_past_two_gigabytes_are_read_as_int64(tmp_path):
     assert [(static.voter_id(s), static.phones(s), static.data(s)) for s in range(2)] == [
         ("V1", "+12135550101", "Ana\x1fReyes"), ("V2", "", "Bo\x1fKim")]
     assert static.seq_of("V2") == 1
+
+
+def test_a_static_part_built_with_int64_offsets_reads_the_same(tmp_path, monkeypatch):
+    """Past 2 GiB of one string column, its start offsets are written as int64, the pieces' own offsets shifted
+    past the ones before: a reader gets the same ids, numbers and packed columns."""
+    voters = [voter(f"V{i}", "Ana", f"Núñez {i}", f"+1213555{i:04d}", *([f"+1212555{i:04d}"] if i % 3 else []))
+              for i in range(40)]
+    ws = make_workspace(tmp_path / "ws", voters)
+    arrow_build(ws.list_path("test"), set(), tmp_path / "narrow")
+    monkeypatch.setattr(voters_arrow, "offsets_code", lambda _size: "q")
+    arrow_build(ws.list_path("test"), set(), tmp_path / "wide")
+    narrow, wide = (StaticVoters(tmp_path / name, (1, 2, 3)) for name in ("narrow", "wide"))
+    assert (tmp_path / "wide").stat().st_size > (tmp_path / "narrow").stat().st_size
+    assert [(wide.voter_id(s), wide.phones(s), wide.data(s)) for s in range(40)] == [
+        (narrow.voter_id(s), narrow.phones(s), narrow.data(s)) for s in range(40)]
+    assert wide.seq_of("V39") == 39
+
+
+@pytest.mark.parametrize("lead", [b"", b"\n"])
+def test_string_sections_are_written_from_pieces_and_slices(lead: bytes):
+    """A string column is written piece by piece as its Arrow buffers hold it (a slice's bytes start inside
+    its buffer): the section's bytes are the values back to back after ``lead``, its offsets where each starts."""
+    import numpy as np
+    import pyarrow as pa
+
+    class Sections:
+        def __init__(self):
+            self.bytes, self.added = {}, {}
+
+        def open_section(self, name):
+            self.name, self.bytes[name] = name, b""
+
+        def append(self, data):
+            self.bytes[self.name] += bytes(data)
+
+        def close_section(self):
+            pass
+
+        def add(self, name, data):
+            self.added[name] = data
+
+    whole = pa.array(["V1\n", "V22\n", "", "V333\n", "V4\n", "V55\n"])
+    pieces = [whole.slice(1, 3), pa.chunked_array([whole.slice(4), pa.array([], pa.string())]), whole.slice(0, 1)]
+    values = ["V22\n", "", "V333\n", "V4\n", "V55\n", "V1\n"]
+    written = Sections()
+    voters_arrow._stream_strings(written, "ids", "id_starts", pieces, lead)
+    assert written.bytes["ids"] == lead + "".join(values).encode()
+    starts = written.added["id_starts"]
+    assert starts.dtype == np.int32 and starts.tolist() == [len(lead) + sum(map(len, values[:i])) for i in range(7)]
