@@ -10,6 +10,7 @@ problem with its line number).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
 
@@ -110,8 +111,8 @@ class StaticBuilder:
         self._live.append(np.asarray(kept(live).to_numpy(zero_copy_only=False), dtype=bool))
 
     def _keep_numbers(self, ids, phones: list) -> None:
-        self._keep("ids", pc.binary_join_element_wise(ids, "", "\n"))
-        self._keep("phones", _joined(phones))
+        self._sections["ids"].append(pc.binary_join_element_wise(ids, "", "\n"))
+        self._sections["phones"].append(_joined(phones))
 
     def _keep(self, name: str, values) -> None:
         """Keep a part's strings of the section ``name``: in memory, or (the packed columns, streaming) in
@@ -156,10 +157,14 @@ class StaticBuilder:
         if self._separator:
             self.close()
             return None
-        if self._numbers_at_write:
+        if self._numbers_at_write:  # made a piece at a time as they are written: no whole joined column held
             assert numbers is not None, "the ids and numbers are given to write"
-            self._keep_numbers(numbers.column("voter_id"),
-                               [numbers.column(name) for name in phone_columns(numbers.column_names)])
+            phone_names, batches = phone_columns(numbers.column_names), numbers.to_batches()
+            strings: dict[str, Iterable] = {
+                "ids": (pc.binary_join_element_wise(b.column("voter_id"), "", "\n") for b in batches),
+                "phones": (_joined([b.column(name) for name in phone_names]) for b in batches)}
+        else:
+            strings = {name: self._sections.pop(name) for name in ("ids", "phones")}
         zones = np.concatenate(self._zones) if self._zones else np.zeros(0, dtype=np.int32)
         zone_keys = list(self._zone_ids)
         if self._writer is not None:  # the packed columns are in the file already
@@ -174,9 +179,7 @@ class StaticBuilder:
             del data
         try:
             for starts_name, bytes_name, lead in (("id_starts", "ids", b"\n"), ("phone_starts", "phones", b"")):
-                pieces, self._sections[bytes_name] = self._sections[bytes_name], []
-                _stream_strings(writer, bytes_name, starts_name, pieces, lead)
-                del pieces
+                _stream_strings(writer, bytes_name, starts_name, strings.pop(bytes_name), lead)
             writer.add("data_starts", data_starts)
             del data_starts
             dead = np.flatnonzero(~np.concatenate(self._live)).tolist() if self._live else []
@@ -228,7 +231,7 @@ def _string_buffers(column, lead: bytes = b"") -> tuple[np.ndarray, object]:
     return starts, (lead + bytes(body)) if lead else body
 
 
-def _stream_strings(writer: Writer, bytes_name: str, starts_name: str, pieces: list, lead: bytes) -> None:
+def _stream_strings(writer: Writer, bytes_name: str, starts_name: str, pieces: Iterable, lead: bytes) -> None:
     """Write string columns (``pieces``, arrays or chunked arrays, in order) as the sections ``bytes_name`` — their
     bytes, ``lead`` before the first, each piece's as it is in its Arrow buffer (not joined into one first) — and
     ``starts_name``, the start offsets (``voters_static.offsets_code``: int32 up to 2 GiB)."""
