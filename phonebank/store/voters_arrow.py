@@ -123,24 +123,7 @@ class StaticBuilder:
         if self._writer is None:
             self._writer = Writer(*self._stream_to)
             self._writer.open_section("data")
-        starts, body = _string_buffers(values)
-        self._writer.append(body)
-        self._data_lengths.append(np.diff(starts.astype(np.int64)).astype(np.int32))
-
-    def _data_starts(self) -> np.ndarray:
-        """The packed columns' start offsets, from the lengths of those streamed."""
-        sizes = np.concatenate(self._data_lengths) if self._data_lengths else np.zeros(0, dtype=np.int32)
-        self._data_lengths = []
-        total = int(sizes.sum(dtype=np.int64))
-        starts = np.zeros(len(sizes) + 1, dtype=np.int32 if offsets_code(total) == "i" else np.int64)
-        np.cumsum(sizes, out=starts[1:])
-        return starts
-
-    def _strings(self, name: str, lead: bytes) -> tuple[np.ndarray, object]:
-        pieces, self._sections[name] = self._sections[name], []
-        chunks = [c for p in pieces for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
-        del pieces
-        return _string_buffers(pa.chunked_array(chunks, pa.string()), lead)
+        self._data_lengths += _append_strings(self._writer, [values])
 
     def close(self) -> None:
         """Give up: the file streamed so far is removed."""
@@ -167,21 +150,21 @@ class StaticBuilder:
             strings = {name: self._sections.pop(name) for name in ("ids", "phones")}
         zones = np.concatenate(self._zones) if self._zones else np.zeros(0, dtype=np.int32)
         zone_keys = list(self._zone_ids)
-        if self._writer is not None:  # the packed columns are in the file already
+        streamed = self._writer is not None  # the packed columns are in the file already
+        if self._writer is not None:
             assert self._stream_to == (path, token), "streamed to another file"
             writer, self._writer = self._writer, None
-            writer.close_section()
-            data_starts = self._data_starts()
         else:
             writer = Writer(path, token)
-            data_starts, data = self._strings("data", b"")
-            writer.add("data", data)
-            del data
         try:
+            if streamed:
+                writer.close_section()
+                lengths, self._data_lengths = self._data_lengths, []
+                writer.add("data_starts", _starts(lengths, b""))
+            else:
+                _stream_strings(writer, "data", "data_starts", self._sections.pop("data"), b"")
             for starts_name, bytes_name, lead in (("id_starts", "ids", b"\n"), ("phone_starts", "phones", b"")):
                 _stream_strings(writer, bytes_name, starts_name, strings.pop(bytes_name), lead)
-            writer.add("data_starts", data_starts)
-            del data_starts
             dead = np.flatnonzero(~np.concatenate(self._live)).tolist() if self._live else []
             order = np.argsort(zones, kind="stable").astype(np.int32)
             zone_starts = np.zeros(len(zone_keys) + 1, dtype=np.int64)
@@ -212,33 +195,22 @@ def _holds_byte(column, byte: int) -> bool:
     return False
 
 
-def _string_buffers(column, lead: bytes = b"") -> tuple[np.ndarray, object]:
-    """(start offsets, bytes) of a string column's Arrow buffers, ``lead`` before the first; the offsets
-    as ``voters_static.offsets_code`` says (int32 up to 2 GiB: Arrow's own, used as they are)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    n = len(column)
-    if not n:
-        return np.array([len(lead)], dtype=np.int32), lead
-    width = np.int64 if pa.types.is_large_string(column.type) else np.int32
-    offsets = np.frombuffer(column.buffers()[1], dtype=width, count=n + 1, offset=column.offset * width().itemsize)
-    first, last = int(offsets[0]), int(offsets[-1])
-    buffer = column.buffers()[2]
-    body = memoryview(buffer)[first:last] if buffer is not None else b""
-    wanted = np.int32 if offsets_code(last - first + len(lead)) == "i" else np.int64
-    starts = offsets if (first == 0 and not lead and offsets.dtype == wanted) else (
-        offsets.astype(wanted) - (first - len(lead)))
-    return starts, (lead + bytes(body)) if lead else body
-
-
 def _stream_strings(writer: Writer, bytes_name: str, starts_name: str, pieces: Iterable, lead: bytes) -> None:
     """Write string columns (``pieces``, arrays or chunked arrays, in order) as the sections ``bytes_name`` — their
     bytes, ``lead`` before the first, each piece's as it is in its Arrow buffer (not joined into one first) — and
-    ``starts_name``, the start offsets (``voters_static.offsets_code``: int32 up to 2 GiB)."""
+    then ``starts_name``, the start offsets (``_starts``)."""
     writer.open_section(bytes_name)
     if lead:
         writer.append(lead)
-    at, ends = len(lead), [np.array([len(lead)], dtype=np.int64)]
+    lengths = _append_strings(writer, pieces)
+    writer.close_section()
+    writer.add(starts_name, _starts(lengths, lead))
+
+
+def _append_strings(writer: Writer, pieces: Iterable) -> list[np.ndarray]:
+    """Append the bytes of string columns (arrays or chunked arrays) to the open section, as they are in their
+    Arrow buffers (a slice's start inside its buffer); each chunk's value lengths."""
+    lengths = []
     for chunk in (c for p in pieces for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])):
         n = len(chunk)
         if not n:
@@ -248,11 +220,18 @@ def _stream_strings(writer: Writer, bytes_name: str, starts_name: str, pieces: I
         first, last = int(offsets[0]), int(offsets[-1])
         if last > first:
             writer.append(memoryview(chunk.buffers()[2])[first:last])
-        ends.append(offsets[1:].astype(np.int64) - first + at)
-        at += last - first
-    writer.close_section()
-    wanted = np.int32 if offsets_code(at) == "i" else np.int64
-    writer.add(starts_name, np.concatenate(ends).astype(wanted))
+        lengths.append(np.diff(offsets))
+    return lengths
+
+
+def _starts(lengths: list[np.ndarray], lead: bytes) -> np.ndarray:
+    """The start offsets (n + 1) of values of ``lengths`` written back to back after ``lead``: int32, or int64
+    past 2 GiB (``voters_static.offsets_code``)."""
+    sizes = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    total = len(lead) + int(sizes.sum(dtype=np.int64))
+    starts = np.zeros(len(sizes) + 1, dtype=np.int32 if offsets_code(total) == "i" else np.int64)
+    np.cumsum(sizes, out=starts[1:], dtype=starts.dtype)
+    return starts + np.asarray(len(lead), dtype=starts.dtype)
 
 
 def _joined(phones: list) -> pa.Array:

@@ -41,7 +41,7 @@ _TABLE = struct.Struct("<" + "QQ" * len(SECTIONS))
 # the packed columns first: `phonebank import` writes them as it reads its parts (``Writer.open_section``); each
 # string column's bytes before its offsets (written a piece at a time, the offsets known after); a reader goes
 # by the table of offsets
-FILE_ORDER = ("data", "ids", "id_starts", "phones", "phone_starts", "data_starts", "zones", "order", "zone_starts",
+FILE_ORDER = ("data", "data_starts", "ids", "id_starts", "phones", "phone_starts", "zones", "order", "zone_starts",
               "meta")
 assert sorted(FILE_ORDER) == sorted(SECTIONS)
 STAMP_AT = 8 + 4 + 4 + 8 + 8  # where the list stamp (size, mtime_ns, inode) sits in the header
