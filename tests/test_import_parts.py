@@ -374,3 +374,14 @@ def read_results(ws: Workspace) -> list[dict[str, str]]:
         with open(path, encoding="utf-8", newline="") as fh:
             rows += list(csv.DictReader(fh))
     return rows
+
+
+def test_ids_moved_in_with_the_rest_leave_nothing_held_by_the_latest_level() -> None:
+    """Once the latest IDs are merged into the rest, the latest level is empty and holds no array of theirs
+    (an empty slice would keep the merged-away array's memory for the rest of the import)."""
+    seen = ids.FirstSeen()
+    seen._sorted.RECENT_ROWS = 2
+    seen.first_lines(pa.array(["1", "2", "3", "4"]), np.arange(2, 6))
+    most, latest = seen._sorted.levels
+    assert most[0].tolist() == sorted(most[0].tolist()) and len(most[0]) == 4
+    assert len(latest[0]) == 0 and latest[0].base is None and latest[1].base is None

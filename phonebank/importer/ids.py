@@ -183,8 +183,7 @@ class _Sorted:
     RECENT_ROWS = 1 << 18
 
     def __init__(self) -> None:
-        empty = np.zeros(0, dtype=np.int64)
-        self.levels = [(empty, empty), (empty, empty)]  # (codes, lines): the most, the latest
+        self.levels = [_EMPTY, _EMPTY]  # (codes, lines): the most, the latest
 
     def find(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of ``wanted`` (sorted) are kept, the line of each of those)."""
@@ -205,8 +204,11 @@ class _Sorted:
         most, latest = self.levels
         latest = _merged(*latest, codes, lines)
         if len(latest[0]) > max(len(most[0]) // 4, self.RECENT_ROWS):
-            most, latest = _merged(*most, *latest), (latest[0][:0], latest[1][:0])
+            most, latest = _merged(*most, *latest), _EMPTY  # not an empty slice: that would hold the latest's memory
         self.levels = [most, latest]
+
+
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
 
 def _merged(codes: np.ndarray, lines: np.ndarray, new_codes: np.ndarray, new_lines: np.ndarray

@@ -101,7 +101,7 @@ class StaticBuilder:
         del zones_of_rows, encoded
         if not self._numbers_at_write:
             self._keep_numbers(kept(col["voter_id"]), [kept(p) for p in phones] if mask is not None else phones)
-        self._keep("data", kept(pc.binary_join_element_wise(*(col[h] for h in header), SEP)))
+        self._keep_data(kept(pc.binary_join_element_wise(*(col[h] for h in header), SEP)))
         live = pa.array(np.zeros(table.num_rows, dtype=bool))
         for p in phones:
             alive = pc.greater(pc.binary_length(p), 0)
@@ -114,11 +114,10 @@ class StaticBuilder:
         self._sections["ids"].append(pc.binary_join_element_wise(ids, "", "\n"))
         self._sections["phones"].append(_joined(phones))
 
-    def _keep(self, name: str, values) -> None:
-        """Keep a part's strings of the section ``name``: in memory, or (the packed columns, streaming) in
-        the file, their lengths in memory."""
-        if name != "data" or self._stream_to is None:
-            self._sections[name].append(values)
+    def _keep_data(self, values) -> None:
+        """Keep a part's packed columns: in memory, or (streaming) in the file, their lengths in memory."""
+        if self._stream_to is None:
+            self._sections["data"].append(values)
             return
         if self._writer is None:
             self._writer = Writer(*self._stream_to)
@@ -150,12 +149,11 @@ class StaticBuilder:
             strings = {name: self._sections.pop(name) for name in ("ids", "phones")}
         zones = np.concatenate(self._zones) if self._zones else np.zeros(0, dtype=np.int32)
         zone_keys = list(self._zone_ids)
-        streamed = self._writer is not None  # the packed columns are in the file already
-        if self._writer is not None:
+        if self._writer is not None:  # the packed columns are in the file already
             assert self._stream_to == (path, token), "streamed to another file"
-            writer, self._writer = self._writer, None
+            writer, self._writer, streamed = self._writer, None, True
         else:
-            writer = Writer(path, token)
+            writer, streamed = Writer(path, token), False
         try:
             if streamed:
                 writer.close_section()
