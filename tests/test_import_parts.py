@@ -236,16 +236,15 @@ def test_progress_rises_part_by_part_to_the_end(tmp_path: Path, monkeypatch) -> 
     assert 0 < shown[0] <= 0.9
 
 
-def test_the_first_part_is_half_the_others(tmp_path: Path, monkeypatch) -> None:
-    """A file a little smaller than a part comes in two (its import peaks lower); the parts after the first are
-    whole, so a big file's throughput stays that of big parts."""
+def test_every_part_but_the_last_is_whole(tmp_path: Path, monkeypatch) -> None:
+    """Parts of PART_ROWS rows (give or take the reader's last block), the first too; the last has the rest."""
     source = _write(tmp_path / "voters.csv", _rows(230))
     monkeypatch.setattr(arrow_read, "BLOCK_BYTES", 256)
     monkeypatch.setattr(reading, "PART_ROWS", 100)
     sizes = [part.table.num_rows for part in reading.open_source(source).parts]
-    assert sizes[0] in range(50, 60) and all(size in range(100, 110) for size in sizes[1:-1]) and sum(sizes) == 230
+    assert len(sizes) == 3 and all(size in range(100, 110) for size in sizes[:-1]) and sum(sizes) == 230
     monkeypatch.setattr(reading, "PART_ROWS", 250)
-    assert [part.table.num_rows for part in reading.open_source(source).parts][0] in range(125, 135)
+    assert [part.table.num_rows for part in reading.open_source(source).parts] == [230]
 
 
 def test_a_new_list_whose_every_row_is_rejected_is_a_header(tmp_path: Path, monkeypatch) -> None:
@@ -385,3 +384,38 @@ def test_ids_moved_in_with_the_rest_leave_nothing_held_by_the_latest_level() -> 
     most, latest = seen._sorted.levels
     assert most[0].tolist() == sorted(most[0].tolist()) and len(most[0]) == 4
     assert len(latest[0]) == 0 and latest[0].base is None and latest[1].base is None
+
+
+def test_the_import_hands_freed_memory_back_as_its_parts_grow_it_and_before_its_end(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    """After each part the import may hand back what it freed (``memory.Releaser``, when grown by a quarter
+    of the file's size, at most 64 MB); after the first part is read, and before the end, it does."""
+    from phonebank import memory
+
+    asked: list[bool] = []
+    slacks: list[int] = []
+
+    class Recording(memory.Releaser):
+        def __init__(self, slack: int = memory.SLACK_BYTES) -> None:
+            slacks.append(slack)
+            super().__init__(slack)
+
+        def __call__(self, force: bool = False) -> bool:
+            asked.append(force)
+            return super().__call__(force)
+
+    parts: list[int] = []
+    worked = core._Job._part
+    monkeypatch.setattr(core._Job, "_part", lambda job, src, *rest: (parts.append(src.table.num_rows),
+                                                                      worked(job, src, *rest))[1])
+    monkeypatch.setattr(memory, "Releaser", Recording)
+    monkeypatch.setattr(arrow_read, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(reading, "PART_ROWS", 25)
+    source = _write(tmp_path / "voters.csv", _rows())
+    run_import(_workspace(tmp_path / "w"), source, "t")
+    assert sum(parts) == 300 and len(parts) >= 10
+    assert asked == [True, *[False] * len(parts), True]
+    assert slacks == [source.stat().st_size // 4]  # a small file: a quarter of its size kept for reuse
+    monkeypatch.setattr(memory, "SLACK_BYTES", 1000)  # a file more than four times as big: the most
+    run_import(_workspace(tmp_path / "w2"), source, "t")
+    assert slacks[1:] == [1000] and source.stat().st_size // 4 > 1000

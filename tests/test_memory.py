@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from phonebank import memory
+from phonebank.memory import Releaser, resident_bytes
+
 REPO = Path(__file__).resolve().parent.parent
 STATUS = Path("/proc/self/status")
 needs_proc = pytest.mark.skipif(not STATUS.exists() or "THP_enabled" not in STATUS.read_text(),
@@ -101,3 +104,51 @@ def test_reuse_freed_memory_keeps_big_blocks_in_the_heap_for_the_next_array() ->
 
     assert run("plain") == ["True", "False"]  # glibc's default: mapped on its own, handed back when freed
     assert run("reuse") == ["False", "True"]  # from the heap, and kept there once freed
+
+
+class FakeProcess:
+    """Resident memory that grows as told and drops to ``after_release`` when memory is handed back."""
+
+    def __init__(self, after_release: int = 100) -> None:
+        self.now, self.after_release, self.releases = 0, after_release, 0
+
+    def resident(self) -> int:
+        return self.now
+
+    def release(self) -> None:
+        self.releases += 1
+        self.now = self.after_release
+
+
+def test_the_releaser_hands_memory_back_once_the_process_grew_by_its_slack() -> None:
+    process = FakeProcess(after_release=100)
+    release = Releaser(slack=64, resident=process.resident, release=process.release)
+    process.now = 150
+    assert release(force=True) and process.releases == 1 and release.floor == 100
+    for grown, due in [(130, False), (163, False), (164, True), (120, False), (163, False), (165, True)]:
+        process.now = grown
+        assert release() is due, grown
+    assert process.releases == 3
+    process.now = 101
+    assert release(force=True) and process.releases == 4  # before the end's big arrays, grown or not
+
+
+def test_the_releaser_always_releases_where_resident_memory_cannot_be_read() -> None:
+    calls: list[int] = []
+    release = Releaser(slack=64, resident=lambda: None, release=lambda: calls.append(1))
+    assert release() and release() and len(calls) == 2
+    assert release.floor == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="no /proc (not Linux)")
+def test_resident_bytes_follows_memory_the_process_touches() -> None:
+    before = resident_bytes()
+    block = bytearray(b"\x01") * (64 << 20)  # every page written
+    grown = resident_bytes()
+    del block
+    assert before is not None and grown is not None and grown - before >= 60 << 20
+
+
+def test_resident_bytes_is_none_without_proc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(memory, "_STATM", str(tmp_path / "no-such-file"))
+    assert memory.resident_bytes() is None

@@ -116,9 +116,9 @@ class NotUsual(Exception):
 
 
 def read_parts(path, encoding: str, delimiter: str, names: list[str], part_rows: int,
-               read: list[float] | None = None, first_rows: int | None = None
+               read: list[float] | None = None
                ) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
-    """The file a part of about ``part_rows`` rows at a time, the first of ``first_rows`` when given: (all-string
+    """The file a part of about ``part_rows`` rows at a time: (all-string
     table, line number of each row, whether the part is plain), raising ``NotUsual`` — at any point, up to after the last part — when the file is not the
     usual kind (the parts already handed out are then to be discarded). Plain: no quote character and,
     delimited otherwise than by commas, no comma in the file up to the end of the part — no value (nor column
@@ -135,7 +135,7 @@ def read_parts(path, encoding: str, delimiter: str, names: list[str], part_rows:
             if batch is not None:
                 batches.append(batch)
             held = sum(b.num_rows for b in batches)
-            if batches and (batch is None or held >= (part_rows if rows or first_rows is None else first_rows)):
+            if batches and (batch is None or held >= part_rows):
                 if stream.nul:
                     raise NotUsual("a NUL byte")
                 plain = not stream.quote and (delimiter == "," or not stream.comma)

@@ -116,6 +116,14 @@ def _plural(count: int, word: str) -> str:
     return word if count == 1 else word + "s"
 
 
+def _file_bytes(path: Path) -> int:
+    """The size of the file at ``path`` (0 for a pipe, or when it cannot be told)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _rel(path: Path, root: Path | None) -> str:
     if root is not None:
         try:
@@ -129,7 +137,6 @@ def run_import(ws: Workspace, source: Path, list_name: str, **options) -> Import
     """Import ``source`` into ``lists/LIST_NAME.csv`` (see ``_run_import``), one import per list at a
     time. Hidden temporary files left by an import that was killed mid-write are removed first."""
     memory.small_pages()
-    memory.big_blocks_mapped()
     with arrow_read.pandas_set_aside():
         return _locked_import(ws, source, list_name, **options)
 
@@ -217,7 +224,10 @@ class _Job:
         parts = iter(src.parts)
         # the first part before the header counts: the file may turn out not to be the usual kind (NotUsual)
         part: reading.SourceTable | None = next(parts)
-        memory.release_memory()  # what reading it left
+        # what a part frees is kept for the next, up to a quarter of the file's size (at most 64 MB): a small
+        # file has few parts to reuse it and a peak near that of its baseline
+        release = memory.Releaser(slack=min(memory.SLACK_BYTES, _file_bytes(self.source) // 4))
+        release(force=True)  # what finding the file's kind left
         mapping = aliases.resolve(src.columns, self.map_items, aliases.shown(str(self.source)))
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
         self.mapping, self.summary = mapping, summary
@@ -233,9 +243,10 @@ class _Job:
                 while part is not None:
                     self._part(part, done, out)
                     del part
-                    memory.release_memory()
+                    release()
                     self.progress(0.9 * src.read[0])
                     part = next(parts, None)
+                release(force=True)  # the end makes its arrays anew, a few big ones
                 self._finish(done, out)
         except BaseException:
             if self.index is not None:

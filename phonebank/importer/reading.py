@@ -104,10 +104,10 @@ class Source:
 
 
 NotUsual = arrow_read.NotUsual
-PART_ROWS = 1 << 17  # rows per part: about 20 MB of a VAN file, 50 MB of a 71-column one
-# The first part is half that: a file of 100,000 rows then comes in two parts, and its import peaks lower
-# (NC: 193 MB against 209; UTF-16: 130 against 142, benchmarks/bench_import.py). Every part that small
-# would cost time on big files (5.7M VAN rows: 13.0 s against 11.4), so only the first is.
+PART_ROWS = 1 << 16  # rows per part: about 7 MB of a VAN file, 25 MB of a 71-column one
+# Each part's arrays take about five times its text, so smaller parts peak lower (1M NC rows: 478 MB against
+# 590 with parts twice as big), and with what a part frees reused by the next (``memory.Releaser``) they cost
+# no time (1M VAN rows: 1.59 s against 1.68; benchmarks/bench_import.py, same run).
 
 
 def read_source(path: Path, encoding: str | None = None, delimiter: str | None = None) -> SourceTable:
@@ -137,7 +137,7 @@ def open_source(path: Path, encoding: str | None = None, delimiter: str | None =
     if names is None:
         return exact()
     read = [0.0]
-    parts = arrow_read.read_parts(path, guess, delimiter, names, PART_ROWS, read, first_rows=max(1, PART_ROWS // 2))
+    parts = arrow_read.read_parts(path, guess, delimiter, names, PART_ROWS, read)
     finished = _finished_parts(parts, names, guess, delimiter, shown)
     return Source(names, guess, delimiter, _read_ahead(finished), read, exact)
 
