@@ -116,14 +116,13 @@ class NotUsual(Exception):
 
 
 def read_parts(path, encoding: str, delimiter: str, names: list[str], part_rows: int,
-               read: list[float] | None = None
-               ) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
-    """The file a part of about ``part_rows`` rows at a time: (all-string
-    table, line number of each row, whether the part is plain), raising ``NotUsual`` — at any point, up to after the last part — when the file is not the
-    usual kind (the parts already handed out are then to be discarded). Plain: no quote character and,
-    delimited otherwise than by commas, no comma in the file up to the end of the part — no value (nor column
-    name) holds a character a CSV file must quote. ``read``: a one-item list set to the share of the file
-    read so far before each part is handed out (a progress bar)."""
+               read: list[float] | None = None) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
+    """The file a part of about ``part_rows`` rows at a time: (all-string table, line number of each row,
+    whether the part is plain), raising ``NotUsual`` — at any point, up to after the last part — when the
+    file is not the usual kind (the parts already handed out are then to be discarded). Plain: no quote
+    character and, delimited otherwise than by commas, no comma in the file up to the end of the part — no
+    value (nor column name) holds a character a CSV file must quote. ``read``: a one-item list set to the
+    share of the file read so far before each part is handed out (a progress bar)."""
     stream = Utf8Stream(path, encoding)
     size = max(1, os.fstat(stream.raw_fileno()).st_size)
     try:
