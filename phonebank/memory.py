@@ -10,9 +10,9 @@ They are short-lived processes that make and drop arrays of a million values man
   than handing it back and having every page of the next one faulted in again (1.62 s of CPU down to
   1.55 s for that first report, the page faults from 180,000 to 116,000, the same peak memory).
 * ``Releaser``: the import works a part at a time and hands what the parts freed back to the system once
-  the process has grown by a slack (at most ``SLACK_BYTES``) since it last did — not after every part (each
-  part's arrays were then faulted in anew, page by page: 370,000 page faults and 0.8 s of system CPU for
-  1M VAN rows), nor never (glibc's arenas, one per thread, then held 80 MB more at 1M rows).
+  the process has grown by a slack (the file's size, at most ``SLACK_BYTES``) since it last did — not after
+  every part (each part's arrays were then faulted in anew, page by page: 370,000 page faults and 0.8 s of
+  system CPU for 1M VAN rows), and always before the end, which makes its arrays anew.
 
 Each is a no-op where the call does not exist (not Linux, not glibc).
 """
@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 _PR_SET_THP_DISABLE = 41  # prctl(2)
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # glibc's mallopt parameters
-SLACK_BYTES = 64 << 20
+SLACK_BYTES = 256 << 20
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _STATM = "/proc/self/statm"
 
@@ -82,10 +82,12 @@ def resident_bytes() -> int | None:
 class Releaser:
     """Hands freed memory back (``release_memory``) once the process has grown by ``slack`` bytes since it
     last did, or when told to (``force``: before a step that makes its arrays anew). The slack trades memory
-    for time: ``phonebank import`` of 1M VAN rows (parts of 65,536 rows; same run) took 1.66 s and 278 MB
-    with 29 MB, 1.59 s and 300 MB with 64 MB, 1.56 s and 338 MB with 128 MB; handing it back after every
-    part of twice the size (as before) took 1.68 s and 349 MB, with 376,000 page faults against 211,000
-    at 64 MB."""
+    for time. The import's pipeline on 1M rows (parts of 65,536 rows; same run, medians of 5), with a
+    slack of a quarter of the file's size (at most 64 MB, as before), half of it, and all of it: VAN (115 MB)
+    1.99, 1.91 and 1.74 s in 260, 280 and 308 MB (`read_csv`: 466 MB), 265,000, 196,000 and 151,000 page
+    faults; UTF-16 (228 MB) 2.24, 2.22 and 2.09 s in 280, 310 and 339 MB (`read_csv`: 351 MB); North
+    Carolina (397 MB) 5.48, 5.22 and 4.89 s in 456, 534 and 620 MB (`read_csv`: 1,158 MB). Files of 100,000
+    rows came out the same with each (a few parts: little to reuse)."""
 
     def __init__(self, slack: int = SLACK_BYTES, resident: Callable[[], int | None] = resident_bytes,
                  release: Callable[[], None] = release_memory) -> None:

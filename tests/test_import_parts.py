@@ -388,8 +388,8 @@ def test_ids_moved_in_with_the_rest_leave_nothing_held_by_the_latest_level() -> 
 
 def test_the_import_hands_freed_memory_back_as_its_parts_grow_it_and_before_its_end(tmp_path: Path,
                                                                                     monkeypatch) -> None:
-    """After each part the import may hand back what it freed (``memory.Releaser``, when grown by a quarter
-    of the file's size, at most 64 MB); after the first part is read, and before the end, it does."""
+    """After each part the import may hand back what it freed (``memory.Releaser``, when grown by the file's
+    size, at most ``SLACK_BYTES``); after the first part is read, and before the end, it does."""
     from phonebank import memory
 
     asked: list[bool] = []
@@ -415,7 +415,7 @@ def test_the_import_hands_freed_memory_back_as_its_parts_grow_it_and_before_its_
     run_import(_workspace(tmp_path / "w"), source, "t")
     assert sum(parts) == 300 and len(parts) >= 10
     assert asked == [True, *[False] * len(parts), True]
-    assert slacks == [source.stat().st_size // 4]  # a small file: a quarter of its size kept for reuse
-    monkeypatch.setattr(memory, "SLACK_BYTES", 1000)  # a file more than four times as big: the most
+    assert slacks == [source.stat().st_size]  # a small file: its size kept for reuse
+    monkeypatch.setattr(memory, "SLACK_BYTES", 1000)  # a file bigger than that: the most
     run_import(_workspace(tmp_path / "w2"), source, "t")
-    assert slacks[1:] == [1000] and source.stat().st_size // 4 > 1000
+    assert slacks[1:] == [1000] and source.stat().st_size > 1000

@@ -224,9 +224,9 @@ class _Job:
         parts = iter(src.parts)
         # the first part before the header counts: the file may turn out not to be the usual kind (NotUsual)
         part: reading.SourceTable | None = next(parts)
-        # what a part frees is kept for the next, up to a quarter of the file's size (at most 64 MB): a small
-        # file has few parts to reuse it and a peak near that of its baseline
-        release = memory.Releaser(slack=min(memory.SLACK_BYTES, _file_bytes(self.source) // 4))
+        # what a part frees is kept for the next, up to the file's size (at most SLACK_BYTES): the time the
+        # import waits is what it is furthest from its target on, its memory well within its own
+        release = memory.Releaser(slack=min(memory.SLACK_BYTES, _file_bytes(self.source)))
         release(force=True)  # what finding the file's kind left
         mapping = aliases.resolve(src.columns, self.map_items, aliases.shown(str(self.source)))
         summary.mapped = _describe(mapping, next((f for f in aliases.ID_FIELDS if f in mapping.single), None))
