@@ -87,6 +87,21 @@ def test_plain_rows_that_need_quotes_after_all_are_written_again_quoted(tmp_path
     assert not (tmp_path / "rejects.csv").exists()
 
 
+@pytest.mark.parametrize("plain", [True, False])
+def test_columns_given_as_kept_already_are_written_as_they_are_and_the_others_filtered(tmp_path: Path,
+                                                                                      plain: bool) -> None:
+    """The list's own columns come filtered once (for the list and the calling index); the writer filters only
+    the source's other columns, to the same rows."""
+    path = tmp_path / "list.csv"
+    with writing.ListWriter(path, tmp_path / "rejects.csv") as out:
+        kept_ids, others = pa.array(["1", "3"]), pa.array(["a", "b, c", "d"])
+        out.rows([kept_ids, others], ["voter_id", "note"], np.array([True, False, True]), plain=plain, kept=1)
+        out.rows([pa.array(["4", "5"]), pa.array(["e", "f"])], ["voter_id", "note"], np.array([True, True]),
+                 plain=plain, kept=1)
+    with open(path, encoding="utf-8", newline="") as fh:
+        assert list(csv.reader(fh)) == [["voter_id", "note"], ["1", "a"], ["3", "d"], ["4", "e"], ["5", "f"]]
+
+
 def test_plainness_is_seen_in_the_decoded_text(tmp_path: Path) -> None:
     """A quote anywhere, or a comma in a file separated otherwise: not plain."""
     plain = _source(tmp_path, ROWS)

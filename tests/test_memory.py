@@ -152,3 +152,36 @@ def test_resident_bytes_follows_memory_the_process_touches() -> None:
 def test_resident_bytes_is_none_without_proc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(memory, "_STATM", str(tmp_path / "no-such-file"))
     assert memory.resident_bytes() is None
+
+
+@pytest.mark.parametrize("was_on", [True, False])
+def test_no_cycle_collection_turns_the_collector_off_in_its_block_and_back_as_it_was(was_on: bool) -> None:
+    import gc
+
+    before = gc.isenabled()
+    (gc.enable if was_on else gc.disable)()
+    try:
+        with memory.no_cycle_collection():
+            assert not gc.isenabled()
+        assert gc.isenabled() is was_on
+        with pytest.raises(KeyError), memory.no_cycle_collection():
+            raise KeyError("the import failed")
+        assert gc.isenabled() is was_on
+    finally:
+        (gc.enable if before else gc.disable)()
+
+
+def test_the_import_runs_without_the_cycle_collector(tmp_path: Path, monkeypatch) -> None:
+    import gc
+
+    from phonebank.importer import core
+    from phonebank.workspace import Workspace
+
+    seen: list[bool] = []
+    resolve = core.aliases.resolve
+    monkeypatch.setattr(core.aliases, "resolve", lambda *a: (seen.append(gc.isenabled()), resolve(*a))[1])
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "v.csv").write_text("VANID,FirstName,LastName,Phone\n1,Ana,Ruiz,2135550123\n", encoding="utf-8")
+    enabled = gc.isenabled()
+    core.run_import(Workspace(tmp_path), tmp_path / "v.csv", "t")
+    assert seen == [False] and gc.isenabled() is enabled

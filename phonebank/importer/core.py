@@ -137,7 +137,7 @@ def run_import(ws: Workspace, source: Path, list_name: str, **options) -> Import
     """Import ``source`` into ``lists/LIST_NAME.csv`` (see ``_run_import``), one import per list at a
     time. Hidden temporary files left by an import that was killed mid-write are removed first."""
     memory.small_pages()
-    with arrow_read.pandas_set_aside():
+    with arrow_read.pandas_set_aside(), memory.no_cycle_collection():
         return _locked_import(ws, source, list_name, **options)
 
 
@@ -312,7 +312,7 @@ class _Job:
             out.rejects(writing.rejects_table(src.table.filter(pa.array(rejected)), src.columns, src.lines[rejected],
                                               pa.array(reasons.text(np.flatnonzero(rejected)), pa.string())))
         names = [*canonical, *writing.output_names(canonical, self.unmapped)]
-        out.rows([*values, *(col[c] for c in self.unmapped)], names, keep, plain=src.plain)
+        out.rows([*kept.columns, *(col[c] for c in self.unmapped)], names, keep, plain=src.plain, kept=len(canonical))
 
     def _duplicates(self, voter_id, lines: np.ndarray, reasons: Reasons) -> None:
         """Mark the rows whose voter ID an earlier row (of this part or one before) has."""

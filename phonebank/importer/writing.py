@@ -76,8 +76,9 @@ class ListWriter:
             remove_stale(self.rejects_path)
         return self._files.__exit__(kind, error, trace)  # the rejects file (entered last) first, then the list
 
-    def rows(self, columns: list, names: list[str], keep: np.ndarray, plain: bool = False) -> None:
-        """Add the rows of ``columns`` where ``keep`` is true (the header with the first rows)."""
+    def rows(self, columns: list, names: list[str], keep: np.ndarray, plain: bool = False, kept: int = 0) -> None:
+        """Add the rows of ``columns`` where ``keep`` is true (the header with the first rows); the first ``kept``
+        columns hold those rows only already (filtered once for the list and the calling index)."""
         schema = pa.schema([(name, pa.string()) for name in names])
         header = self.names is None
         if not header and names != self.names:
@@ -86,16 +87,20 @@ class ListWriter:
         fh, batch = self._list, self.batch
 
         def write() -> None:
+            rows: np.ndarray | None
+            cells, rows = columns, keep
+            if kept:  # the others filtered here, in the writer's thread
+                cells, rows = [*columns[:kept], *_filtered(columns[kept:], keep)], None
             if plain:
                 start = fh.tell()
                 try:
-                    _write_csv(fh, columns, schema, keep, batch, header, "none")
+                    _write_csv(fh, cells, schema, rows, batch, header, "none")
                     start_writeback(fh)
                     return
                 except pa.ArrowInvalid:  # a structural character after all: write the part again, quoted
                     fh.seek(start)
                     fh.truncate()
-            _write_csv(fh, columns, schema, keep, batch, header, "needed")
+            _write_csv(fh, cells, schema, rows, batch, header, "needed")
             start_writeback(fh)  # a part at a time: little left for the fsync at the end
 
         self._submit(write)
@@ -149,6 +154,14 @@ class ListWriter:
             self._list.truncate()
             shutil.copyfileobj(reshaped, self._list, 1 << 22)
         self.names = names
+
+
+def _filtered(columns: list, keep: np.ndarray) -> list:
+    """``columns``' rows where ``keep`` is true."""
+    if keep.all():
+        return columns
+    mask = pa.array(keep)
+    return [c.filter(mask) for c in columns]
 
 
 def _write_csv(fh, columns: list, schema: pa.Schema, keep: np.ndarray | None, batch: int, header: bool,
