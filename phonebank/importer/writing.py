@@ -87,20 +87,17 @@ class ListWriter:
         fh, batch = self._list, self.batch
 
         def write() -> None:
-            rows: np.ndarray | None
-            cells, rows = columns, keep
-            if kept:  # the others filtered here, in the writer's thread
-                cells, rows = [*columns[:kept], *_filtered(columns[kept:], keep)], None
+            cells = [*columns[:kept], *_filtered(columns[kept:], keep)]  # in the writer's thread
             if plain:
                 start = fh.tell()
                 try:
-                    _write_csv(fh, cells, schema, rows, batch, header, "none")
+                    _write_csv(fh, cells, schema, batch, header, "none")
                     start_writeback(fh)
                     return
                 except pa.ArrowInvalid:  # a structural character after all: write the part again, quoted
                     fh.seek(start)
                     fh.truncate()
-            _write_csv(fh, cells, schema, rows, batch, header, "needed")
+            _write_csv(fh, cells, schema, batch, header, "needed")
             start_writeback(fh)  # a part at a time: little left for the fsync at the end
 
         self._submit(write)
@@ -112,7 +109,7 @@ class ListWriter:
             self._rejects = self._files.enter_context(atomic_write(self.rejects_path, "wb"))
             self._rejects_schema = table.schema
         fh, schema, batch = self._rejects, self._rejects_schema, self.batch
-        self._submit(lambda: _write_csv(fh, table.columns, schema, None, batch, header, "needed"))
+        self._submit(lambda: _write_csv(fh, table.columns, schema, batch, header, "needed"))
 
     def _submit(self, write) -> None:
         self._wait(2)  # at most about two parts waiting: the memory stays bounded
@@ -143,11 +140,10 @@ class ListWriter:
             for batch in reader:
                 empty = pa.nulls(batch.num_rows, pa.string()).fill_null("")
                 columns = [batch.column(name) if name in old else empty for name in names]
-                _write_csv(reshaped, columns, schema, None, self.batch, header, "needed")
+                _write_csv(reshaped, columns, schema, self.batch, header, "needed")
                 header = False
             if header:  # no row yet: the header alone
-                _write_csv(reshaped, [pa.array([], pa.string()) for _ in names], schema, None, self.batch, True,
-                           "needed")
+                _write_csv(reshaped, [pa.array([], pa.string()) for _ in names], schema, self.batch, True, "needed")
             reshaped.flush()
             reshaped.seek(0)
             self._list.seek(0)
@@ -164,20 +160,13 @@ def _filtered(columns: list, keep: np.ndarray) -> list:
     return [c.filter(mask) for c in columns]
 
 
-def _write_csv(fh, columns: list, schema: pa.Schema, keep: np.ndarray | None, batch: int, header: bool,
-               quoting: str) -> None:
-    """Write the rows of ``columns`` (those where ``keep`` is true) as CSV, a batch at a time (no full filtered
-    copy)."""
+def _write_csv(fh, columns: list, schema: pa.Schema, batch: int, header: bool, quoting: str) -> None:
+    """Write the rows of ``columns`` as CSV, a batch at a time."""
     n = len(columns[0]) if columns else 0
     with pcsv.CSVWriter(fh, schema, write_options=pcsv.WriteOptions(include_header=header,
                                                                     quoting_style=quoting)) as writer:
         for start in range(0, max(n, 1), batch):
-            cells = [c.slice(start, batch) for c in columns]
-            part = None if keep is None else keep[start:start + batch]
-            if part is not None and not part.all():
-                mask = pa.array(part)
-                cells = [c.filter(mask) for c in cells]
-            writer.write_table(pa.table(cells, schema=schema))
+            writer.write_table(pa.table([c.slice(start, batch) for c in columns], schema=schema))
 
 
 def neutralize(values):
