@@ -183,5 +183,9 @@ def test_the_import_runs_without_the_cycle_collector(tmp_path: Path, monkeypatch
     (tmp_path / "lists").mkdir()
     (tmp_path / "v.csv").write_text("VANID,FirstName,LastName,Phone\n1,Ana,Ruiz,2135550123\n", encoding="utf-8")
     enabled = gc.isenabled()
-    core.run_import(Workspace(tmp_path), tmp_path / "v.csv", "t")
-    assert seen == [False] and gc.isenabled() is enabled
+    gc.enable()  # on before, so that off inside is the import's doing
+    try:
+        core.run_import(Workspace(tmp_path), tmp_path / "v.csv", "t")
+        assert seen == [False] and gc.isenabled()
+    finally:
+        (gc.enable if enabled else gc.disable)()
